@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from liuhen.errors import LiuhenError
+
+
+class IntegrityError(LiuhenError):
+    status = 500
+    title = "Integrity error"
+
+
+class VerificationError(IntegrityError):
+    """A security check failed. Names what was expected and what was computed."""
+
+    status = 422
+    title = "Verification failed"
+
+    def __init__(self, what: str, expected: object = None, computed: object = None) -> None:
+        msg = what
+        if expected is not None or computed is not None:
+            msg = f"{what}: expected {expected!s}, computed {computed!s}"
+        super().__init__(msg)
+        self.what, self.expected, self.computed = what, expected, computed

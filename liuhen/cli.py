@@ -1,0 +1,125 @@
+"""The ``liuhen`` command. Each package adds its own commands through ``<pkg>.cli.register(app)``."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import logging
+import sys
+from pathlib import Path
+
+import typer
+
+from liuhen.errors import LiuhenError
+
+app = typer.Typer(
+    name="liuhen",
+    help="Liuhen (留痕): evidence management and video processing for law-enforcement recorders.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Packages that contribute commands, in the order data flows.
+PLUGIN_MODULES = (
+    "storage.cli",
+    "integrity.cli",
+    "integrity.export_cli",
+    "ingest.cli",
+    "transcoder.cli",
+    "api.cli",
+)
+
+
+@app.command("simulate-dock")
+def simulate_dock_cmd(
+    dock: Path = typer.Argument(..., help="Dock directory to create (one sub-directory per port)."),
+    recorders: int = typer.Option(3, "--recorders", "-r", min=1, max=25, help="Docked recorders."),
+    minutes: float = typer.Option(0.25, "--minutes", "-m", min=0.05, help="Minutes of H.264 video each."),
+    small: bool = typer.Option(False, help="320x240 instead of 1080p (fast, for tests)."),
+) -> None:
+    """Lay out a dock with recorders holding real ffmpeg-made footage (H.264, HEVC, JPEG, WAV, truncated)."""
+    from liuhen.simulate import simulate_dock
+
+    kw = {"width": 320, "height": 240, "bitrate": "500k", "clip_seconds": 4.0} if small else {}
+    recs = simulate_dock(dock, recorders=recorders, minutes=minutes, **kw)  # type: ignore[arg-type]
+    for r in recs:
+        size = sum(p.stat().st_size for p in r.files)
+        typer.echo(f"{r.port}: {r.serial} officer {r.officer_no}: {len(r.files)} files, {size / 1e6:.1f} MB")
+
+
+@app.command("migrate")
+def migrate_cmd() -> None:
+    """Apply catalog migrations to the configured database (idempotent)."""
+    from liuhen.runtime import open_runtime
+
+    with open_runtime() as rt:
+        row = rt.catalog.one("SELECT count(*) AS n FROM schema_migrations")
+        typer.echo(f"catalog at {rt.settings.root}: {row['n'] if row else 0} migrations applied")
+
+
+@app.command("demo")
+def demo_cmd(
+    recorders: int = typer.Option(3, min=1, max=25, help="Simulated recorders."),
+    minutes: float = typer.Option(0.25, min=0.05, help="Minutes of 1080p H.264 per recorder."),
+    small: bool = typer.Option(False, help="Use 320x240 footage (fast)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Run the whole pipeline on the embedded defaults: dock → ingest → transcode → case → export → verify."""
+    from liuhen.demo import run_demo
+
+    summary = run_demo(recorders=recorders, minutes=minutes, small=small)
+    if json_out:
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+    if not summary.get("ok"):
+        raise typer.Exit(1)
+
+
+@app.command("serve")
+def serve_cmd(
+    host: str | None = typer.Option(None, help="Bind address (default LIUHEN_HOST or 127.0.0.1)."),
+    port: int | None = typer.Option(None, help="Port (default LIUHEN_PORT or 8000)."),
+    watch: bool = typer.Option(True, help="Also watch the configured docks (LIUHEN_DOCKS)."),
+    workers: bool = typer.Option(True, help="Also run in-process transcoder workers (no broker set)."),
+) -> None:
+    """Run the service: the API, the dock watcher and the workers, on the configured components."""
+    from liuhen.serve import serve
+
+    serve(host=host, port=port, watch=watch, workers=workers)
+
+
+def _register_plugins() -> None:
+    for name in PLUGIN_MODULES:
+        if importlib.util.find_spec(name.split(".")[0]) is None:
+            continue
+        try:
+            spec = importlib.util.find_spec(name)
+        except ModuleNotFoundError:
+            spec = None
+        if spec is None:
+            continue
+        module = importlib.import_module(name)
+        module.register(app)
+
+
+_register_plugins()
+
+
+def main() -> None:
+    from liuhen.embedded import install_signal_handlers
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    install_signal_handlers()
+    try:
+        app()
+    except LiuhenError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        typer.secho("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""Embedded PostgreSQL from the ``pgserver`` wheel (bundled PostgreSQL 16), data under the data dir.
+
+Several ``liuhen`` processes share one server: pgserver keeps a list of the processes holding a
+handle and the last one to exit stops the server (its atexit hook). Handles left by processes that
+were killed are pruned before we attach, so a SIGKILLed process does not keep the server up forever.
+SIGTERM is turned into a normal exit (``install_signal_handlers``) so atexit hooks run; Ctrl-C raises
+KeyboardInterrupt, which also unwinds through atexit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from liuhen.errors import EmbeddedServiceError
+
+log = logging.getLogger("liuhen.embedded")
+DATABASE = "liuhen"
+_server: Any = None
+
+
+def _prune_dead_handles(pgdata: Path) -> None:
+    handles = pgdata / ".handle_pids.json"
+    if not handles.exists():
+        return
+    try:
+        pids = json.loads(handles.read_text() or "[]")
+    except (OSError, ValueError):
+        return
+    alive = [p for p in pids if _pid_alive(int(p))]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def start_postgres(pgdata: Path) -> str:
+    """Start (or attach to) the embedded server; return a URL for the ``liuhen`` database."""
+    global _server
+    try:
+        import pgserver
+    except ImportError as exc:  # pragma: no cover - it is a hard dependency
+        raise EmbeddedServiceError("the pgserver wheel is not installed") from exc
+    pgdata = pgdata.resolve()
+    pgdata.mkdir(parents=True, exist_ok=True)
+    _prune_dead_handles(pgdata)
+    try:
+        _server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    except Exception as exc:
+        logfile = pgdata / "log"
+        tail = logfile.read_text(errors="replace")[-1500:] if logfile.exists() else ""
+        raise EmbeddedServiceError(
+            f"embedded PostgreSQL failed to start in {pgdata}: {exc}. "
+            "When run as root, every parent directory of the data dir must be readable by the "
+            f"'pgserver' system user.\n{tail}"
+        ) from exc
+    out = _server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}';")
+    if "(1 row)" not in out:
+        _server.psql(f"CREATE DATABASE {DATABASE};")
+    return str(_server.get_uri(DATABASE))
+
+
+def stop_postgres() -> None:
+    """Release this process's handle (stops the server if it was the last one)."""
+    global _server
+    if _server is not None:
+        _server.cleanup()
+        _server = None
+
+
+def install_signal_handlers() -> None:
+    """SIGTERM/SIGHUP → SystemExit, so atexit stops the embedded server."""
+
+    def _exit(signum: int, _frame: object) -> None:
+        sys.exit(128 + signum)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            signal.signal(sig, _exit)
+        except ValueError:  # not the main thread
+            pass

@@ -1,0 +1,142 @@
+"""Shared fixtures: a real PostgreSQL (the machine's, or an embedded pgserver), settings, small footage.
+
+PostgreSQL: ``LIUHEN_TEST_DATABASE_URL`` if set, else 127.0.0.1:5432 (trust auth) when reachable,
+else an embedded pgserver under a temporary directory — so the suite runs on a fresh machine too.
+Each test gets a fresh database cloned from a migrated template.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from catalog.db import Catalog, migrate
+from liuhen.config import Settings
+
+LOCAL_CANDIDATES = (
+    "postgresql://postgres@127.0.0.1:5432/postgres",
+    "postgresql://root@127.0.0.1:5432/postgres",
+)
+
+
+def _reachable(url: str) -> bool:
+    try:
+        with psycopg.connect(url, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+        return True
+    except psycopg.Error:
+        return False
+
+
+def _with_db(url: str, dbname: str) -> str:
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    info["dbname"] = dbname
+    return psycopg.conninfo.make_conninfo(**{k: v for k, v in info.items() if v is not None})
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A URL with rights to create databases."""
+    env = os.environ.get("LIUHEN_TEST_DATABASE_URL")
+    if env:
+        yield env
+        return
+    for cand in LOCAL_CANDIDATES:
+        if _reachable(cand):
+            yield cand
+            return
+    from liuhen.embedded import start_postgres, stop_postgres
+
+    base = Path(os.environ.get("LIUHEN_TEST_PGDATA", "/tmp/liuhen-test-pg"))
+    url = start_postgres(base / f"pgdata-{os.getuid()}")
+    yield _with_db(url, "postgres")
+    stop_postgres()
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_admin_url: str) -> Iterator[str]:
+    """Name of a template database with every migration applied."""
+    name = f"liuhen_tmpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(_with_db(pg_admin_url, name)) as conn:
+        migrate(conn)
+    yield name
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _fresh_database(pg_admin_url: str, template: str) -> str:
+    name = f"liuhen_t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return name
+
+
+def _drop_database(pg_admin_url: str, name: str) -> None:
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url(pg_admin_url: str, pg_template: str) -> Iterator[str]:
+    """A fresh, migrated, empty database for this test."""
+    name = _fresh_database(pg_admin_url, pg_template)
+    yield _with_db(pg_admin_url, name)
+    _drop_database(pg_admin_url, name)
+
+
+@pytest.fixture
+def empty_pg_url(pg_admin_url: str) -> Iterator[str]:
+    """A fresh database with no migrations applied."""
+    name = f"liuhen_e_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield _with_db(pg_admin_url, name)
+    _drop_database(pg_admin_url, name)
+
+
+@pytest.fixture
+def catalog(pg_url: str) -> Iterator[Catalog]:
+    cat = Catalog(pg_url, max_size=8).open()
+    yield cat
+    cat.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, pg_url: str) -> Settings:
+    """Settings on the test database, the local store and data under tmp_path."""
+    return Settings(data_dir=tmp_path / "data", database_url=pg_url, store="local", broker_url=None)
+
+
+@pytest.fixture
+def runtime(settings: Settings):  # type: ignore[no-untyped-def]
+    from liuhen.runtime import build_runtime
+
+    rt = build_runtime(settings)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Small real footage made by ffmpeg, shared by the whole session (treat as read-only)."""
+    from liuhen import media as m
+
+    d = tmp_path_factory.mktemp("media")
+    out = {
+        "h264_mp4": m.make_video(d / "h264.mp4", seconds=4, width=320, height=240, bitrate="400k", seed=1),
+        "h264_mp4_b": m.make_video(d / "h264b.mp4", seconds=3, width=320, height=240, bitrate="400k", seed=2),
+        "hevc_mp4": m.make_video(
+            d / "hevc.mp4", seconds=2, codec="hevc", width=320, height=240, bitrate="300k", seed=3
+        ),
+        "wav": m.make_wav(d / "note.wav", seconds=2),
+        "jpg": m.make_jpg(d / "photo.jpg", width=640, height=480),
+    }
+    out["truncated_mp4"] = m.truncate_copy(out["h264_mp4"], d / "truncated.mp4")
+    return out

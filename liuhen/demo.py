@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -81,8 +80,9 @@ def run_demo(
             console.print(f"[bold]1/6[/] reusing the simulated dock in {dock}")
 
         # 2. workers first, so transcoding starts as soon as a file is stored
-        from transcoder import service as tsvc
         from transcoder.broker import setup_broker
+
+        from transcoder import service as tsvc
 
         setup_broker(settings)
         if settings.broker_url:
@@ -111,9 +111,10 @@ def run_demo(
         case_no, case_report = _sample_case(rt, actor, file_ids)
 
         console.print("[bold]5/6[/] exporting the case as a verifiable bag (supervised) and verifying it")
-        from api import access
         from integrity.export import export_case
         from integrity.verifier import verify_bag
+
+        from api import access
 
         req = access.request_access(
             rt, case_no=case_no, kind="export", purpose="行政复议 evidence submission (demo)", actor=actor

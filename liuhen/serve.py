@@ -40,8 +40,9 @@ def serve(*, host: str | None, port: int | None, watch: bool = True, workers: bo
     stoppers: list[Any] = []
     try:
         _check_store(rt)
-        from transcoder import service as tsvc
         from transcoder.broker import setup_broker
+
+        from transcoder import service as tsvc
 
         setup_broker(settings)
         if workers and not settings.broker_url:
@@ -84,11 +85,17 @@ def _check_store(rt: Runtime) -> None:
 def _periodic_jobs(rt: Runtime) -> list[Periodic]:
     from integrity import checkpoint
 
-    jobs = [Periodic("checkpoint", rt.settings.checkpoint_interval_s, lambda: checkpoint.publish(rt.catalog, rt.settings))]
+    jobs = [
+        Periodic(
+            "checkpoint", rt.settings.checkpoint_interval_s, lambda: checkpoint.publish(rt.catalog, rt.settings)
+        )
+    ]
     try:
         from storage.retention import dispose_expired
 
-        jobs.append(Periodic("disposal", 3600.0, lambda: dispose_expired(rt.catalog, rt.store, actor="system:disposal")))
+        jobs.append(
+            Periodic("disposal", 3600.0, lambda: dispose_expired(rt.catalog, rt.store, actor="system:disposal"))
+        )
     except ImportError:
         pass
     return jobs

@@ -64,9 +64,9 @@ def simulate_dock(
         seq = 1
         remaining = max(clip_seconds, minutes * 60)
 
-        def name(ext: str, when: datetime) -> Path:
+        def name(ext: str, when: datetime, _d: Path = media_dir, _s: str = serial, _o: str = officer_no) -> Path:
             nonlocal seq
-            p = media_dir / media_name(serial, officer_no, when.strftime("%Y%m%d%H%M%S"), seq, ext)
+            p = _d / media_name(_s, _o, when.strftime("%Y%m%d%H%M%S"), seq, ext)
             seq += 1
             return p
 

@@ -8,6 +8,7 @@ Each test gets a fresh database cloned from a migrated template.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,7 +53,7 @@ def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             return
     from liuhen.embedded import start_postgres, stop_postgres
 
-    base = Path(os.environ.get("LIUHEN_TEST_PGDATA", "/tmp/liuhen-test-pg"))
+    base = Path(os.environ.get("LIUHEN_TEST_PGDATA", Path(tempfile.gettempdir()) / "liuhen-test-pg"))
     url = start_postgres(base / f"pgdata-{os.getuid()}")
     yield _with_db(url, "postgres")
     stop_postgres()

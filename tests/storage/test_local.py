@@ -1,0 +1,115 @@
+"""Local write-once store specifics: link fast path, read-only files, the append-only journal,
+a full disk leaving nothing half-written, and the root warning (禁删改 within what a directory can do)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import logging
+import os
+import stat
+import subprocess
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from storage.base import key_for
+from storage.errors import StoreFull
+from storage.local import JournalCorrupt, LocalStore
+
+
+def _digest(b: bytes) -> str:
+    return hashlib.sha256(b).hexdigest()
+
+
+def test_same_filesystem_path_is_linked_not_copied_and_read_only(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    staging = tmp_path / "store" / "staging"
+    staging.mkdir()
+    src = staging / "clip.mp4"
+    src.write_bytes(b"x" * 100_000)
+    info = store.put(key_for(_digest(src.read_bytes())), src, sha256=_digest(src.read_bytes()))
+    final = store.path_of(info.key)
+    assert final.stat().st_ino == src.stat().st_ino  # a link, not a copy
+    assert stat.S_IMODE(final.stat().st_mode) == 0o444
+    assert list(store.tmp.iterdir()) == []
+
+
+def test_state_survives_reopen_and_journal_only_extends(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "s")
+    data = b"evidence"
+    key = key_for(_digest(data))
+    until = datetime.now(UTC) + timedelta(days=400)
+    store.put(key, io.BytesIO(data), sha256=_digest(data), retain_until=until)
+    store.set_legal_hold(key, True)
+    again = LocalStore(tmp_path / "s").head(key)
+    assert (again.retain_until, again.legal_hold, again.sha256) == (until, True, _digest(data))
+    # a well-formed but earlier 'retain' record appended by hand cannot shorten retention
+    jp = store._journal_path(key)
+    lines = jp.read_bytes().splitlines()
+    prev = hashlib.sha256(lines[-1]).hexdigest()
+    os.chmod(jp, 0o644)
+    with open(jp, "ab") as f:
+        f.write(
+            b'{"at":"2025-01-01T00:00:00+00:00","op":"retain","prev":"%s",' % prev.encode()
+            + b'"retain_until":"2025-06-01T00:00:00+00:00"}\n'
+        )
+    assert store.head(key).retain_until == until
+
+
+def test_torn_journal_tail_is_tolerated_and_tampering_detected(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "s")
+    data = b"torn"
+    key = key_for(_digest(data))
+    store.put(key, io.BytesIO(data), sha256=_digest(data))
+    jp = store._journal_path(key)
+    os.chmod(jp, 0o644)
+    with open(jp, "ab") as f:
+        f.write(b'{"op":"hold","on":tr')  # crash mid-append
+    assert store.head(key).legal_hold is False
+    assert store.set_legal_hold(key, True).legal_hold is True  # next append starts a fresh line
+    raw = jp.read_bytes()
+    os.chmod(jp, 0o644)
+    jp.write_bytes(raw.replace(b'"op":"create"', b'"op":"create" ', 1))  # edit a chained line
+    with pytest.raises(JournalCorrupt):
+        store.head(key)
+
+
+def test_startup_warning_names_the_root_limit(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="liuhen.storage.local"):
+        LocalStore(tmp_path / "warned")
+    assert any("cannot stop root" in r.getMessage() for r in caplog.records)
+
+
+@contextlib.contextmanager
+def _tiny_fs(path: Path, size: str) -> Iterator[Path]:
+    path.mkdir(parents=True, exist_ok=True)
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True, text=True
+    )
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs to provoke ENOSPC (needs root): {r.stderr.strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def test_disk_full_raises_store_full_with_nothing_half_written(tmp_path: Path) -> None:
+    with _tiny_fs(tmp_path / f"full-{uuid.uuid4().hex[:6]}", "2m") as mnt:
+        store = LocalStore(mnt / "store")
+        data = os.urandom(3 << 20)  # more than the filesystem holds
+        key = key_for(_digest(data))
+        with pytest.raises(StoreFull):
+            store.put(key, io.BytesIO(data), sha256=_digest(data))
+        assert not store.exists(key)
+        assert list(store.tmp.iterdir()) == []
+        assert not store._journal_path(key).exists() or b"create" not in store._journal_path(key).read_bytes()
+        # the store still works for what fits
+        small = b"fits"
+        store.put(key_for(_digest(small)), io.BytesIO(small), sha256=_digest(small))
+        assert b"".join(store.get(key_for(_digest(small)))) == small

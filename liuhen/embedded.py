@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,10 @@ def start_postgres(pgdata: Path) -> str:
     """Start (or attach to) the embedded server; return a URL for the ``liuhen`` database."""
     global _server
     try:
-        import pgserver
+        with warnings.catch_warnings():
+            # pgserver's lock dir falls back to /tmp/runtime-UID when XDG_RUNTIME_DIR is unset: harmless.
+            warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+            import pgserver
     except ImportError as exc:  # pragma: no cover - it is a hard dependency
         raise EmbeddedServiceError("the pgserver wheel is not installed") from exc
     pgdata = pgdata.resolve()

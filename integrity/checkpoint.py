@@ -1,0 +1,286 @@
+"""Signed checkpoints: C2SP tlog-checkpoint bodies in C2SP signed notes (Ed25519).
+
+Body (https://c2sp.org/tlog-checkpoint)::
+
+    <origin>\\n<tree size, decimal>\\n<base64 root hash>\\n
+
+The signing key lives under ``Settings.key_dir`` (directory 0700, private key file 0600; refused if
+group/other can read it). Its public half is recorded in ``log_keys`` so checkpoints signed by a
+retired key still verify. Every checkpoint ever published is kept in ``checkpoints``.
+
+Rotation (``rotate_key``) is itself a ``key.rotate`` event carrying both verifier keys and the old
+key's endorsement of the new one; the checkpoint published right after it is signed by both keys.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from catalog.db import Catalog
+from integrity import log, note, tree
+from integrity.errors import IntegrityError, VerificationError
+from integrity.events import Event
+from integrity.note import Signer, Verifier
+from integrity.rfc6962 import HASH_SIZE
+
+_log = logging.getLogger(__name__)
+PUBLISH_LOCK = 0x434B_5054  # "CKPT"
+KEY_FILE = "checkpoint.key"
+PUB_FILE = "checkpoint.pub"
+
+
+class KeyInsecure(IntegrityError):
+    """The signing key file or its directory is readable by group or others."""
+
+
+@dataclass(frozen=True)
+class CheckpointBody:
+    origin: str
+    size: int
+    root: bytes
+
+    def text(self) -> str:
+        return f"{self.origin}\n{self.size}\n{base64.b64encode(self.root).decode()}\n"
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    id: int
+    origin: str
+    size: int
+    root: bytes
+    note: str
+    key_ids: list[str] = field(default_factory=list)
+    created_at: datetime | None = None
+
+    @property
+    def root_b64(self) -> str:
+        return base64.b64encode(self.root).decode()
+
+    @property
+    def body(self) -> str:
+        return CheckpointBody(self.origin, self.size, self.root).text()
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "origin": self.origin, "size": self.size, "root": self.root_b64,
+            "note": self.note, "key_ids": self.key_ids,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+        }
+
+
+def parse_body(text: str) -> CheckpointBody:
+    """Parse a checkpoint body (extension lines after the root are allowed and ignored)."""
+    lines = text.split("\n")
+    if len(lines) < 4 or lines[-1] != "":
+        raise VerificationError("malformed checkpoint", "origin, size, root lines", repr(text[:80]))
+    origin, size_s, root_s = lines[0], lines[1], lines[2]
+    if not origin or not size_s.isdigit() or (size_s != "0" and size_s.startswith("0")):
+        raise VerificationError("malformed checkpoint size line", "decimal without leading zeros", size_s)
+    try:
+        root = base64.b64decode(root_s, validate=True)
+    except binascii.Error as exc:
+        raise VerificationError("malformed checkpoint root", "base64", root_s) from exc
+    if len(root) != HASH_SIZE:
+        raise VerificationError("malformed checkpoint root", f"{HASH_SIZE} bytes", f"{len(root)} bytes")
+    return CheckpointBody(origin, int(size_s), root)
+
+
+def verify_note(text: str, vkeys: Iterable[Verifier | str], origin: str | None = None) -> CheckpointBody:
+    """Check a signed checkpoint against trusted verifier keys; return its body.
+
+    Needs nothing but the note text and the public key(s): this is what a third party runs.
+    """
+    body_text, _ = note.open_note(text, vkeys)
+    body = parse_body(body_text)
+    if origin is not None and body.origin != origin:
+        raise VerificationError("checkpoint origin", origin, body.origin)
+    return body
+
+
+def parse_note(text: str) -> tuple[str, list[note.Signature]]:
+    return note.parse(text)
+
+
+# ----- keys -----
+
+
+def _secure_dir(d: Path) -> None:
+    d.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(d, 0o700)
+
+
+def _write_secret(path: Path, data: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    if tmp.exists():
+        tmp.unlink()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(data + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _load_signer_file(path: Path) -> Signer:
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        raise KeyInsecure(f"signing key {path} has mode {mode:o}; it must be 0600 (chmod 600 {path})")
+    return note.parse_skey(path.read_text())
+
+
+def signer(settings: Any, *, create: bool = True) -> Signer:
+    """The current checkpoint signing key, generated on first use."""
+    d = Path(settings.key_dir)
+    path = d / KEY_FILE
+    if path.exists():
+        return _load_signer_file(path)
+    if not create:
+        raise IntegrityError(f"no checkpoint signing key at {path}")
+    _secure_dir(d)
+    s = Signer.generate(settings.log_origin)
+    _write_secret(path, s.skey)
+    (d / PUB_FILE).write_text(s.verifier.vkey + "\n")
+    return s
+
+
+def public_key(settings: Any) -> str:
+    """Verifier key string of the current signing key: ``<name>+<hex key id>+<base64(0x01||pub)>``."""
+    return signer(settings).verifier.vkey
+
+
+def _register(catalog: Catalog, s: Signer) -> None:
+    v = s.verifier
+    with catalog.tx() as conn:
+        conn.execute(
+            "INSERT INTO log_keys (key_id, name, vkey) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+            (v.key_id.hex(), v.name, v.vkey),
+        )
+
+
+def verifier_keys(catalog: Catalog) -> list[str]:
+    """Every verifier key that ever signed checkpoints here, oldest first."""
+    return [r["vkey"] for r in catalog.all("SELECT vkey FROM log_keys ORDER BY created_at, key_id")]
+
+
+ROTATION_CONTEXT = "liuhen key rotation\n"
+
+
+def rotate_key(catalog: Catalog, settings: Any, actor: str) -> str:
+    """Replace the signing key; log a ``key.rotate`` event; publish a checkpoint signed by both keys.
+
+    The event data carries the old and new verifier keys and ``endorsement``: the old key's
+    Ed25519 signature over ``"liuhen key rotation\\n" + new_vkey + "\\n"``. The old private key is
+    moved to ``key_dir/retired/<key id>.key`` (0600); delete it once no longer needed.
+    """
+    d = Path(settings.key_dir)
+    old = signer(settings)
+    _register(catalog, old)
+    new = Signer.generate(settings.log_origin)
+    endorsement = old.sign((ROTATION_CONTEXT + new.verifier.vkey + "\n").encode())
+    event = Event(
+        "key.rotate",
+        actor,
+        subject={"key_id": new.verifier.key_id.hex()},
+        data={
+            "old_vkey": old.verifier.vkey,
+            "new_vkey": new.verifier.vkey,
+            "endorsement": base64.b64encode(endorsement).decode(),
+        },
+    )
+    _register(catalog, new)
+    log.append(catalog, event)
+    retired = d / "retired"
+    _secure_dir(retired)
+    _write_secret(retired / f"{old.verifier.key_id.hex()}.key", old.skey)
+    _write_secret(d / KEY_FILE, new.skey)
+    (d / PUB_FILE).write_text(new.verifier.vkey + "\n")
+    with catalog.tx() as conn:
+        conn.execute("UPDATE log_keys SET retired_at = now() WHERE key_id = %s", (old.verifier.key_id.hex(),))
+    _publish(catalog, settings.log_origin, [new, old], force=True)
+    return new.verifier.vkey
+
+
+# ----- publication -----
+
+
+def _row(r: dict[str, Any]) -> Checkpoint:
+    return Checkpoint(int(r["id"]), r["origin"], int(r["size"]), bytes(r["root"]), r["note"],
+                      list(r["key_ids"]), r["created_at"])
+
+
+_COLS = "id, origin, size, root, note, key_ids, created_at"
+
+
+def _publish(catalog: Catalog, origin: str, signers: Sequence[Signer], *, force: bool) -> Checkpoint:
+    log.sequence(catalog)
+    with catalog.tx() as conn:
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (PUBLISH_LOCK,))
+        size = tree.stored_size(conn)
+        last = conn.execute(f"SELECT {_COLS} FROM checkpoints ORDER BY id DESC LIMIT 1").fetchone()
+        kids = [s.verifier.key_id.hex() for s in signers]
+        if last is not None and not force and int(last["size"]) == size and set(kids) <= set(last["key_ids"]):
+            return _row(last)
+        body = CheckpointBody(origin, size, tree.root_at(conn, size))
+        text = note.sign(body.text(), signers)
+        r = conn.execute(
+            f"INSERT INTO checkpoints (origin, size, root, note, key_ids) VALUES (%s, %s, %s, %s, %s) "
+            f"RETURNING {_COLS}",
+            (origin, size, body.root, text, kids),
+        ).fetchone()
+        assert r is not None
+        return _row(r)
+
+
+def publish(catalog: Catalog, settings: Any, *, force: bool = False) -> Checkpoint:
+    """Sequence pending events and publish a signed checkpoint of the current tree.
+
+    Idempotent: if the latest checkpoint already covers the current size (and key), it is returned
+    instead of a duplicate, unless ``force``.
+    """
+    s = signer(settings)
+    _register(catalog, s)
+    return _publish(catalog, settings.log_origin, [s], force=force)
+
+
+def latest(catalog: Catalog) -> Checkpoint | None:
+    r = catalog.one(f"SELECT {_COLS} FROM checkpoints ORDER BY id DESC LIMIT 1")
+    return None if r is None else _row(r)
+
+
+def at_size(catalog: Catalog, size: int) -> Checkpoint | None:
+    r = catalog.one(f"SELECT {_COLS} FROM checkpoints WHERE size = %s ORDER BY id DESC LIMIT 1", (size,))
+    return None if r is None else _row(r)
+
+
+def previous(catalog: Catalog, before_size: int) -> Checkpoint | None:
+    """The latest published checkpoint with a size strictly smaller than ``before_size``."""
+    r = catalog.one(
+        f"SELECT {_COLS} FROM checkpoints WHERE size < %s ORDER BY size DESC, id DESC LIMIT 1",
+        (before_size,),
+    )
+    return None if r is None else _row(r)
+
+
+def all_checkpoints(catalog: Catalog) -> list[Checkpoint]:
+    return [_row(r) for r in catalog.all(f"SELECT {_COLS} FROM checkpoints ORDER BY id")]
+
+
+def run_publisher(catalog: Catalog, settings: Any, stop: threading.Event, interval_s: float | None = None) -> None:
+    """Background loop: publish a checkpoint every ``interval_s`` (default settings) until ``stop``."""
+    every = float(interval_s or settings.checkpoint_interval_s)
+    while not stop.is_set():
+        try:
+            publish(catalog, settings)
+        except Exception:  # a transient failure must not kill the loop; the next round retries
+            _log.exception("checkpoint publication failed; retrying in %.0f s", every)
+        stop.wait(every)

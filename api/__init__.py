@@ -1,0 +1,1 @@
+"""Liuhen HTTP API (FastAPI) and the case/access service functions behind it."""

@@ -1,0 +1,433 @@
+"""Case service functions, usable without HTTP (the CLI and ``liuhen demo`` call them directly).
+
+Every state change records its audit event in the same transaction as the rows it describes
+(``case.create``, ``activity.create``, ``stage.change``, ``legal_review``, ``link``, ``unlink``,
+``hold.set``, ``hold.release``).
+
+Legal hold: ``link_clip`` locks the file row, sets the hold in the store, then commits the link,
+``files.legal_hold`` and the ``hold.set`` event together. If the commit fails after the store call,
+the object stays held (the safe direction: over-retained, never under-retained).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from api.errors import (
+    CaseNotFound,
+    FileNotFound,
+    InvalidActivity,
+    InvalidRequest,
+    LegalReviewRequired,
+    StageOrderError,
+)
+from integrity.events import Event
+from integrity.log import record
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from liuhen.runtime import Runtime
+
+STAGES = ("filing", "investigation", "review", "decision", "service", "execution", "closure")
+STAGE_LABELS = {
+    "filing": "立案",
+    "investigation": "调查取证",
+    "review": "审查",
+    "decision": "决定",
+    "service": "送达",
+    "execution": "执行",
+    "closure": "结案",
+}
+CASE_TYPES = ("permit", "penalty", "coercive", "levy", "inspection")
+
+
+def as_utc(value: datetime | str | None, what: str = "time") -> datetime | None:
+    """A timezone-aware UTC datetime from a datetime or ISO 8601 string (naive = UTC)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise InvalidRequest(f"{what}: not an ISO 8601 time: {value!r}") from exc
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _check_stage(stage: str) -> str:
+    if stage not in STAGES:
+        raise InvalidRequest(f"unknown stage {stage!r}; stages in order: {', '.join(STAGES)}")
+    return stage
+
+
+def _case_row(conn: psycopg.Connection[Any], case_no: str, *, lock: bool = False) -> dict[str, Any]:
+    sql = "SELECT * FROM cases WHERE case_no = %s" + (" FOR UPDATE" if lock else "")
+    row = conn.execute(sql, (case_no,)).fetchone()
+    if row is None:
+        raise CaseNotFound(f"no case {case_no!r}")
+    return dict(row)
+
+
+def create_case(
+    runtime: Runtime,
+    *,
+    case_no: str,
+    agency: str,
+    subject: str,
+    case_type: str,
+    major: bool = False,
+    actor: str,
+    unit_code: str | None = None,
+) -> dict[str, Any]:
+    """Open a case in stage 'filing' (立案); ``case.create`` and the first ``stage.change`` are logged."""
+    case_no = case_no.strip()
+    if not case_no or not agency.strip() or not subject.strip():
+        raise InvalidRequest("case_no, agency and subject must not be empty")
+    if case_type not in CASE_TYPES:
+        raise InvalidRequest(f"unknown case type {case_type!r}; one of {', '.join(CASE_TYPES)}")
+    with runtime.catalog.tx() as conn:
+        if conn.execute("SELECT 1 FROM cases WHERE case_no = %s", (case_no,)).fetchone():
+            from liuhen.errors import Conflict
+
+            raise Conflict(f"case {case_no!r} already exists")
+        row = conn.execute(
+            "INSERT INTO cases (case_no, agency, unit_code, subject, case_type, major, created_by) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING *",
+            (case_no, agency, unit_code, subject, case_type, major, actor),
+        ).fetchone()
+        assert row is not None
+        data = {"agency": agency, "subject": subject, "case_type": case_type, "major": major}
+        if unit_code:
+            data["unit_code"] = unit_code
+        record(conn, Event("case.create", actor, subject={"case": case_no}, data=data))
+        ev = record(conn, Event("stage.change", actor, subject={"case": case_no}, data={"to": "filing"}))
+        conn.execute(
+            "INSERT INTO case_stages (case_id, stage, entered_by, event_id) VALUES (%s, 'filing', %s, %s)",
+            (row["id"], actor, ev),
+        )
+    return dict(row)
+
+
+def recording_requirement(conn: psycopg.Connection[Any], kind: str) -> str:
+    row = conn.execute("SELECT recording FROM recording_list WHERE kind = %s", (kind,)).fetchone()
+    if row is None:
+        kinds = [r["kind"] for r in conn.execute("SELECT kind FROM recording_list ORDER BY kind").fetchall()]
+        raise InvalidActivity(f"activity kind {kind!r} is not on the recording list; known: {', '.join(kinds)}")
+    return str(row["recording"])
+
+
+def add_activity(
+    runtime: Runtime,
+    case_no: str,
+    *,
+    stage: str,
+    kind: str,
+    starts_at: datetime | str,
+    ends_at: datetime | str,
+    place: str | None = None,
+    officers: list[str] | tuple[str, ...] = (),
+    actor: str,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """Add an activity (typed by the recording list) to a case stage; logs ``activity.create``."""
+    _check_stage(stage)
+    t0, t1 = as_utc(starts_at, "starts_at"), as_utc(ends_at, "ends_at")
+    assert t0 is not None and t1 is not None
+    if t1 < t0:
+        raise InvalidActivity(f"activity ends ({t1.isoformat()}) before it starts ({t0.isoformat()})")
+    with runtime.catalog.tx() as conn:
+        case = _case_row(conn, case_no)
+        recording = recording_requirement(conn, kind)
+        row = conn.execute(
+            "INSERT INTO activities (case_id, stage, kind, recording, starts_at, ends_at, place, officers, note) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",
+            (case["id"], stage, kind, recording, t0, t1, place, list(officers), note),
+        ).fetchone()
+        assert row is not None
+        record(
+            conn,
+            Event(
+                "activity.create",
+                actor,
+                subject={"case": case_no},
+                data={
+                    "activity_id": row["id"],
+                    "stage": stage,
+                    "kind": kind,
+                    "recording": recording,
+                    "starts_at": t0.isoformat(),
+                    "ends_at": t1.isoformat(),
+                    "place": place,
+                    "officers": list(officers),
+                },
+            ),
+        )
+    return dict(row)
+
+
+def advance_stage(runtime: Runtime, case_no: str, stage: str, actor: str) -> dict[str, Any]:
+    """Move a case to the next stage. Stages go forward one at a time.
+
+    A major case cannot enter 'decision' (决定) unless its latest legal review approved it
+    (未经法制审核或审核未通过的，不得作出决定): ``LegalReviewRequired``.
+    """
+    _check_stage(stage)
+    with runtime.catalog.tx() as conn:
+        case = _case_row(conn, case_no, lock=True)
+        cur = STAGES.index(case["stage"])
+        want = STAGES.index(stage)
+        if want != cur + 1:
+            nxt = STAGES[cur + 1] if cur + 1 < len(STAGES) else None
+            raise StageOrderError(
+                f"case {case_no} is in stage {case['stage']!r}; it can only move to "
+                + (f"{nxt!r}" if nxt else "nothing (closed)")
+                + f", not {stage!r}"
+            )
+        if stage == "decision" and case["major"]:
+            review = conn.execute(
+                "SELECT approved, reviewer FROM legal_reviews WHERE case_id = %s "
+                "ORDER BY reviewed_at DESC, id DESC LIMIT 1",
+                (case["id"],),
+            ).fetchone()
+            if review is None or not review["approved"]:
+                why = "has no legal review" if review is None else "latest legal review rejected it"
+                raise LegalReviewRequired(
+                    f"major case {case_no} cannot enter 'decision': it {why} (未经法制审核或审核未通过的，不得作出决定)"
+                )
+        ev = record(
+            conn,
+            Event("stage.change", actor, subject={"case": case_no}, data={"from": case["stage"], "to": stage}),
+        )
+        conn.execute("UPDATE cases SET stage = %s WHERE id = %s", (stage, case["id"]))
+        conn.execute(
+            "INSERT INTO case_stages (case_id, stage, entered_by, event_id) VALUES (%s, %s, %s, %s)",
+            (case["id"], stage, actor, ev),
+        )
+        case["stage"] = stage
+    return case
+
+
+def record_legal_review(
+    runtime: Runtime, case_no: str, *, reviewer: str, opinion: str, approved: bool
+) -> dict[str, Any]:
+    """Record a legal review (法制审核) while the case is in stage 'review'; logs ``legal_review``."""
+    if not opinion.strip():
+        raise InvalidRequest("a legal review needs an opinion")
+    with runtime.catalog.tx() as conn:
+        case = _case_row(conn, case_no, lock=True)
+        if case["stage"] != "review":
+            raise StageOrderError(
+                f"legal review is recorded in stage 'review' (审查); case {case_no} is in {case['stage']!r}"
+            )
+        ev = record(
+            conn,
+            Event(
+                "legal_review",
+                reviewer,
+                subject={"case": case_no},
+                data={"approved": bool(approved), "opinion": opinion},
+            ),
+        )
+        row = conn.execute(
+            "INSERT INTO legal_reviews (case_id, reviewer, opinion, approved, event_id) "
+            "VALUES (%s, %s, %s, %s, %s) RETURNING *",
+            (case["id"], reviewer, opinion, bool(approved), ev),
+        ).fetchone()
+        assert row is not None
+    return dict(row)
+
+
+def _file_row(conn: psycopg.Connection[Any], ref: str | int, *, lock: bool = False) -> dict[str, Any]:
+    suffix = " FOR UPDATE" if lock else ""
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit() and len(ref) < 20):
+        row = conn.execute("SELECT * FROM files WHERE id = %s" + suffix, (int(ref),)).fetchone()
+    else:
+        row = conn.execute("SELECT * FROM files WHERE sha256 = %s" + suffix, (str(ref).lower(),)).fetchone()
+    if row is None:
+        raise FileNotFound(f"no stored file {ref!r}")
+    return dict(row)
+
+
+def link_clip(
+    runtime: Runtime,
+    case_no: str,
+    sha256_or_file_id: str | int,
+    *,
+    stage: str,
+    activity_id: int | None = None,
+    t_start_s: float | None = None,
+    t_end_s: float | None = None,
+    proves: str | None = None,
+    actor: str,
+) -> dict[str, Any]:
+    """Link a clip (or a time range within it) to a case stage/activity and put the original on legal hold."""
+    _check_stage(stage)
+    for name, v in (("t_start_s", t_start_s), ("t_end_s", t_end_s)):
+        if v is not None and v < 0:
+            raise InvalidRequest(f"{name} must be >= 0")
+    if t_start_s is not None and t_end_s is not None and t_end_s < t_start_s:
+        raise InvalidRequest("t_end_s must be >= t_start_s")
+    with runtime.catalog.tx() as conn:
+        case = _case_row(conn, case_no)
+        f = _file_row(conn, sha256_or_file_id, lock=True)
+        if f["status"] != "stored":
+            raise InvalidRequest(f"file {f['sha256']} is {f['status']}, not stored")
+        if activity_id is not None:
+            act = conn.execute("SELECT case_id, stage FROM activities WHERE id = %s", (activity_id,)).fetchone()
+            if act is None or act["case_id"] != case["id"]:
+                raise InvalidRequest(f"activity {activity_id} does not belong to case {case_no}")
+            if act["stage"] != stage:
+                raise InvalidRequest(f"activity {activity_id} is in stage {act['stage']!r}, not {stage!r}")
+        ev = record(
+            conn,
+            Event(
+                "link",
+                actor,
+                subject={"case": case_no, "sha256": f["sha256"]},
+                data={
+                    "stage": stage,
+                    "activity_id": activity_id,
+                    "t_start_s": t_start_s,
+                    "t_end_s": t_end_s,
+                    "proves": proves,
+                },
+            ),
+        )
+        row = conn.execute(
+            "INSERT INTO links (case_id, stage, activity_id, file_id, t_start_s, t_end_s, proves, linked_by, "
+            "link_event_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",
+            (case["id"], stage, activity_id, f["id"], t_start_s, t_end_s, proves, actor, ev),
+        ).fetchone()
+        assert row is not None
+        if not f["legal_hold"]:
+            runtime.store.set_legal_hold(f["storage_key"], True)
+            conn.execute("UPDATE files SET legal_hold = true WHERE id = %s", (f["id"],))
+            record(
+                conn,
+                Event(
+                    "hold.set",
+                    actor,
+                    subject={"case": case_no, "sha256": f["sha256"]},
+                    data={"reason": "linked as evidence", "link_id": row["id"]},
+                ),
+            )
+    out = dict(row)
+    out["sha256"] = f["sha256"]
+    return out
+
+
+def unlink(
+    runtime: Runtime,
+    case_no: str,
+    link_id: int,
+    *,
+    actor: str,
+    reason: str | None = None,
+    release_hold: bool = True,
+) -> dict[str, Any]:
+    """Mark a link unlinked (the row and its history stay); logs ``unlink``.
+
+    The legal hold is released (``hold.release``) only when ``release_hold`` (policy) and the file
+    has no other active link in any case. The file row is locked so a concurrent link cannot race.
+    """
+    with runtime.catalog.tx() as conn:
+        case = _case_row(conn, case_no)
+        link = conn.execute("SELECT * FROM links WHERE id = %s AND case_id = %s", (link_id, case["id"])).fetchone()
+        if link is None:
+            from liuhen.errors import NotFound
+
+            raise NotFound(f"no link {link_id} in case {case_no}")
+        if link["unlinked_at"] is not None:
+            from liuhen.errors import Conflict
+
+            raise Conflict(f"link {link_id} was already unlinked at {link['unlinked_at'].isoformat()}")
+        f = _file_row(conn, int(link["file_id"]), lock=True)
+        ev = record(
+            conn,
+            Event(
+                "unlink",
+                actor,
+                subject={"case": case_no, "sha256": f["sha256"]},
+                data={"link_id": link_id, "reason": reason},
+            ),
+        )
+        row = conn.execute(
+            "UPDATE links SET unlinked_by = %s, unlinked_at = now(), unlink_event_id = %s WHERE id = %s RETURNING *",
+            (actor, ev, link_id),
+        ).fetchone()
+        assert row is not None
+        others = conn.execute(
+            "SELECT count(*) AS n FROM links WHERE file_id = %s AND unlinked_at IS NULL", (f["id"],)
+        ).fetchone()
+        released = False
+        if release_hold and f["legal_hold"] and others is not None and others["n"] == 0:
+            runtime.store.set_legal_hold(f["storage_key"], False)
+            conn.execute("UPDATE files SET legal_hold = false WHERE id = %s", (f["id"],))
+            record(
+                conn,
+                Event(
+                    "hold.release",
+                    actor,
+                    subject={"case": case_no, "sha256": f["sha256"]},
+                    data={"reason": "last active link removed", "link_id": link_id},
+                ),
+            )
+            released = True
+    out = dict(row)
+    out["sha256"] = f["sha256"]
+    out["hold_released"] = released
+    return out
+
+
+def get_case(runtime: Runtime, case_no: str) -> dict[str, Any]:
+    """The case with its stage history, legal reviews, activities and links (active and unlinked)."""
+    with runtime.catalog.tx() as conn:
+        case = _case_row(conn, case_no)
+        cid = case["id"]
+        case["stages"] = conn.execute(
+            "SELECT stage, entered_at, entered_by FROM case_stages WHERE case_id = %s ORDER BY entered_at, id",
+            (cid,),
+        ).fetchall()
+        case["legal_reviews"] = conn.execute(
+            "SELECT id, reviewer, opinion, approved, reviewed_at FROM legal_reviews WHERE case_id = %s "
+            "ORDER BY reviewed_at, id",
+            (cid,),
+        ).fetchall()
+        case["activities"] = conn.execute(
+            "SELECT * FROM activities WHERE case_id = %s ORDER BY starts_at, id", (cid,)
+        ).fetchall()
+        case["links"] = conn.execute(
+            "SELECT l.*, f.sha256 FROM links l JOIN files f ON f.id = l.file_id WHERE l.case_id = %s ORDER BY l.id",
+            (cid,),
+        ).fetchall()
+    return case
+
+
+def list_cases(
+    runtime: Runtime,
+    *,
+    stage: str | None = None,
+    unit_code: str | None = None,
+    limit: int = 100,
+    after_id: int = 0,
+) -> list[dict[str, Any]]:
+    where, params = ["id > %s"], [after_id]
+    if stage:
+        where.append("stage = %s")
+        params.append(_check_stage(stage))
+    if unit_code:
+        where.append("unit_code = %s")
+        params.append(unit_code)
+    return runtime.catalog.all(
+        f"SELECT * FROM cases WHERE {' AND '.join(where)} ORDER BY id LIMIT %s", (*params, limit)
+    )
+
+
+def completeness(runtime: Runtime, case_no: str) -> dict[str, Any]:
+    """Completeness report; see ``api.completeness``."""
+    from api.completeness import report
+
+    return report(runtime, case_no)

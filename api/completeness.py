@@ -1,0 +1,288 @@
+"""Completeness report for a case: is the AV record of every activity there, and whole?
+
+For each activity: the linked footage segments (links to the activity, plus stage-level links in the
+same stage that overlap it), each segment's wall-clock span (``files.recorded_at`` + the link's
+``t_start_s``..``t_end_s``, default the whole clip via ``files.duration_s``), and the coverage gaps
+(activity span minus the union of segment spans). Findings:
+
+- ``missing_av`` (error): a full-AV activity (全程音像记录) with no linked footage;
+- ``no_av`` (info): an as-needed activity with none;
+- ``coverage_gap`` (error for full-AV, warning otherwise): a stretch of the activity no footage covers,
+  e.g. a recorder stopped mid-activity;
+- ``late_upload`` (warning): stored more than ``Settings.late_upload_hours`` after recording (24 h rule);
+- ``clock_drift`` (warning): the file or its offload flagged a device clock off, or a recording time
+  later than its ingest time by more than ``Settings.clock_drift_tolerance_s``;
+- ``unknown_duration`` (warning): a clip whose duration is unknown, so its span cannot be placed;
+- ``officer_not_listed`` (info): footage from an officer not listed on the activity.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from api.cases import STAGE_LABELS, _case_row
+
+if TYPE_CHECKING:
+    from liuhen.runtime import Runtime
+
+MIN_GAP_S = 1.0  # gaps shorter than this are keyframe/rounding noise, not missing footage
+
+
+def _duration(f: dict[str, Any]) -> float | None:
+    if f.get("duration_s") is not None:
+        return float(f["duration_s"])
+    info = f.get("media_info") or {}
+    for k in ("duration_s", "duration"):
+        v = info.get(k) if isinstance(info, dict) else None
+        if isinstance(v, int | float):
+            return float(v)
+    return None
+
+
+def _span(seg: dict[str, Any]) -> tuple[datetime, datetime] | None:
+    if seg["recorded_at"] is None:
+        return None
+    dur = _duration(seg)
+    t0 = seg["t_start_s"] or 0.0
+    t1 = seg["t_end_s"] if seg["t_end_s"] is not None else dur
+    if t1 is None:
+        return None
+    if dur is not None:
+        t1 = min(t1, dur)
+    base: datetime = seg["recorded_at"]
+    return base + timedelta(seconds=t0), base + timedelta(seconds=max(t0, t1))
+
+
+def gaps(span: tuple[datetime, datetime], covered: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """``span`` minus the union of ``covered`` (pure; gaps under ``MIN_GAP_S`` dropped)."""
+    a0, a1 = span
+    out: list[tuple[datetime, datetime]] = []
+    cursor = a0
+    for s0, s1 in sorted(covered):
+        if s1 <= cursor:
+            continue
+        if s0 > cursor:
+            out.append((cursor, min(s0, a1)))
+        cursor = max(cursor, s1)
+        if cursor >= a1:
+            break
+    if cursor < a1:
+        out.append((cursor, a1))
+    return [(g0, g1) for g0, g1 in out if g1 > g0 and (g1 - g0).total_seconds() >= MIN_GAP_S]
+
+
+def report(runtime: Runtime, case_no: str) -> dict[str, Any]:
+    s = runtime.settings
+    with runtime.catalog.tx() as conn:
+        case = _case_row(conn, case_no)
+        acts = conn.execute(
+            "SELECT * FROM activities WHERE case_id = %s ORDER BY starts_at, id", (case["id"],)
+        ).fetchall()
+        segs = conn.execute(
+            """SELECT l.id AS link_id, l.stage, l.activity_id, l.t_start_s, l.t_end_s, l.proves,
+                      f.id AS file_id, f.sha256, f.recorded_at, f.ingested_at, f.duration_s, f.media_info,
+                      f.device_serial, f.officer_no, f.unit_code, f.flags, f.media_kind,
+                      coalesce(o.name, r.officer_name) AS officer_name,
+                      (SELECT coalesce(array_agg(DISTINCT fl), '{}') FROM session_files sf,
+                              unnest(sf.flags) fl WHERE sf.file_id = f.id) AS session_flags
+               FROM links l JOIN files f ON f.id = l.file_id
+               LEFT JOIN officers o ON o.officer_no = f.officer_no
+               LEFT JOIN recorders r ON r.device_serial = f.device_serial
+               WHERE l.case_id = %s AND l.unlinked_at IS NULL ORDER BY f.recorded_at NULLS LAST, l.id""",
+            (case["id"],),
+        ).fetchall()
+    findings: list[dict[str, Any]] = []
+    segments: list[dict[str, Any]] = []
+    file_issues: set[tuple[str, int]] = set()
+    for seg in segs:
+        span = _span(seg)
+        segments.append(
+            {
+                "link_id": seg["link_id"],
+                "file_id": seg["file_id"],
+                "sha256": seg["sha256"],
+                "stage": seg["stage"],
+                "activity_id": seg["activity_id"],
+                "officer_no": seg["officer_no"],
+                "officer_name": seg["officer_name"],
+                "device_serial": seg["device_serial"],
+                "starts_at": span[0] if span else None,
+                "ends_at": span[1] if span else None,
+                "proves": seg["proves"],
+            }
+        )
+        fid = seg["file_id"]
+        if span is None and ("unknown_duration", fid) not in file_issues:
+            file_issues.add(("unknown_duration", fid))
+            findings.append(
+                {
+                    "kind": "unknown_duration",
+                    "severity": "warning",
+                    "file_id": fid,
+                    "sha256": seg["sha256"],
+                    "message": "recording time or duration unknown; the segment cannot be placed",
+                }
+            )
+        rec, ing = seg["recorded_at"], seg["ingested_at"]
+        if rec is not None and ("late_upload", fid) not in file_issues:
+            delay_h = (ing - rec).total_seconds() / 3600
+            if delay_h > s.late_upload_hours:
+                file_issues.add(("late_upload", fid))
+                findings.append(
+                    {
+                        "kind": "late_upload",
+                        "severity": "warning",
+                        "file_id": fid,
+                        "sha256": seg["sha256"],
+                        "message": f"stored {delay_h:.1f} h after recording (limit {s.late_upload_hours:g} h)",
+                    }
+                )
+        flags = [*(seg["flags"] or []), *(seg["session_flags"] or [])]
+        drift = [f for f in flags if "clock" in f or "drift" in f]
+        ahead = rec is not None and (rec - ing).total_seconds() > s.clock_drift_tolerance_s
+        if (drift or ahead) and ("clock_drift", fid) not in file_issues:
+            file_issues.add(("clock_drift", fid))
+            msg = f"flags {sorted(set(drift))}" if drift else "recording time is later than ingest time"
+            findings.append(
+                {
+                    "kind": "clock_drift",
+                    "severity": "warning",
+                    "file_id": fid,
+                    "sha256": seg["sha256"],
+                    "message": f"device clock suspect: {msg}",
+                }
+            )
+    activities: list[dict[str, Any]] = []
+    for a in acts:
+        span = (a["starts_at"], a["ends_at"])
+        mine = [
+            (seg, sp)
+            for seg, sp in ((seg, _span(seg)) for seg in segs)
+            if seg["activity_id"] == a["id"]
+            or (
+                seg["activity_id"] is None
+                and seg["stage"] == a["stage"]
+                and sp is not None
+                and sp[0] < span[1]
+                and sp[1] > span[0]
+            )
+        ]
+        covered = [sp for _, sp in mine if sp is not None]
+        g = gaps(span, covered)
+        total = max((span[1] - span[0]).total_seconds(), 0.0)
+        missing = sum((g1 - g0).total_seconds() for g0, g1 in g)
+        needs = a["recording"]
+        base = {"activity_id": a["id"], "stage": a["stage"], "activity_kind": a["kind"]}
+        if not mine and needs == "full_av":
+            findings.append(
+                {
+                    **base,
+                    "kind": "missing_av",
+                    "severity": "error",
+                    "message": f"{a['kind']} requires full AV recording (全程音像记录); no footage linked",
+                }
+            )
+        elif not mine and needs == "av_as_needed":
+            findings.append(
+                {
+                    **base,
+                    "kind": "no_av",
+                    "severity": "info",
+                    "message": f"{a['kind']}: AV recording as circumstances require; none linked",
+                }
+            )
+        elif mine and needs != "text":
+            for g0, g1 in g:
+                findings.append(
+                    {
+                        **base,
+                        "kind": "coverage_gap",
+                        "severity": "error" if needs == "full_av" else "warning",
+                        "starts_at": g0,
+                        "ends_at": g1,
+                        "seconds": (g1 - g0).total_seconds(),
+                        "message": f"no footage covers {(g1 - g0).total_seconds():.0f} s of {a['kind']}",
+                    }
+                )
+        listed = set(a["officers"] or [])
+        for seg, _ in mine:
+            if listed and seg["officer_no"] and seg["officer_no"] not in listed:
+                findings.append(
+                    {
+                        **base,
+                        "kind": "officer_not_listed",
+                        "severity": "info",
+                        "file_id": seg["file_id"],
+                        "sha256": seg["sha256"],
+                        "message": f"footage by officer {seg['officer_no']} not listed on the activity",
+                    }
+                )
+        activities.append(
+            {
+                **{k: a[k] for k in ("id", "stage", "kind", "recording", "starts_at", "ends_at", "place")},
+                "officers": list(a["officers"] or []),
+                "linked_segments": [seg["link_id"] for seg, _ in mine],
+                "covered_s": total - missing if mine else 0.0,
+                "span_s": total,
+                "gaps": [{"starts_at": g0, "ends_at": g1} for g0, g1 in g] if mine else [],
+            }
+        )
+    errors = sum(1 for f in findings if f["severity"] == "error")
+    return {
+        "case_no": case_no,
+        "stage": case["stage"],
+        "major": case["major"],
+        "complete": errors == 0,
+        "errors": errors,
+        "warnings": sum(1 for f in findings if f["severity"] == "warning"),
+        "activities": activities,
+        "findings": findings,
+        "segments": segments,
+    }
+
+
+def _t(v: Any) -> str:
+    return v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, datetime) else ("" if v is None else str(v))
+
+
+def render_html(rep: dict[str, Any]) -> str:
+    """A readable, self-contained HTML page of a completeness report (all values escaped)."""
+    e = html.escape
+    verdict = "完整 complete" if rep["complete"] else f"不完整 incomplete — {rep['errors']} error(s)"
+    rows_f = "".join(
+        f"<tr class='{e(f['severity'])}'><td>{e(f['severity'])}</td><td>{e(f['kind'])}</td>"
+        f"<td>{e(str(f.get('activity_id', '')))}</td><td>{e(_t(f.get('starts_at')))}</td>"
+        f"<td>{e(_t(f.get('ends_at')))}</td><td>{e(f['message'])}</td></tr>"
+        for f in rep["findings"]
+    )
+    rows_a = "".join(
+        f"<tr><td>{a['id']}</td><td>{e(STAGE_LABELS.get(a['stage'], a['stage']))}</td><td>{e(a['kind'])}</td>"
+        f"<td>{e(a['recording'])}</td><td>{e(_t(a['starts_at']))} – {e(_t(a['ends_at']))}</td>"
+        f"<td>{e(a['place'] or '')}</td><td>{e(', '.join(a['officers']))}</td>"
+        f"<td>{a['covered_s']:.0f} / {a['span_s']:.0f} s</td></tr>"
+        for a in rep["activities"]
+    )
+    rows_s = "".join(
+        f"<tr><td>{s['link_id']}</td><td><code>{e(s['sha256'][:16])}…</code></td><td>{e(s['stage'])}</td>"
+        f"<td>{e(str(s['activity_id'] or ''))}</td><td>{e(s['officer_no'] or '')} {e(s['officer_name'] or '')}</td>"
+        f"<td>{e(s['device_serial'] or '')}</td><td>{e(_t(s['starts_at']))} – {e(_t(s['ends_at']))}</td>"
+        f"<td>{e(s['proves'] or '')}</td></tr>"
+        for s in rep["segments"]
+    )
+    return f"""<!doctype html><html lang="zh"><head><meta charset="utf-8">
+<title>完整性报告 {e(rep["case_no"])}</title>
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse;margin-bottom:2em}}
+td,th{{border:1px solid #999;padding:.3em .6em}}.error{{background:#fdd}}.warning{{background:#ffd}}</style>
+</head><body>
+<h1>音像记录完整性报告 — 案号 {e(rep["case_no"])}</h1>
+<p>Stage: {e(STAGE_LABELS.get(rep["stage"], rep["stage"]))} ({e(rep["stage"])}); major decision: {rep["major"]}.
+<strong>{e(verdict)}</strong>; warnings: {rep["warnings"]}.</p>
+<h2>Findings</h2><table><tr><th>severity</th><th>kind</th><th>activity</th><th>from</th><th>to</th>
+<th>message</th></tr>{rows_f}</table>
+<h2>Activities</h2><table><tr><th>id</th><th>stage</th><th>kind</th><th>recording</th><th>span</th>
+<th>place</th><th>officers</th><th>covered</th></tr>{rows_a}</table>
+<h2>Segments</h2><table><tr><th>link</th><th>sha256</th><th>stage</th><th>activity</th><th>officer</th>
+<th>device</th><th>span</th><th>proves</th></tr>{rows_s}</table>
+</body></html>"""

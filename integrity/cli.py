@@ -1,0 +1,185 @@
+"""``liuhen audit …``: checkpoints, leaves, proofs, full verification, fixity, key rotation."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+audit = typer.Typer(name="audit", help="The Merkle audit log: checkpoints, proofs, verification, fixity.",
+                    no_args_is_help=True)
+
+
+def _out(obj: dict[str, Any], as_json: bool, text: str) -> None:
+    typer.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str) if as_json else text)
+
+
+def _b64(h: bytes) -> str:
+    return base64.b64encode(h).decode()
+
+
+JSON = typer.Option(False, "--json", help="Print JSON.")
+
+
+@audit.command("checkpoint")
+def checkpoint_cmd(
+    publish: bool = typer.Option(False, "--publish", help="Sequence pending events and publish a new checkpoint."),
+    as_json: bool = JSON,
+) -> None:
+    """The latest signed checkpoint: origin, size, root (base64) and the signed note text."""
+    from integrity import checkpoint
+    from liuhen.runtime import open_runtime
+
+    with open_runtime() as rt:
+        cp = checkpoint.publish(rt.catalog, rt.settings) if publish else checkpoint.latest(rt.catalog)
+        if cp is None:
+            cp = checkpoint.publish(rt.catalog, rt.settings)
+        d = cp.as_json() | {"public_key": checkpoint.public_key(rt.settings)}
+        _out(d, as_json, f"origin {cp.origin}\nsize {cp.size}\nroot {cp.root_b64}\n\n{cp.note}")
+
+
+@audit.command("leaf")
+def leaf_cmd(index: int = typer.Argument(..., min=0, help="Leaf index."), as_json: bool = JSON) -> None:
+    """The exact leaf bytes (base64) and the decoded event."""
+    from integrity import log
+    from liuhen.runtime import open_runtime
+
+    with open_runtime() as rt:
+        try:
+            lf = log.leaf(rt.catalog, index)
+        except LookupError as exc:
+            typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+            raise typer.Exit(2) from exc
+        d = {"index": lf.idx, "event_id": lf.event_id, "leaf": _b64(lf.body), "leaf_hash": _b64(lf.leaf_hash),
+             "event": json.loads(lf.body)}
+        _out(d, as_json, f"leaf {lf.idx} (event {lf.event_id})\nbytes {d['leaf']}\nhash {d['leaf_hash']}\n"
+                         f"{lf.body.decode()}")
+
+
+@audit.command("inclusion")
+def inclusion_cmd(
+    index: int = typer.Argument(..., min=0, help="Leaf index."),
+    size: int | None = typer.Option(None, "--size", help="Tree size (default: the latest checkpoint's)."),
+    tlog_proof: bool = typer.Option(False, "--tlog-proof", help="Print a C2SP tlog-proof instead."),
+    as_json: bool = JSON,
+) -> None:
+    """Inclusion proof for leaf INDEX against tree size N (list of base64 hashes)."""
+    from integrity import checkpoint, proof, tlogproof
+    from liuhen.runtime import open_runtime
+
+    with open_runtime() as rt:
+        cp = checkpoint.at_size(rt.catalog, size) if size is not None else checkpoint.latest(rt.catalog)
+        if cp is None or cp.size <= index:
+            cp = checkpoint.publish(rt.catalog, rt.settings)
+        n = size if size is not None else cp.size
+        try:
+            hashes = proof.inclusion_proof(rt.catalog, index, n)
+        except ValueError as exc:
+            typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+            raise typer.Exit(2) from exc
+        if tlog_proof:
+            if cp.size != n:
+                typer.secho(f"error: no checkpoint at size {n}", err=True, fg=typer.colors.RED)
+                raise typer.Exit(2)
+            typer.echo(tlogproof.format(index, hashes, cp.note), nl=False)
+            return
+        d = {"index": index, "size": n, "proof": [_b64(h) for h in hashes],
+             "root": _b64(proof.inclusion_with_root(rt.catalog, index, n)[2]),
+             "checkpoint": cp.note if cp.size == n else None}
+        _out(d, as_json, "\n".join(d["proof"]) if d["proof"] else "(empty proof)")
+
+
+@audit.command("consistency")
+def consistency_cmd(
+    old: int = typer.Argument(..., min=1, help="Older tree size (>= 1)."),
+    new: int = typer.Argument(..., min=1, help="Newer tree size."),
+    as_json: bool = JSON,
+) -> None:
+    """Consistency proof between two tree sizes (list of base64 hashes)."""
+    from integrity import log, proof
+    from liuhen.runtime import open_runtime
+
+    with open_runtime() as rt:
+        try:
+            hashes = proof.consistency_proof(rt.catalog, old, new)
+        except ValueError as exc:
+            typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+            raise typer.Exit(2) from exc
+        d = {"old": old, "new": new, "proof": [_b64(h) for h in hashes],
+             "old_root": _b64(log.root(rt.catalog, old)), "new_root": _b64(log.root(rt.catalog, new))}
+        _out(d, as_json, "\n".join(d["proof"]) if d["proof"] else "(empty proof)")
+
+
+@audit.command("verify")
+def verify_cmd(
+    key: list[str] = typer.Option([], "--key", help="Trusted verifier key (repeatable); default: the log's own."),
+    as_json: bool = JSON,
+) -> None:
+    """Recompute the root from every leaf; check every checkpoint and signature. Exit 1 on any mismatch."""
+    from integrity import audit as auditmod
+    from liuhen.runtime import open_runtime
+
+    with open_runtime() as rt:
+        rep = auditmod.verify_log(rt.catalog, vkeys=key or None, key_dir=Path(rt.settings.key_dir))
+    text = (f"OK: {rep.leaves_checked} leaves, {rep.nodes_checked} stored subtrees, "
+            f"{rep.checkpoints_checked} checkpoints verified; root {rep.root}")
+    if not rep.ok:
+        text = f"FAILED: {len(rep.problems)} problem(s)\n" + "\n".join(f"  - {p}" for p in rep.problems)
+    _out(rep.as_json(), as_json, text)
+    if not rep.ok:
+        raise typer.Exit(1)
+
+
+@audit.command("fixity")
+def fixity_cmd(
+    sample: int | None = typer.Option(None, "--sample", min=1, help="Check N random originals (default: all)."),
+    as_json: bool = JSON,
+) -> None:
+    """Re-hash stored originals; compare store, catalog and log; log a fixity.check event per file."""
+    from integrity import fixity
+    from liuhen.runtime import open_runtime
+
+    with open_runtime() as rt:
+        rep = fixity.run(rt.catalog, rt.store, rt.settings.actor_name(),
+                         mode="sample" if sample else "full", sample=sample or 0)
+    lines = [f"{'OK' if rep.ok else 'FAILED'}: {rep.checked} checked, {rep.failed} failed, "
+             f"{rep.bytes_hashed} bytes hashed ({rep.mode})"]
+    for r in rep.results:
+        lines += [f"  file {r.file_id} {r.sha256}: {p}" for p in r.problems]
+    _out(rep.as_json(), as_json, "\n".join(lines))
+    if not rep.ok:
+        raise typer.Exit(1)
+
+
+@audit.command("rotate-key")
+def rotate_key_cmd(as_json: bool = JSON) -> None:
+    """Replace the checkpoint signing key (logged as a key.rotate event; old checkpoints stay verifiable)."""
+    from integrity import checkpoint
+    from liuhen.runtime import open_runtime
+
+    with open_runtime() as rt:
+        old = checkpoint.public_key(rt.settings)
+        new = checkpoint.rotate_key(rt.catalog, rt.settings, rt.settings.actor_name())
+        cp = checkpoint.latest(rt.catalog)
+    _out({"old_key": old, "new_key": new, "checkpoint": cp.note if cp else None}, as_json,
+         f"rotated\nold {old}\nnew {new}")
+
+
+@audit.command("public-key")
+def public_key_cmd(as_json: bool = JSON) -> None:
+    """The current verifier key (signed-note format) and every key ever used."""
+    from integrity import checkpoint
+    from liuhen.runtime import open_runtime
+
+    with open_runtime() as rt:
+        cur = checkpoint.public_key(rt.settings)
+        checkpoint.publish(rt.catalog, rt.settings)
+        keys = checkpoint.verifier_keys(rt.catalog)
+    _out({"public_key": cur, "all_keys": keys}, as_json, cur)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(audit, name="audit")

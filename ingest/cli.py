@@ -1,0 +1,172 @@
+"""CLI: ``liuhen ingest PATH``, ``liuhen dock watch DOCK...``, ``liuhen dock sessions``, ``liuhen receipt ID``."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from ingest.receipts import Receipt
+
+dock_app = typer.Typer(help="Dock stations: watch docks, list offload sessions.", no_args_is_help=True)
+
+
+def _print_receipt(r: Receipt, *, verbose: bool = False) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console()
+    verdict = "[bold green]SAFE TO WIPE[/]" if r.safe_to_wipe else "[bold red]NOT SAFE TO WIPE[/]"
+    dev = r.device or {}
+    con.print(
+        f"[bold]{r.port}[/] {dev.get('device_serial') or r.recorder_key} officer {dev.get('officer_no') or '?'} "
+        f"session {r.session_id} — {verdict}  ({r.counts}, {r.bytes_total / 1e6:.1f} MB"
+        f"{', receipt log #' + str(r.receipt_log_index) if r.receipt_log_index is not None else ''})"
+    )
+    if r.flags:
+        con.print(f"  recorder flags: {', '.join(r.flags)}")
+    for why in r.reasons:
+        con.print(f"  [red]•[/] {why}", markup=True, highlight=False)
+    if verbose:
+        t = Table("status", "path", "size", "sha256", "log#", "flags", box=None)
+        for f in r.files:
+            t.add_row(
+                f.status + (" (resumed)" if f.resumed else ""),
+                f.path,
+                str(f.size if f.size is not None else ""),
+                (f.sha256 or "")[:16],
+                "" if f.log_index is None else str(f.log_index),
+                ",".join(f.flags),
+            )
+        con.print(t)
+
+
+def ingest_cmd(
+    path: Path = typer.Argument(..., help="A recorder port directory, or a dock directory of ports."),
+    json_out: bool = typer.Option(False, "--json", help="Print the receipts as a JSON array."),
+    parallelism: int | None = typer.Option(
+        None, "--parallelism", "-j", min=1, max=64, help="Recorders offloaded at once (LIUHEN_INGEST_PARALLELISM)."
+    ),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="List every file of every receipt."),
+    progress: bool = typer.Option(True, help="Show progress bars (off with --json or when not a terminal)."),
+) -> None:
+    """Ingest one recorder or a whole dock once and print the offload receipts.
+
+    Exit status: 0 when every recorder is SAFE TO WIPE, 1 when some are not (see the reasons).
+    """
+    from ingest.offload import ingest_path
+    from liuhen.runtime import open_runtime
+
+    with open_runtime() as rt:
+        actor = rt.settings.actor_name()
+        if progress and not json_out and sys.stderr.isatty():
+            from rich.console import Console
+
+            from ingest.progress import RichProgress
+
+            with RichProgress(Console(stderr=True)) as bars:
+                receipts = ingest_path(rt, path, actor=actor, progress=bars, parallelism=parallelism)
+        else:
+            receipts = ingest_path(rt, path, actor=actor, parallelism=parallelism)
+    if json_out:
+        typer.echo(json.dumps([r.to_dict() for r in receipts], ensure_ascii=False, indent=2))
+    else:
+        if not receipts:
+            typer.echo(f"{path}: no docked recorder found")
+        for r in receipts:
+            _print_receipt(r, verbose=verbose)
+    if not all(r.safe_to_wipe for r in receipts):
+        raise typer.Exit(1)
+
+
+@dock_app.command("watch")
+def watch_cmd(
+    docks: list[Path] = typer.Argument(None, help="Dock directories (default: LIUHEN_DOCKS)."),
+    parallelism: int | None = typer.Option(None, "--parallelism", "-j", min=1, max=64, help="Recorders at once."),
+    interval: float = typer.Option(2.0, min=0.1, help="Seconds between polls of the docks."),
+) -> None:
+    """Watch docks: offload each recorder when it docks; report it SAFE TO WIPE or why not. Ctrl-C stops."""
+    from ingest.watch import DockWatcher
+    from liuhen.runtime import open_runtime
+
+    with open_runtime() as rt:
+        paths = list(docks or rt.settings.docks)
+        if not paths:
+            raise typer.BadParameter("name at least one dock directory (or set LIUHEN_DOCKS)")
+
+        def done(r: Receipt) -> None:
+            _print_receipt(r)
+
+        w = DockWatcher(rt, paths, parallelism=parallelism, interval=interval, on_receipt=done)
+        w.start()
+        typer.echo(f"watching {', '.join(map(str, paths))} (Ctrl-C to stop)")
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            w.stop()
+
+
+@dock_app.command("sessions")
+def sessions_cmd(
+    limit: int = typer.Option(20, min=1, help="How many recent sessions."),
+    json_out: bool = typer.Option(False, "--json", help="JSON output."),
+) -> None:
+    """List recent offload sessions with their progress and SAFE TO WIPE verdict."""
+    from ingest.sessions import list_sessions
+    from liuhen.runtime import open_runtime
+
+    with open_runtime() as rt:
+        rows = list_sessions(rt, limit=limit)
+    if json_out:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table("id", "recorder", "port", "status", "files", "MB", "safe", "started")
+    for s in rows:
+        t.add_row(
+            str(s["id"]),
+            s["recorder_key"] or "",
+            s["port"],
+            s["status"],
+            f"{s['files_done']}/{s['files_total']}",
+            f"{s['bytes_done'] / 1e6:.1f}/{s['bytes_total'] / 1e6:.1f}",
+            "yes" if s["safe_to_wipe"] else "no",
+            str(s["started_at"])[:19],
+        )
+    Console().print(t)
+
+
+def receipt_cmd(
+    session_id: int = typer.Argument(..., help="Ingest session id (see `liuhen dock sessions`)."),
+    json_out: bool = typer.Option(False, "--json", help="JSON output."),
+    recheck: bool = typer.Option(False, help="Re-check every file against the store and the log now."),
+) -> None:
+    """Show the stored offload receipt of a session."""
+    from ingest.receipts import load_receipt, reverify
+    from liuhen.errors import NotFound
+    from liuhen.runtime import open_runtime
+
+    with open_runtime() as rt:
+        r = reverify(rt, session_id) if recheck else load_receipt(rt, session_id)
+    if r is None:
+        raise NotFound(f"session {session_id} has no stored receipt")
+    if json_out:
+        typer.echo(r.to_json(indent=2))
+    else:
+        _print_receipt(r, verbose=True)
+
+
+def register(app: Any) -> None:
+    app.command("ingest")(ingest_cmd)
+    app.command("receipt")(receipt_cmd)
+    app.add_typer(dock_app, name="dock")

@@ -1,0 +1,260 @@
+"""One read per byte: stream a source file into a staging file while hashing it.
+
+SHA-256 is updated in the copying thread; SM3 (when configured) runs in a second thread fed the very
+same buffers, so the slow SM3 overlaps the copy instead of following it (hashlib releases the GIL on
+large updates). The staging file is fsynced before we return. Source paths are ``bytes`` (from
+``os.fsencode``) so that names that are not valid UTF-8 are still readable.
+
+The source is checked for stability: its size at open, the bytes actually read, and a re-``stat`` after
+the copy must agree, or the copy is discarded with ``SourceVanished``/``SourceChanged`` (a recorder
+unplugged mid-copy). Nothing partial survives an error: the staging file is removed.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import queue
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.errors import (
+    DigestUnavailable,
+    NotRegularFile,
+    SourceChanged,
+    SourceUnreadable,
+    SourceVanished,
+    StagingFull,
+)
+
+CHUNK = 8 << 20  # 8 MiB reads: few syscalls, and hashlib drops the GIL for the whole update
+STAGING_PREFIX = "ingest-"
+STAGING_SUFFIX = ".part"
+
+# Test/fault hook: called after each chunk is written with (source path, bytes copied so far).
+ChunkHook = Callable[[bytes, int], None]
+chunk_hook: ChunkHook | None = None
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    staging: Path
+    size: int
+    sha256: str
+    sm3: str | None
+    mtime_ns: int
+
+
+def new_sm3() -> hashlib._Hash:
+    """An SM3 hasher, or ``DigestUnavailable`` naming the fix."""
+    try:
+        return hashlib.new("sm3")
+    except ValueError as exc:
+        raise DigestUnavailable(
+            "SM3 is configured (LIUHEN_DIGESTS contains sm3) but this Python's hashlib/OpenSSL "
+            "does not provide it; use an OpenSSL build with SM3 or remove sm3 from LIUHEN_DIGESTS"
+        ) from exc
+
+
+def check_digests(digests: list[str] | tuple[str, ...]) -> None:
+    if "sm3" in digests:
+        new_sm3()
+
+
+def open_source(path: bytes) -> int:
+    """Open a source file for reading without following a final symlink (fault-injection point)."""
+    return os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+
+
+def staging_path(staging_dir: Path) -> Path:
+    return staging_dir / f"{STAGING_PREFIX}{os.getpid()}-{uuid.uuid4().hex}{STAGING_SUFFIX}"
+
+
+def clean_orphans(staging_dir: Path) -> int:
+    """Remove staging files left by ingest processes that are no longer alive; return how many."""
+    n = 0
+    try:
+        entries = list(os.scandir(staging_dir))
+    except FileNotFoundError:
+        return 0
+    for e in entries:
+        name = e.name
+        if not (name.startswith(STAGING_PREFIX) and name.endswith(STAGING_SUFFIX)):
+            continue
+        try:
+            pid = int(name[len(STAGING_PREFIX) :].split("-", 1)[0])
+        except ValueError:
+            continue
+        if pid == os.getpid() or _alive(pid):
+            continue
+        try:
+            os.unlink(e.path)
+            n += 1
+        except FileNotFoundError:
+            pass
+    return n
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class _Sm3Thread:
+    """Hash buffers handed over by the copier; give each buffer back once hashed."""
+
+    def __init__(self, free: queue.Queue[bytearray]) -> None:
+        self.h = new_sm3()
+        self.free = free
+        self.todo: queue.Queue[tuple[bytearray, int] | None] = queue.Queue()
+        self.t = threading.Thread(target=self._run, name="sm3", daemon=True)
+        self.t.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self.todo.get()
+            if item is None:
+                return
+            buf, n = item
+            self.h.update(memoryview(buf)[:n])
+            self.free.put(buf)
+
+    def finish(self) -> str:
+        self.todo.put(None)
+        self.t.join()
+        return self.h.hexdigest()
+
+
+def copy_and_hash(
+    src: bytes,
+    staging_dir: Path,
+    *,
+    sm3: bool = False,
+    on_bytes: Callable[[int], None] | None = None,
+    chunk: int = CHUNK,
+) -> CopyResult:
+    """Copy ``src`` into a new fsynced staging file in one pass; return its digests.
+
+    Raises ``SourceUnreadable``, ``SourceVanished``, ``SourceChanged``, ``NotRegularFile`` or
+    ``StagingFull``; on any error the staging file is removed.
+    """
+    try:
+        fd = open_source(src)
+    except FileNotFoundError as exc:
+        raise SourceVanished(f"file disappeared before it could be opened: {exc.strerror}") from exc
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise NotRegularFile("is a symbolic link; not followed") from exc
+        raise SourceUnreadable(
+            f"cannot open: [{errno.errorcode.get(exc.errno or 0, exc.errno)}] {exc.strerror}"
+        ) from exc
+    dst_path = staging_path(staging_dir)
+    dst = -1
+    sm3_thread: _Sm3Thread | None = None
+    ok = False
+    try:
+        st0 = os.fstat(fd)
+        import stat as _stat
+
+        if not _stat.S_ISREG(st0.st_mode):
+            raise NotRegularFile("not a regular file")
+        os.set_blocking(fd, True)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        except (AttributeError, OSError):
+            pass
+        dst = os.open(dst_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+        sha = hashlib.sha256()
+        free: queue.Queue[bytearray] = queue.Queue()
+        nbuf = 3 if sm3 else 1
+        for _ in range(nbuf):
+            free.put(bytearray(chunk))
+        if sm3:
+            sm3_thread = _Sm3Thread(free)
+        total = 0
+        while True:
+            buf = free.get()
+            try:
+                n = os.readv(fd, [buf])
+            except OSError as exc:
+                free.put(buf)
+                if exc.errno in (errno.ENODEV, errno.ENXIO, errno.ESTALE, errno.ENOENT):
+                    raise SourceVanished(f"device gone while reading at byte {total}: {exc.strerror}") from exc
+                raise SourceUnreadable(
+                    f"read error at byte {total}: [{errno.errorcode.get(exc.errno or 0, exc.errno)}] {exc.strerror}"
+                ) from exc
+            if n == 0:
+                free.put(buf)
+                break
+            view = memoryview(buf)[:n]
+            sha.update(view)
+            _write_all(dst, view)
+            total += n
+            if sm3_thread is not None:
+                sm3_thread.todo.put((buf, n))
+            else:
+                free.put(buf)
+            if on_bytes is not None:
+                on_bytes(n)
+            if chunk_hook is not None:
+                chunk_hook(src, total)
+        sm3_hex = sm3_thread.finish() if sm3_thread is not None else None
+        sm3_thread = None
+        try:
+            os.fsync(dst)
+        except OSError as exc:
+            _raise_write(exc)
+        _check_stable(src, fd, st0, total)
+        ok = True
+        return CopyResult(dst_path, total, sha.hexdigest(), sm3_hex, st0.st_mtime_ns)
+    finally:
+        if sm3_thread is not None:
+            sm3_thread.finish()
+        os.close(fd)
+        if dst >= 0:
+            os.close(dst)
+        if not ok:
+            try:
+                os.unlink(dst_path)
+            except FileNotFoundError:
+                pass
+
+
+def _write_all(fd: int, view: memoryview) -> None:
+    while view:
+        try:
+            k = os.write(fd, view)
+        except OSError as exc:
+            _raise_write(exc)
+        view = view[k:]
+
+
+def _raise_write(exc: OSError) -> None:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        raise StagingFull(f"staging disk full: {exc.strerror}") from exc
+    raise exc
+
+
+def _check_stable(src: bytes, fd: int, st0: os.stat_result, total: int) -> None:
+    """The bytes read must be the whole file, and the file must still be there, unchanged."""
+    try:
+        st1 = os.stat(src, follow_symlinks=False)
+    except FileNotFoundError as exc:
+        raise SourceVanished(f"file removed while copying (after {total} bytes)") from exc
+    except OSError as exc:
+        raise SourceVanished(f"recorder gone while copying: {exc.strerror}") from exc
+    if (st1.st_dev, st1.st_ino) != (st0.st_dev, st0.st_ino):
+        raise SourceVanished("file replaced while copying")
+    if total < st0.st_size or st1.st_size < st0.st_size:
+        raise SourceVanished(f"file shrank while copying: {st0.st_size} bytes at open, {total} read, {st1.st_size} now")
+    if total != st0.st_size or st1.st_size != st0.st_size or st1.st_mtime_ns != st0.st_mtime_ns:
+        raise SourceChanged(f"file changed while copying: {st0.st_size} bytes at open, {total} read, {st1.st_size} now")

@@ -1,0 +1,546 @@
+"""Offload docked recorders: one pass per byte, crash-safe, verified before a recorder may be wiped.
+
+Per file, in this order (each step is idempotent, so a crash anywhere is repaired by running again):
+
+1. copy into a staging file next to the store while hashing (``ingest.copy``), fsync;
+2. ``store.put(staging, sha256=…, retain_until=…)`` — a no-op when the content is already stored;
+3. one catalog transaction: upsert the ``files`` row by SHA-256, mark the ``session_files`` row stored,
+   record the ``ingestion`` audit event;
+4. ``integrity.log.sequence`` gives the event its log index; ``on_stored(file_id)`` is called for new
+   originals.
+
+A crash after 1 leaves an orphan staging file (removed by the next run); after 2 an object without a
+row (the next run's put is a no-op and the row is written); after 3 a pending event (the next
+``sequence`` indexes it). Nothing is ever half-registered, because step 3 is one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ingest import copy as _copy
+from ingest.errors import error_code
+from ingest.layout import Identity, SourceEntry, discover, kind_of, parse_name, read_identity, scan
+from ingest.probe import quick_probe
+from ingest.progress import NullProgress, ProgressSink
+from ingest.receipts import FAILED, REJECTED, SKIPPED, STORED, FileReceipt, Receipt, finalize
+from integrity.events import Event
+from integrity.log import record, sequence
+from storage.base import key_for
+
+if TYPE_CHECKING:
+    from liuhen.runtime import Runtime
+
+log = logging.getLogger("liuhen.ingest")
+OnStored = Callable[[int], None]
+MAX_CLIP_S = 4 * 3600.0  # when a clip's duration is unknown: the longest a recorder writes one file
+
+_busy_lock = threading.Lock()
+_busy: set[str] = set()
+
+
+def _crash_point(name: str) -> None:
+    """Test hook: ``LIUHEN_INGEST_CRASH=<point>:<n>`` SIGKILLs this process the n-th time it passes."""
+    spec = os.environ.get("LIUHEN_INGEST_CRASH")
+    if not spec:
+        return
+    point, _, nth = spec.partition(":")
+    if point != name:
+        return
+    with _busy_lock:
+        _crash_counts[name] = _crash_counts.get(name, 0) + 1
+        hit = _crash_counts[name] >= int(nth or 1)
+    if hit:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+_crash_counts: dict[str, int] = {}
+
+
+def _utc(ns: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ns // 1000)
+
+
+def ingest_path(
+    runtime: Runtime,
+    path: Path | str,
+    *,
+    actor: str,
+    on_stored: OnStored | None = None,
+    progress: ProgressSink | None = None,
+    parallelism: int | None = None,
+    docked_at: datetime | None = None,
+) -> list[Receipt]:
+    """Offload one recorder port directory, or every recorder docked in a dock directory.
+
+    Recorders are offloaded concurrently (``Settings.ingest_parallelism`` at a time). Returns one
+    receipt per recorder, in port order. Per-file failures are in the receipts, never raised.
+    """
+    _copy.check_digests(runtime.settings.digests)
+    ports = discover(Path(path))
+    n = max(1, min(parallelism or runtime.settings.ingest_parallelism, len(ports) or 1))
+    runtime.settings.staging_dir.mkdir(parents=True, exist_ok=True)
+    _copy.clean_orphans(runtime.settings.staging_dir)
+    if n == 1:
+        return [
+            offload_recorder(runtime, p, actor=actor, on_stored=on_stored, progress=progress, docked_at=docked_at)
+            for p in ports
+        ]
+    with ThreadPoolExecutor(max_workers=n, thread_name_prefix="offload") as pool:
+        futs = [
+            pool.submit(
+                offload_recorder, runtime, p, actor=actor, on_stored=on_stored, progress=progress, docked_at=docked_at
+            )
+            for p in ports
+        ]
+        return [f.result() for f in futs]
+
+
+@dataclass
+class _Ctx:
+    runtime: Runtime
+    receipt: Receipt
+    identity: Identity | None
+    recorder_key: str
+    actor: str
+    on_stored: OnStored | None
+    progress: ProgressSink
+    sm3: bool
+    now: datetime
+    sf_ids: dict[str, int] = field(default_factory=dict)
+
+
+def recorder_key_for(identity: Identity | None, entries: list[SourceEntry], port: Path) -> str:
+    """Identity's serial; without identity, the serial all file names agree on; else the port path."""
+    if identity is not None:
+        return identity.device_serial
+    serials = {p.serial for e in entries if (p := parse_name(os.path.basename(e.display)))}
+    if len(serials) == 1:
+        return f"unidentified:{serials.pop()}"
+    return f"unidentified:port:{port.resolve()}"
+
+
+def offload_recorder(
+    runtime: Runtime,
+    port: Path,
+    *,
+    actor: str,
+    on_stored: OnStored | None = None,
+    progress: ProgressSink | None = None,
+    docked_at: datetime | None = None,
+) -> Receipt:
+    """Offload one docked recorder and return its (stored, logged) receipt."""
+    settings = runtime.settings
+    port = Path(port)
+    now = datetime.now(UTC)
+    docked_at = docked_at or now
+    progress = progress or NullProgress()
+    identity, id_error = read_identity(port)
+    receipt = Receipt(
+        session_id=None,
+        dock=str(port.parent.resolve()),
+        port=port.name,
+        recorder_key="",
+        device=identity.as_dict() if identity else None,
+        started_at=now.isoformat(),
+        digests=list(settings.digests),
+        store=getattr(runtime.store, "name", type(runtime.store).__name__),
+        actor=actor,
+    )
+    try:
+        entries = scan(port)
+    except OSError as exc:
+        receipt.recorder_key = f"unidentified:port:{port}"
+        receipt.error = f"recorder_unreadable: {exc.strerror or exc}"
+        return finalize(runtime, receipt)
+    key = recorder_key_for(identity, entries, port)
+    receipt.recorder_key = key
+    if identity is None:
+        receipt.flags.append("missing_identity")
+        receipt.reasons.append(id_error or "identity missing")
+    elif identity.clock is not None:
+        drift = (identity.clock - docked_at).total_seconds()
+        if abs(drift) > settings.clock_drift_tolerance_s:
+            receipt.flags.append("clock_drift")
+    with _busy_lock:
+        if key in _busy:
+            receipt.error = f"busy: recorder {key} is being offloaded by another pass in this process"
+            receipt.status = "failed"
+            return receipt
+        _busy.add(key)
+    try:
+        ctx = _Ctx(runtime, receipt, identity, key, actor, on_stored, progress, "sm3" in settings.digests, now)
+        label = f"{port.name} {identity.device_serial if identity else '(no identity)'}"
+        progress.recorder_started(key, label, len(entries), sum(e.size for e in entries if not e.problem))
+        try:
+            _open_session(ctx, port, entries, identity, id_error, docked_at)
+        except Exception as exc:
+            log.error("ingest %s: cannot open a session: %s", port, exc)
+            receipt.error = f"{error_code(exc)}: cannot record the session: {exc}"
+            for e in entries:
+                receipt.files.append(_entry_receipt(e, status=FAILED, error=receipt.error))
+            progress.recorder_finished(key, receipt)
+            return finalize(runtime, receipt)
+        for e in entries:
+            fr = _ingest_one(ctx, e)
+            receipt.files.append(fr)
+            progress.file_done(key, fr.path, fr.status)
+        _crash_point("before_receipt")
+        try:
+            sequence(runtime.catalog)
+            finalize(runtime, receipt)
+        except Exception as exc:
+            log.error("ingest %s: cannot store the receipt: %s", port, exc)
+            receipt.error = f"{error_code(exc)}: cannot store the receipt: {exc}"
+            receipt.safe_to_wipe = False
+            receipt.status = "incomplete"
+            receipt.reasons.insert(0, receipt.error)
+        _crash_point("after_receipt")
+        progress.recorder_finished(key, receipt)
+        return receipt
+    finally:
+        with _busy_lock:
+            _busy.discard(key)
+
+
+def _entry_receipt(e: SourceEntry, *, status: str = FAILED, error: str | None = None) -> FileReceipt:
+    return FileReceipt(
+        path=e.display,
+        size=e.size if not e.problem else None,
+        mtime=_utc(e.mtime_ns).isoformat() if e.mtime_ns else None,
+        raw_path_hex=e.raw_hex,
+        flags=list(e.flags),
+        status=status,
+        error=error,
+    )
+
+
+def _open_session(
+    ctx: _Ctx,
+    port: Path,
+    entries: list[SourceEntry],
+    identity: Identity | None,
+    id_error: str | None,
+    docked_at: datetime,
+) -> None:
+    """One transaction: recorder/officer upserts, interrupted sessions closed, session + pending rows."""
+    import json
+
+    r = ctx.receipt
+    ingestible = [e for e in entries if not e.problem]
+    with ctx.runtime.catalog.tx() as conn:
+        recorder_id = None
+        if identity is not None:
+            row = conn.execute(
+                "INSERT INTO recorders (device_serial, officer_no, officer_name, unit_code, firmware) "
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (device_serial) DO UPDATE SET "
+                "officer_no = EXCLUDED.officer_no, officer_name = EXCLUDED.officer_name, "
+                "unit_code = EXCLUDED.unit_code, firmware = EXCLUDED.firmware, last_seen = now() RETURNING id",
+                (
+                    identity.device_serial,
+                    identity.officer_no,
+                    identity.officer_name,
+                    identity.unit_code,
+                    identity.firmware,
+                ),
+            ).fetchone()
+            recorder_id = row["id"] if row else None
+            if identity.officer_no:
+                conn.execute(
+                    "INSERT INTO officers (officer_no, name, unit_code) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (officer_no) DO UPDATE SET name = coalesce(EXCLUDED.name, officers.name), "
+                    "unit_code = coalesce(EXCLUDED.unit_code, officers.unit_code)",
+                    (identity.officer_no, identity.officer_name, identity.unit_code),
+                )
+        conn.execute(
+            "UPDATE ingest_sessions SET status = 'incomplete', finished_at = now(), "
+            "error = coalesce(error, 'interrupted: the ingesting process stopped before the receipt') "
+            "WHERE recorder_key = %s AND status = 'running'",
+            (ctx.recorder_key,),
+        )
+        ident = identity.as_dict() if identity else {"error": id_error}
+        ident["docked_at"] = docked_at.isoformat()
+        row = conn.execute(
+            "INSERT INTO ingest_sessions (recorder_id, device_serial, dock_path, port, files_total, bytes_total, "
+            "identity, recorder_key, flags, actor) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            (
+                recorder_id,
+                identity.device_serial if identity else None,
+                r.dock,
+                r.port,
+                len(entries),
+                sum(e.size for e in ingestible),
+                json.dumps(ident, ensure_ascii=False),
+                ctx.recorder_key,
+                r.flags,
+                ctx.actor,
+            ),
+        ).fetchone()
+        assert row is not None
+        r.session_id = int(row["id"])
+        with conn.cursor() as cur:
+            for e in entries:
+                got = cur.execute(
+                    "INSERT INTO session_files (session_id, source_path, size, mtime, mtime_ns, raw_path_hex, "
+                    "recorder_key, flags) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+                    "ON CONFLICT (session_id, source_path) DO NOTHING RETURNING id",
+                    (
+                        r.session_id,
+                        e.display,
+                        e.size,
+                        _utc(e.mtime_ns) if e.mtime_ns else None,
+                        e.mtime_ns or None,
+                        e.raw_hex,
+                        ctx.recorder_key,
+                        e.flags,
+                    ),
+                ).fetchone()
+                if got is not None:
+                    ctx.sf_ids[e.display] = int(got["id"])
+
+
+def _mark_failed(ctx: _Ctx, fr: FileReceipt) -> None:
+    sf = ctx.sf_ids.get(fr.path)
+    if sf is None:
+        return
+    try:
+        with ctx.runtime.catalog.tx() as conn:
+            conn.execute(
+                "UPDATE session_files SET status = 'failed', error = %s, flags = %s, updated_at = now() WHERE id = %s",
+                (f"{fr.status}: {fr.error}", fr.flags, sf),
+            )
+    except Exception as exc:  # the catalog itself may be what failed; the receipt still says why
+        log.warning("cannot record failure of %s: %s", fr.path, exc)
+
+
+def _ingest_one(ctx: _Ctx, e: SourceEntry) -> FileReceipt:
+    fr = _entry_receipt(e, status=FAILED)
+    settings = ctx.runtime.settings
+    base = os.path.basename(e.display)
+    parsed = parse_name(base)
+    ext = base.rsplit(".", 1)[-1].lower() if "." in base else ""
+    fr.media_kind = kind_of(ext)
+    tz = ctx.identity.tz if ctx.identity else timezone_default()
+    recorded = parsed.recorded_at(tz) if parsed else None
+    if parsed is None:
+        fr.flags.append("bad_name")
+    elif ctx.identity is not None and (
+        parsed.serial != ctx.identity.device_serial
+        or (ctx.identity.officer_no and parsed.officer_no != ctx.identity.officer_no)
+    ):
+        fr.flags.append("name_identity_mismatch")
+    if fr.media_kind == "unknown":
+        fr.flags.append("unknown_media_type")
+    fr.recorded_at = recorded.isoformat() if recorded else None
+    if e.problem:
+        fr.status = (
+            SKIPPED
+            if e.problem == "symlink_inside"
+            else (REJECTED if e.problem in ("symlink_outside", "not_regular_file") else FAILED)
+        )
+        fr.error = f"{e.problem}: {e.detail}"
+        if fr.status != SKIPPED:
+            log.warning("ingest %s: %s", e.display, fr.error)
+        _mark_failed(ctx, fr)
+        return fr
+    try:
+        if _resume(ctx, e, fr):
+            ctx.progress.advance(ctx.recorder_key, e.size)
+            return fr
+        _store_new(ctx, e, fr, recorded, settings)
+    except Exception as exc:
+        fr.status = FAILED
+        fr.error = f"{error_code(exc)}: {exc}"
+        log.warning("ingest %s/%s failed: %s", ctx.receipt.port, e.display, fr.error)
+        _mark_failed(ctx, fr)
+    return fr
+
+
+def timezone_default() -> Any:
+    from ingest.layout import parse_offset
+
+    return parse_offset(None)
+
+
+def _resume(ctx: _Ctx, e: SourceEntry, fr: FileReceipt) -> bool:
+    """Already stored from this recorder at the same path, size and mtime: reuse, don't copy again."""
+    row = ctx.runtime.catalog.one(
+        "SELECT sf.file_id, sf.sha256, sf.sm3, sf.event_id, sf.flags, f.storage_key, f.storage_version "
+        "FROM session_files sf JOIN files f ON f.id = sf.file_id "
+        "WHERE sf.recorder_key = %s AND sf.source_path = %s AND sf.size = %s AND sf.mtime_ns = %s "
+        "AND sf.status = 'stored' AND sf.session_id <> %s ORDER BY sf.id DESC LIMIT 1",
+        (ctx.recorder_key, e.display, e.size, e.mtime_ns, ctx.receipt.session_id),
+    )
+    if row is None or (ctx.sm3 and row["sm3"] is None):
+        return False
+    fr.file_id, fr.sha256, fr.sm3, fr.event_id = row["file_id"], row["sha256"], row["sm3"], row["event_id"]
+    fr.storage_key, fr.storage_version = row["storage_key"], row["storage_version"]
+    fr.flags = sorted(set(fr.flags) | set(row["flags"] or []))
+    fr.resumed, fr.status = True, STORED
+    with ctx.runtime.catalog.tx() as conn:
+        _mark_stored(conn, ctx, fr, e)
+    return True
+
+
+def _mark_stored(conn: Any, ctx: _Ctx, fr: FileReceipt, e: SourceEntry) -> None:
+    conn.execute(
+        "UPDATE session_files SET status = 'stored', file_id = %s, sha256 = %s, sm3 = %s, event_id = %s, "
+        "flags = %s, recorded_at = %s, resumed = %s, error = NULL, updated_at = now() WHERE id = %s",
+        (fr.file_id, fr.sha256, fr.sm3, fr.event_id, fr.flags, fr.recorded_at, fr.resumed, ctx.sf_ids.get(fr.path)),
+    )
+    conn.execute(
+        "UPDATE ingest_sessions SET files_done = files_done + 1, bytes_done = bytes_done + %s, "
+        "updated_at = now() WHERE id = %s",
+        (e.size, ctx.receipt.session_id),
+    )
+
+
+def _time_flags(ctx: _Ctx, fr: FileReceipt, e: SourceEntry, recorded: datetime | None, duration: float | None) -> None:
+    settings = ctx.runtime.settings
+    tol = settings.clock_drift_tolerance_s
+    mtime = _utc(e.mtime_ns)
+    if recorded is not None:
+        if fr.media_kind == "photo":
+            span = 0.0
+        elif duration is not None:
+            span = duration
+        else:
+            span = MAX_CLIP_S
+        delta = (mtime - recorded).total_seconds()
+        if delta < -tol or delta > span + tol:
+            fr.flags.append("clock_drift")
+            fr.notes.append(f"file mtime is {delta:+.0f} s from the time in its name")
+    when = recorded or mtime
+    late = (ctx.now - when).total_seconds() / 3600.0
+    if late > settings.late_upload_hours:
+        fr.flags.append("late_upload")
+        fr.notes.append(f"uploaded {late:.1f} h after recording (limit {settings.late_upload_hours:g} h)")
+
+
+def _store_new(ctx: _Ctx, e: SourceEntry, fr: FileReceipt, recorded: datetime | None, settings: Any) -> None:
+    rt = ctx.runtime
+    res = _copy.copy_and_hash(
+        e.raw, settings.staging_dir, sm3=ctx.sm3, on_bytes=lambda n: ctx.progress.advance(ctx.recorder_key, n)
+    )
+    try:
+        _crash_point("after_copy")
+        fr.sha256, fr.sm3, fr.size = res.sha256, res.sm3, res.size
+        if res.size == 0:
+            fr.flags.append("zero_byte")
+            fr.notes.append("zero-byte file: stored as found (an empty recording)")
+        duration = None
+        if fr.media_kind != "unknown" and res.size > 0:
+            pr = quick_probe(res.staging, fr.media_kind)
+            duration = pr.duration_s
+            if not pr.ok and pr.problem:
+                fr.flags.append(pr.problem)
+                fr.notes.append(f"{pr.problem}: {pr.detail}; stored byte-for-byte anyway")
+        _time_flags(ctx, fr, e, recorded, duration)
+        key = key_for(res.sha256)
+        until = datetime.now(UTC) + timedelta(days=settings.retention_days)
+        info = rt.store.put(key, res.staging, sha256=res.sha256, size=res.size, retain_until=until)
+    finally:
+        try:
+            os.unlink(res.staging)
+        except FileNotFoundError:
+            pass
+    _crash_point("after_put")
+    fr.storage_key, fr.storage_version = info.key or key, info.version
+    ident = ctx.identity
+    inserted = False
+    with rt.catalog.tx() as conn:
+        row = conn.execute(
+            "INSERT INTO files (sha256, sm3, size, media_kind, ext, original_name, device_serial, officer_no, "
+            "unit_code, recorded_at, duration_s, storage_key, storage_version, retention_until, flags) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (sha256) DO UPDATE SET sm3 = coalesce(files.sm3, EXCLUDED.sm3), "
+            "flags = ARRAY(SELECT DISTINCT unnest(files.flags || EXCLUDED.flags) ORDER BY 1) "
+            "RETURNING id, (xmax = 0) AS inserted, ingest_event_id",
+            (
+                fr.sha256,
+                fr.sm3,
+                fr.size,
+                fr.media_kind,
+                os.path.splitext(fr.path)[1].lstrip(".").lower() or None,
+                os.path.basename(fr.path),
+                ident.device_serial if ident else None,
+                ident.officer_no if ident else None,
+                ident.unit_code if ident else None,
+                recorded,
+                duration,
+                fr.storage_key,
+                fr.storage_version,
+                info.retain_until or until,
+                fr.flags,
+            ),
+        ).fetchone()
+        assert row is not None
+        fr.file_id, inserted = int(row["id"]), bool(row["inserted"])
+        if not inserted:
+            others = conn.execute(
+                "SELECT DISTINCT recorder_key FROM session_files WHERE file_id = %s AND status = 'stored' "
+                "AND recorder_key <> %s",
+                (fr.file_id, ctx.recorder_key),
+            ).fetchall()
+            if others:
+                fr.flags.append("duplicate_across_recorders")
+                fr.notes.append("same content already ingested from " + ", ".join(o["recorder_key"] for o in others))
+            prior = conn.execute(
+                "SELECT event_id, source_path FROM session_files WHERE file_id = %s AND status = 'stored' "
+                "AND recorder_key = %s ORDER BY (source_path = %s) DESC, id LIMIT 1",
+                (fr.file_id, ctx.recorder_key, fr.path),
+            ).fetchone()
+            if prior is not None and prior["source_path"] == fr.path:
+                fr.event_id, fr.resumed = prior["event_id"], True  # same sighting, re-read: no new event
+            elif prior is not None:
+                fr.flags.append("duplicate_within_recorder")
+                fr.notes.append(f"same content as {prior['source_path']} on this recorder")
+        if fr.event_id is None:
+            r = ctx.receipt
+            fr.event_id = record(
+                conn,
+                Event(
+                    "ingestion",
+                    ctx.actor,
+                    subject={"sha256": fr.sha256},
+                    data={
+                        "size": fr.size,
+                        "sm3": fr.sm3,
+                        "storage_key": fr.storage_key,
+                        "storage_version": fr.storage_version,
+                        "device_serial": ident.device_serial if ident else None,
+                        "officer_no": ident.officer_no if ident else None,
+                        "unit_code": ident.unit_code if ident else None,
+                        "recorder_key": ctx.recorder_key,
+                        "source_path": fr.path,
+                        "raw_path_hex": fr.raw_path_hex,
+                        "recorded_at": fr.recorded_at,
+                        "mtime": fr.mtime,
+                        "ingest_session": r.session_id,
+                        "dock": r.dock,
+                        "port": r.port,
+                        "flags": fr.flags,
+                    },
+                ),
+            )
+            if inserted:
+                conn.execute("UPDATE files SET ingest_event_id = %s WHERE id = %s", (fr.event_id, fr.file_id))
+        fr.status = STORED
+        _mark_stored(conn, ctx, fr, e)
+    _crash_point("after_tx")
+    sequence(rt.catalog)
+    _crash_point("after_sequence")
+    if inserted and ctx.on_stored is not None:
+        try:
+            ctx.on_stored(fr.file_id)
+        except Exception as exc:  # downstream trouble never fails an ingest
+            log.warning("on_stored(%s) failed: %s", fr.file_id, exc)

@@ -1,0 +1,864 @@
+#!/usr/bin/env python3
+"""verify.py — check a Liuhen evidence bag offline, with nothing but Python 3.9+'s standard library.
+
+Usage::
+
+    python3 verify.py BAGDIR [--json] [--trusted-key KEY]...
+
+What it checks (exit status 0 only when every check holds, 1 when any fails, 2 on bad usage):
+
+1. BagIt (RFC 8493): ``bagit.txt``; every payload file under ``data/`` is listed in every
+   ``manifest-<alg>.txt`` and matches it, nothing listed is missing, nothing unlisted is present;
+   ``Payload-Oxum``; every tag file matches ``tagmanifest-<alg>.txt`` and none is unlisted.
+   SHA-256 always; SM3 when the bag has SM3 manifests and this Python's hashlib provides SM3.
+2. The signed checkpoint (C2SP tlog-checkpoint in a C2SP signed-note) carries a valid Ed25519
+   signature by the log key (``custody/log-key.pub`` — or the keys given with ``--trusted-key``,
+   which is how you pin the agency's published key instead of trusting the bag's copy).
+3. Every audit event in ``custody/events.jsonl`` (exact log leaf bytes, one per line) is proven
+   by its C2SP tlog-proof ``custody/proofs/<index>.tlog-proof`` against that checkpoint
+   (RFC 6962 / RFC 9162 inclusion proof), and the bag holds no proof without an event.
+4. ``custody/consistency``: the previously published checkpoint (signature checked too) is a
+   prefix of this one (RFC 9162 consistency proof) — the log was only appended to.
+5. Every original under ``data/originals/`` has an ingestion event in the proven log naming its
+   SHA-256, i.e. it is exactly what was recorded at ingest; every derived file matches its
+   derivation record (``custody/derivations.json``) and names an original in the bag.
+
+The Ed25519 verifier below follows RFC 8032 §5.1.7 (cofactorless, like Go's crypto/ed25519 that
+the C2SP tools use) and is tested against RFC 8032 §7.1's vectors in the Liuhen repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+VERIFIER_VERSION = "1"
+CHUNK = 4 << 20
+
+# ============================================================== Ed25519 (RFC 8032, verify only)
+
+_P = 2**255 - 19
+_L = 2**252 + 27742317777372353535851937790883648493
+_D = -121665 * pow(121666, _P - 2, _P) % _P
+_SQRT_M1 = pow(2, (_P - 1) // 4, _P)
+
+
+def _recover_x(y: int, sign: int) -> int | None:
+    if y >= _P:
+        return None
+    x2 = (y * y - 1) * pow(_D * y * y + 1, _P - 2, _P) % _P
+    if x2 == 0:
+        return None if sign else 0
+    x = pow(x2, (_P + 3) // 8, _P)
+    if (x * x - x2) % _P:
+        x = x * _SQRT_M1 % _P
+    if (x * x - x2) % _P:
+        return None
+    if x & 1 != sign:
+        x = _P - x
+    return x
+
+
+Point = tuple[int, int, int, int]  # extended homogeneous coordinates (X, Y, Z, T)
+
+_GY = 4 * pow(5, _P - 2, _P) % _P
+_GX = _recover_x(_GY, 0) or 0
+_B: Point = (_GX, _GY, 1, _GX * _GY % _P)
+_IDENTITY: Point = (0, 1, 1, 0)
+
+
+def _add(p: Point, q: Point) -> Point:
+    a = (p[1] - p[0]) * (q[1] - q[0]) % _P
+    b = (p[1] + p[0]) * (q[1] + q[0]) % _P
+    c = 2 * p[3] * q[3] * _D % _P
+    d = 2 * p[2] * q[2] % _P
+    e, f, g, h = b - a, d - c, d + c, b + a
+    return (e * f % _P, g * h % _P, f * g % _P, e * h % _P)
+
+
+def _mul(s: int, p: Point) -> Point:
+    q = _IDENTITY
+    while s > 0:
+        if s & 1:
+            q = _add(q, p)
+        p = _add(p, p)
+        s >>= 1
+    return q
+
+
+def _same(p: Point, q: Point) -> bool:
+    return (p[0] * q[2] - q[0] * p[2]) % _P == 0 and (p[1] * q[2] - q[1] * p[2]) % _P == 0
+
+
+def _decode_point(s: bytes) -> Point | None:
+    if len(s) != 32:
+        return None
+    y = int.from_bytes(s, "little")
+    sign = y >> 255
+    y &= (1 << 255) - 1
+    x = _recover_x(y, sign)
+    if x is None:
+        return None
+    return (x, y, 1, x * y % _P)
+
+
+def ed25519_verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
+    """RFC 8032 §5.1.7 verification; False for any malformed key or signature."""
+    if not isinstance(public_key, (bytes, bytearray)) or len(public_key) != 32:
+        return False
+    if not isinstance(signature, (bytes, bytearray)) or len(signature) != 64:
+        return False
+    a = _decode_point(bytes(public_key))
+    r = _decode_point(bytes(signature[:32]))
+    if a is None or r is None:
+        return False
+    s = int.from_bytes(signature[32:], "little")
+    if s >= _L:
+        return False
+    k = int.from_bytes(hashlib.sha512(bytes(signature[:32]) + bytes(public_key) + message).digest(),
+                       "little") % _L
+    return _same(_mul(s, _B), _add(r, _mul(k, a)))
+
+
+# ============================================================== errors and report
+
+
+class CheckFailed(Exception):
+    """One failed check: the item, what was checked, expected and computed values."""
+
+    def __init__(self, item: str, what: str, expected: object = None, computed: object = None) -> None:
+        self.item, self.what, self.expected, self.computed = item, what, expected, computed
+        super().__init__(f"{item}: {what}" + (
+            f" (expected {expected}, computed {computed})" if expected is not None or computed is not None
+            else ""))
+
+
+@dataclass
+class Failure:
+    item: str
+    what: str
+    expected: str | None = None
+    computed: str | None = None
+
+    def line(self) -> str:
+        s = f"FAIL {self.item}: {self.what}"
+        if self.expected is not None or self.computed is not None:
+            s += f"\n       expected {self.expected}\n       computed {self.computed}"
+        return s
+
+
+@dataclass
+class Report:
+    """The verdict. ``ok`` only when no check failed."""
+
+    bag: str
+    ok: bool = True
+    checked: dict[str, int] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+    verifier_version: str = VERIFIER_VERSION
+
+    def fail(self, item: str, what: str, expected: object = None, computed: object = None) -> None:
+        self.ok = False
+        self.failures.append(Failure(item, what, None if expected is None else str(expected),
+                                     None if computed is None else str(computed)))
+
+    def count(self, what: str, n: int = 1) -> None:
+        self.checked[what] = self.checked.get(what, 0) + n
+
+    @property
+    def items_checked(self) -> int:
+        return sum(self.checked.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["items_checked"] = self.items_checked
+        return d
+
+
+def _b64(h: bytes) -> str:
+    return base64.b64encode(h).decode("ascii")
+
+
+def _b64d(s: str, item: str, what: str) -> bytes:
+    try:
+        return base64.b64decode(s.strip(), validate=True)
+    except (ValueError, TypeError) as exc:
+        raise CheckFailed(item, f"{what} is not valid base64", None, repr(s)) from exc
+
+
+# ============================================================== RFC 6962 / RFC 9162 proofs
+
+HASH_SIZE = 32
+
+
+def leaf_hash(leaf: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + leaf).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def _check_hashes(item: str, hashes: Sequence[bytes]) -> None:
+    for i, h in enumerate(hashes):
+        if len(h) != HASH_SIZE:
+            raise CheckFailed(item, f"proof element {i} length", HASH_SIZE, len(h))
+
+
+def root_from_inclusion(item: str, lh: bytes, index: int, size: int, proof: Sequence[bytes]) -> bytes:
+    """RFC 9162 §2.1.3.2: the root implied by an inclusion proof (raises on a malformed proof)."""
+    if size < 1 or not 0 <= index < size:
+        raise CheckFailed(item, "leaf index out of range", f"0 <= index < {size}", index)
+    _check_hashes(item, [lh, *proof])
+    fn, sn, r = index, size - 1, lh
+    for p in proof:
+        if sn == 0:
+            raise CheckFailed(item, "inclusion proof has too many elements", None, len(proof))
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise CheckFailed(item, "inclusion proof has too few elements", None, len(proof))
+    return r
+
+
+def verify_inclusion(item: str, lh: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> None:
+    if len(root) != HASH_SIZE:
+        raise CheckFailed(item, "root length", HASH_SIZE, len(root))
+    computed = root_from_inclusion(item, lh, index, size, proof)
+    if computed != root:
+        raise CheckFailed(item, f"inclusion proof of leaf {index} in tree of size {size}: root",
+                          _b64(root), _b64(computed))
+
+
+def verify_consistency(item: str, size1: int, size2: int, proof: Sequence[bytes], root1: bytes,
+                       root2: bytes) -> None:
+    """RFC 9162 §2.1.4.2: (size1, root1) is a prefix of (size2, root2)."""
+    if size1 < 1:
+        raise CheckFailed(item, "consistency from an empty tree", "size1 >= 1", size1)
+    if size2 < size1:
+        raise CheckFailed(item, "consistency sizes", f"size2 >= {size1}", size2)
+    if size1 == size2:
+        if proof:
+            raise CheckFailed(item, "consistency proof between equal sizes must be empty", 0, len(proof))
+        if root1 != root2:
+            raise CheckFailed(item, f"roots of equal size {size1}", _b64(root1), _b64(root2))
+        return
+    _check_hashes(item, [root1, root2, *proof])
+    path = list(proof)
+    if size1 & (size1 - 1) == 0:
+        path.insert(0, root1)
+    if not path:
+        raise CheckFailed(item, "consistency proof is empty", ">= 1 element", 0)
+    fn, sn = size1 - 1, size2 - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            raise CheckFailed(item, "consistency proof has too many elements", None, len(proof))
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise CheckFailed(item, "consistency proof has too few elements", None, len(proof))
+    if fr != root1:
+        raise CheckFailed(item, f"consistency {size1}->{size2}: old root", _b64(root1), _b64(fr))
+    if sr != root2:
+        raise CheckFailed(item, f"consistency {size1}->{size2}: new root", _b64(root2), _b64(sr))
+
+
+# ============================================================== C2SP signed-note and checkpoint
+
+SIG_PREFIX = "\u2014 "  # "— " (EM DASH, space)
+ALG_ED25519 = 0x01
+
+
+@dataclass(frozen=True)
+class VerifierKey:
+    name: str
+    key_id: bytes
+    public: bytes
+
+    @property
+    def text(self) -> str:
+        return f"{self.name}+{self.key_id.hex()}+{_b64(bytes([ALG_ED25519]) + self.public)}"
+
+
+def note_key_id(name: str, public: bytes) -> bytes:
+    """C2SP signed-note key ID: SHA-256(name || 0x0A || 0x01 || public key)[:4]."""
+    return hashlib.sha256(name.encode() + b"\n" + bytes([ALG_ED25519]) + public).digest()[:4]
+
+
+def parse_verifier_key(text: str, item: str = "verifier key") -> VerifierKey:
+    """``<name>+<hex key id>+<base64(0x01 || 32-byte Ed25519 public key)>``."""
+    parts = text.strip().rsplit("+", 2)
+    if len(parts) != 3 or not parts[0]:
+        raise CheckFailed(item, "malformed verifier key", "<name>+<keyid>+<key>", text.strip())
+    name, kid_hex, key_b64 = parts
+    raw = _b64d(key_b64, item, "verifier key")
+    if len(raw) != 33 or raw[0] != ALG_ED25519:
+        raise CheckFailed(item, "verifier key is not an Ed25519 key", "0x01 + 32 bytes", raw[:1].hex())
+    try:
+        kid = bytes.fromhex(kid_hex)
+    except ValueError as exc:
+        raise CheckFailed(item, "verifier key id is not hex", None, kid_hex) from exc
+    public = raw[1:]
+    if note_key_id(name, public) != kid:
+        raise CheckFailed(item, "verifier key id", note_key_id(name, public).hex(), kid_hex)
+    return VerifierKey(name, kid, public)
+
+
+def parse_note(text: str, item: str) -> tuple[str, list[tuple[str, bytes, bytes]]]:
+    """Split a signed note into its text (ending in newline) and ``(name, key id, signature)`` lines."""
+    if "\r" in text:
+        raise CheckFailed(item, "signed note contains a carriage return")
+    sep = text.rfind("\n\n")
+    if sep < 0 or not text.endswith("\n"):
+        raise CheckFailed(item, "signed note must be text, a blank line and signature lines")
+    body, sig_block = text[: sep + 1], text[sep + 2:]
+    sigs = []
+    for line in sig_block[:-1].split("\n"):
+        if not line.startswith(SIG_PREFIX):
+            raise CheckFailed(item, "signature line must start with an em dash", SIG_PREFIX, line[:8])
+        parts = line[len(SIG_PREFIX):].split(" ")
+        if len(parts) != 2 or not parts[0]:
+            raise CheckFailed(item, "malformed signature line", "— <name> <base64>", line)
+        raw = _b64d(parts[1], item, "signature")
+        if len(raw) < 5:
+            raise CheckFailed(item, "signature too short", ">= 5 bytes", len(raw))
+        sigs.append((parts[0], raw[:4], raw[4:]))
+    if not sigs:
+        raise CheckFailed(item, "signed note has no signatures")
+    return body, sigs
+
+
+def verify_note(text: str, keys: Iterable[VerifierKey], item: str) -> tuple[str, VerifierKey]:
+    """Return the note text and the key that signed it; raise unless a known key's signature verifies."""
+    body, sigs = parse_note(text, item)
+    known = {(k.name, k.key_id): k for k in keys}
+    seen = []
+    for name, kid, sig in sigs:
+        k = known.get((name, kid))
+        seen.append(f"{name}+{kid.hex()}")
+        if k is None:
+            continue
+        if not ed25519_verify(k.public, body.encode("utf-8"), sig):
+            raise CheckFailed(item, f"Ed25519 signature by {name}+{kid.hex()} does not verify",
+                              "a valid signature over the note text", _b64(sig))
+        return body, k
+    raise CheckFailed(item, "no signature by a trusted key", " or ".join(
+        f"{k.name}+{k.key_id.hex()}" for k in known.values()) or "a key", ", ".join(seen))
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    origin: str
+    size: int
+    root: bytes
+    extensions: tuple[str, ...] = ()
+
+
+def parse_checkpoint(body: str, item: str) -> Checkpoint:
+    """C2SP tlog-checkpoint: origin, decimal size, base64 root, optional extension lines."""
+    lines = body.split("\n")
+    if len(lines) < 4 or lines[-1] != "":
+        raise CheckFailed(item, "checkpoint needs origin, size and root lines")
+    origin, size_s, root_s = lines[0], lines[1], lines[2]
+    if not origin:
+        raise CheckFailed(item, "checkpoint origin is empty")
+    if not size_s.isdigit() or (size_s != "0" and size_s.startswith("0")):
+        raise CheckFailed(item, "checkpoint size is not a decimal number", None, size_s)
+    root = _b64d(root_s, item, "checkpoint root")
+    if len(root) != HASH_SIZE:
+        raise CheckFailed(item, "checkpoint root length", HASH_SIZE, len(root))
+    return Checkpoint(origin, int(size_s), root, tuple(lines[3:-1]))
+
+
+# ============================================================== C2SP tlog-proof, consistency file
+
+TLOG_PROOF_HEADER = "c2sp.org/tlog-proof@v1"
+CONSISTENCY_HEADER = "liuhen.consistency@v1"
+
+
+@dataclass(frozen=True)
+class TLogProof:
+    index: int
+    hashes: tuple[bytes, ...]
+    checkpoint: str
+    extra: bytes | None = None
+
+
+def parse_tlog_proof(text: str, item: str) -> TLogProof:
+    head, sep, note = text.partition("\n\n")
+    if not sep:
+        raise CheckFailed(item, "tlog-proof needs a blank line before the checkpoint")
+    lines = head.split("\n")
+    if lines[0] != TLOG_PROOF_HEADER:
+        raise CheckFailed(item, "tlog-proof header", TLOG_PROOF_HEADER, lines[0])
+    rest, extra = lines[1:], None
+    if rest and rest[0].startswith("extra "):
+        extra = _b64d(rest[0][6:], item, "extra")
+        rest = rest[1:]
+    if not rest or not rest[0].startswith("index "):
+        raise CheckFailed(item, "tlog-proof index line missing")
+    idx_s = rest[0][6:]
+    if not idx_s.isdigit() or (idx_s != "0" and idx_s.startswith("0")):
+        raise CheckFailed(item, "tlog-proof index is not a decimal number", None, idx_s)
+    hashes = tuple(_b64d(h, item, f"proof hash {i}") for i, h in enumerate(rest[1:]))
+    return TLogProof(int(idx_s), hashes, note, extra)
+
+
+@dataclass(frozen=True)
+class Consistency:
+    old: int
+    new: int
+    hashes: tuple[bytes, ...]
+    old_checkpoint: str
+
+
+def parse_consistency(text: str, item: str) -> Consistency | None:
+    """``liuhen.consistency@v1`` / ``old N`` / ``new M`` / hashes / blank line / old signed checkpoint.
+
+    ``old none`` (nothing published before) yields None.
+    """
+    head, _, note = text.partition("\n\n")
+    lines = head.split("\n")
+    if lines[0] != CONSISTENCY_HEADER:
+        raise CheckFailed(item, "consistency header", CONSISTENCY_HEADER, lines[0])
+    if len(lines) >= 2 and lines[1] == "old none":
+        return None
+    if len(lines) < 3 or not lines[1].startswith("old ") or not lines[2].startswith("new "):
+        raise CheckFailed(item, "consistency file needs 'old N' and 'new M' lines")
+    try:
+        old, new = int(lines[1][4:]), int(lines[2][4:])
+    except ValueError as exc:
+        raise CheckFailed(item, "consistency sizes are not numbers", None, lines[1:3]) from exc
+    hashes = tuple(_b64d(h, item, f"consistency hash {i}") for i, h in enumerate(lines[3:]))
+    return Consistency(old, new, hashes, note)
+
+
+# ============================================================== BagIt (RFC 8493)
+
+
+def _decode_path(p: str) -> str:
+    return p.replace("%0A", "\n").replace("%0a", "\n").replace("%0D", "\r").replace("%0d", "\r") \
+        .replace("%25", "%")
+
+
+def read_manifest(bag: str, name: str, report: Report) -> dict[str, str]:
+    """``{relative path: lowercase hex digest}`` of one manifest; bad lines are failures."""
+    out: dict[str, str] = {}
+    with open(os.path.join(bag, name), encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            line = line.rstrip("\n").rstrip("\r")
+            if not line.strip():
+                continue
+            parts = line.split(None, 1)
+            if len(parts) != 2:
+                report.fail(f"{name}:{n}", "malformed manifest line", "<digest> <path>", line)
+                continue
+            digest, path = parts[0].lower(), _decode_path(parts[1].lstrip("*").strip())
+            norm = os.path.normpath(path)
+            if os.path.isabs(path) or norm.startswith("..") or "\\" in path:
+                report.fail(f"{name}:{n}", "manifest path escapes the bag", "a relative path", path)
+                continue
+            if path in out:
+                report.fail(f"{name}:{n}", "path listed twice", None, path)
+            out[path] = digest
+    return out
+
+
+def _algo_available(algo: str) -> bool:
+    try:
+        hashlib.new(algo)
+        return True
+    except (ValueError, TypeError):
+        return False
+
+
+def hash_file(path: str, algos: Sequence[str]) -> tuple[dict[str, str], int]:
+    """Every digest of ``path`` in one read; returns ``({algo: hex}, size)``."""
+    hs = [hashlib.new(a) for a in algos]
+    size = 0
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    with open(path, "rb", buffering=0) as fh:
+        while True:
+            n = fh.readinto(buf)
+            if not n:
+                break
+            size += n
+            for h in hs:
+                h.update(view[:n])
+    return {a: h.hexdigest() for a, h in zip(algos, hs)}  # noqa: B905 (py3.9), size
+
+
+def _walk(bag: str, top: str) -> list[str]:
+    out = []
+    for root, dirs, files in os.walk(os.path.join(bag, top)):
+        dirs.sort()
+        for f in sorted(files):
+            out.append(os.path.relpath(os.path.join(root, f), bag).replace(os.sep, "/"))
+    return out
+
+
+def _tag_files(bag: str) -> list[str]:
+    out = []
+    for root, dirs, files in os.walk(bag):
+        rel_root = os.path.relpath(root, bag)
+        if rel_root == ".":
+            dirs[:] = sorted(d for d in dirs if d != "data")
+        else:
+            dirs.sort()
+        for f in sorted(files):
+            rel = os.path.normpath(os.path.join(rel_root, f)).replace(os.sep, "/")
+            if rel_root == "." and f.startswith("tagmanifest-") and f.endswith(".txt"):
+                continue
+            out.append(rel)
+    return out
+
+
+def read_bag_info(bag: str) -> dict[str, list[str]]:
+    info: dict[str, list[str]] = {}
+    path = os.path.join(bag, "bag-info.txt")
+    if not os.path.exists(path):
+        return info
+    last = None
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            line = line.rstrip("\n")
+            if line[:1] in (" ", "\t") and last:
+                info[last][-1] += " " + line.strip()
+                continue
+            if ":" in line:
+                k, v = line.split(":", 1)
+                last = k.strip()
+                info.setdefault(last, []).append(v.strip())
+    return info
+
+
+def _manifest_algos(bag: str, prefix: str) -> list[str]:
+    return sorted(f[len(prefix):-4] for f in os.listdir(bag) if f.startswith(prefix) and f.endswith(".txt"))
+
+
+def _check_manifests(bag: str, report: Report, kind: str, files: list[str],
+                     workers: int) -> dict[str, dict[str, str]]:
+    """Check ``files`` against every ``<kind>-<alg>.txt``; return computed digests per file."""
+    prefix = f"{kind}-"
+    algos = _manifest_algos(bag, prefix)
+    if "sha256" not in algos:
+        report.fail(f"{kind}-sha256.txt", "required manifest is missing")
+    usable = []
+    for a in algos:
+        if _algo_available(a):
+            usable.append(a)
+        else:
+            report.warnings.append(f"{kind}-{a}.txt not checked: this Python's hashlib has no {a}")
+    manifests = {a: read_manifest(bag, f"{kind}-{a}.txt", report) for a in usable}
+    listed = set()
+    for m in manifests.values():
+        listed.update(m)
+    on_disk = set(files)
+    for p in sorted(listed - on_disk):
+        report.fail(p, f"listed in {kind} but missing from the bag")
+    for a, m in manifests.items():
+        for p in sorted(on_disk - set(m)):
+            if kind == "manifest" or a == "sha256":
+                report.fail(p, f"present in the bag but not listed in {kind}-{a}.txt")
+    todo = sorted(on_disk & listed)
+
+    def work(p: str) -> tuple[str, dict[str, str], int]:
+        d, n = hash_file(os.path.join(bag, p), usable or ["sha256"])
+        return p, d, n
+
+    computed: dict[str, dict[str, str]] = {}
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as ex:
+        for p, d, n in ex.map(work, todo):
+            computed[p] = d
+            computed[p]["_size"] = str(n)
+            for a, m in manifests.items():
+                if p in m:
+                    report.count(f"{kind} {a} entries")
+                    if m[p] != d[a]:
+                        report.fail(p, f"{a} digest ({kind}-{a}.txt)", m[p], d[a])
+    return computed
+
+
+# ============================================================== the custody record
+
+
+def _read(bag: str, rel: str, report: Report) -> str | None:
+    path = os.path.join(bag, rel)
+    if not os.path.isfile(path):
+        report.fail(rel, "required file is missing")
+        return None
+    with open(path, encoding="utf-8", newline="") as fh:
+        return fh.read()
+
+
+def _guard(report: Report, fn: Any, *args: Any) -> Any:
+    """``fn(*args)``, or None after recording its CheckFailed in ``report``."""
+    try:
+        return fn(*args)
+    except CheckFailed as exc:
+        report.fail(exc.item, exc.what, exc.expected, exc.computed)
+        return None
+
+
+def _holds(report: Report, fn: Any, *args: Any) -> bool:
+    """Run a check that returns nothing; True when it held, else record the failure."""
+    try:
+        fn(*args)
+        return True
+    except CheckFailed as exc:
+        report.fail(exc.item, exc.what, exc.expected, exc.computed)
+        return False
+
+
+def _check_custody(bag: str, report: Report, payload: dict[str, dict[str, str]],
+                   trusted: list[str] | None) -> None:
+    # -- keys
+    key_text = _read(bag, "custody/log-key.pub", report)
+    bag_keys = []
+    for i, line in enumerate((key_text or "").splitlines(), 1):
+        if line.strip() and not line.startswith("#"):
+            k = _guard(report, parse_verifier_key, line, f"custody/log-key.pub:{i}")
+            if k:
+                bag_keys.append(k)
+    if trusted:
+        keys = [k for k in (_guard(report, parse_verifier_key, t, "--trusted-key") for t in trusted) if k]
+        report.info["key_source"] = "trusted keys given on the command line"
+    else:
+        keys = bag_keys
+        report.info["key_source"] = "custody/log-key.pub (compare it with the agency's published key)"
+        report.warnings.append("the log key was taken from the bag itself; pin the agency's published key "
+                               "with --trusted-key to rule out a re-signed bag")
+    report.info["log_keys"] = [k.text for k in keys]
+
+    # -- checkpoint
+    cp_text = _read(bag, "custody/checkpoint", report)
+    cp = None
+    if cp_text is not None:
+        signed = _guard(report, verify_note, cp_text, keys, "custody/checkpoint")
+        if signed:
+            report.count("checkpoint signatures")
+            cp = _guard(report, parse_checkpoint, signed[0], "custody/checkpoint")
+    if cp:
+        report.info["checkpoint"] = {"origin": cp.origin, "size": cp.size, "root": _b64(cp.root)}
+
+    # -- events and their proofs
+    ev_text = _read(bag, "custody/events.jsonl", report)
+    idx_text = _read(bag, "custody/events-index.json", report)
+    lines = (ev_text or "").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    index: list[dict[str, Any]] = []
+    if idx_text is not None:
+        try:
+            index = json.loads(idx_text)["events"]
+        except (ValueError, KeyError, TypeError):
+            report.fail("custody/events-index.json", "not valid JSON with an 'events' list")
+    if len(index) != len(lines):
+        report.fail("custody/events-index.json", "one index entry per event line", len(lines), len(index))
+    proof_dir = os.path.join(bag, "custody", "proofs")
+    proof_files = set(os.listdir(proof_dir)) if os.path.isdir(proof_dir) else set()
+    used = set()
+    ingested: dict[str, int] = {}
+    for n, (line, meta) in enumerate(zip(lines, index), 1):  # noqa: B905
+        item = f"custody/events.jsonl line {n}"
+        try:
+            ev = json.loads(line)
+            idx = int(meta["idx"])
+        except (ValueError, KeyError, TypeError):
+            report.fail(item, "event line or its index entry is not valid JSON")
+            continue
+        if meta.get("type") != ev.get("type"):
+            report.fail(item, "event type in events-index.json", ev.get("type"), meta.get("type"))
+        pname = f"{idx}.tlog-proof"
+        pitem = f"custody/proofs/{pname}"
+        if pname not in proof_files:
+            report.fail(pitem, f"proof for event at log index {idx} is missing")
+            continue
+        used.add(pname)
+        with open(os.path.join(proof_dir, pname), encoding="utf-8", newline="") as fh:
+            tp = _guard(report, parse_tlog_proof, fh.read(), pitem)
+        if tp is None or cp is None:
+            continue
+        if tp.index != idx:
+            report.fail(pitem, "proof is for another log index", idx, tp.index)
+            continue
+        if tp.checkpoint != cp_text:
+            report.fail(pitem, "proof's checkpoint differs from custody/checkpoint",
+                        "the bag's checkpoint", "another checkpoint")
+            continue
+        if not _holds(report, verify_inclusion, f"{item} (log index {idx})", leaf_hash(line.encode("utf-8")),
+                      idx, cp.size, list(tp.hashes), cp.root):
+            continue
+        report.count("event inclusion proofs")
+        if ev.get("type") == "ingestion":
+            sha = (ev.get("subject") or {}).get("sha256")
+            if isinstance(sha, str):
+                ingested[sha.lower()] = idx
+    for extra in sorted(proof_files - used):
+        report.fail(f"custody/proofs/{extra}", "proof without an event line in custody/events.jsonl")
+
+    # -- consistency with the previously published checkpoint
+    cons_text = _read(bag, "custody/consistency", report)
+    if cons_text is not None and cp is not None:
+        cons = _guard(report, parse_consistency, cons_text, "custody/consistency")
+        if cons is None:
+            if cons_text.split("\n")[1:2] == ["old none"]:
+                report.warnings.append("no earlier published checkpoint: consistency not applicable")
+        else:
+            signed = _guard(report, verify_note, cons.old_checkpoint, keys, "custody/consistency (old checkpoint)")
+            old = _guard(report, parse_checkpoint, signed[0], "custody/consistency (old checkpoint)") \
+                if signed else None
+            if old is not None:
+                if old.origin != cp.origin:
+                    report.fail("custody/consistency", "old checkpoint origin", cp.origin, old.origin)
+                elif cons.old != old.size or cons.new != cp.size:
+                    report.fail("custody/consistency", "proof sizes vs checkpoints",
+                                f"{old.size}->{cp.size}", f"{cons.old}->{cons.new}")
+                elif _holds(report, verify_consistency, "custody/consistency", old.size, cp.size,
+                            list(cons.hashes), old.root, cp.root):
+                    report.count("consistency proofs")
+                    report.info["previous_checkpoint"] = {"size": old.size, "root": _b64(old.root)}
+
+    # -- originals are what was ingested
+    for p, d in sorted(payload.items()):
+        if p.startswith("data/originals/"):
+            if d["sha256"] in ingested:
+                report.count("originals matched to a proven ingestion event")
+            else:
+                report.fail(p, "no proven ingestion event in custody/events.jsonl names this file's SHA-256",
+                            "an ingestion event for this digest", d["sha256"])
+    # -- derived files match their derivation records
+    der_text = _read(bag, "custody/derivations.json", report)
+    if der_text is not None:
+        try:
+            recs = json.loads(der_text)["derived"]
+        except (ValueError, KeyError, TypeError):
+            report.fail("custody/derivations.json", "not valid JSON with a 'derived' list")
+            recs = []
+        originals = {d["sha256"] for p, d in payload.items() if p.startswith("data/originals/")}
+        derived_paths = {p for p in payload if p.startswith("data/derived/")}
+        for r in recs:
+            p = r.get("path", "?")
+            if p not in payload:
+                report.fail(p, "derivation record names a file not in the payload")
+                continue
+            derived_paths.discard(p)
+            if payload[p]["sha256"] != r.get("sha256"):
+                report.fail(p, "sha256 vs derivation record", r.get("sha256"), payload[p]["sha256"])
+            elif r.get("original_sha256") not in originals:
+                report.fail(p, "derived from an original that is not in the bag", r.get("original_sha256"), None)
+            else:
+                report.count("derivation records")
+        for p in sorted(derived_paths):
+            report.fail(p, "derived file without a derivation record in custody/derivations.json")
+
+
+def verify_bag(path: str, *, trusted_keys: list[str] | None = None, workers: int = 2) -> Report:
+    """Check everything the bag claims; never raises for a bad bag — the Report names each failure."""
+    bag = os.path.abspath(str(path))
+    report = Report(bag=bag)
+    if not os.path.isdir(bag):
+        report.fail(bag, "not a directory")
+        return report
+    bt = _read(bag, "bagit.txt", report)
+    if bt is not None:
+        if not bt.startswith("BagIt-Version: ") or "Tag-File-Character-Encoding: UTF-8" not in bt:
+            report.fail("bagit.txt", "bag declaration", "BagIt-Version and Tag-File-Character-Encoding: UTF-8",
+                        bt.strip().replace("\n", " | "))
+        else:
+            report.count("bag declaration")
+    if not os.path.isdir(os.path.join(bag, "data")):
+        report.fail("data/", "payload directory is missing")
+    payload = _check_manifests(bag, report, "manifest", _walk(bag, "data"), workers)
+    info = read_bag_info(bag)
+    report.info["bag_info"] = {k: v[0] if len(v) == 1 else v for k, v in info.items()}
+    oxum = (info.get("Payload-Oxum") or [None])[0]
+    actual = f"{sum(int(d['_size']) for d in payload.values())}.{len(payload)}"
+    if oxum is None:
+        report.fail("bag-info.txt", "Payload-Oxum is missing", actual, None)
+    elif oxum != actual:
+        report.fail("bag-info.txt", "Payload-Oxum (octets.files)", oxum, actual)
+    else:
+        report.count("payload oxum")
+    _check_manifests(bag, report, "tagmanifest", _tag_files(bag), workers)
+    _check_custody(bag, report, payload, trusted_keys)
+    report.info["payload_files"] = len(payload)
+    report.info["payload_bytes"] = sum(int(d["_size"]) for d in payload.values())
+    report.ok = not report.failures
+    return report
+
+
+def render(report: Report) -> str:
+    bi = report.info.get("bag_info", {})
+    out = [f"Liuhen evidence bag: {report.bag}"]
+    for k in ("External-Identifier", "Source-Organization", "Liuhen-Export-Time", "Liuhen-Exporter"):
+        if k in bi:
+            out.append(f"  {k}: {bi[k]}")
+    cp = report.info.get("checkpoint")
+    if cp:
+        out.append(f"  checkpoint: {cp['origin']} size {cp['size']} root {cp['root']}")
+    out.append(f"  payload: {report.info.get('payload_files', 0)} files, {report.info.get('payload_bytes', 0)} bytes")
+    for what, n in sorted(report.checked.items()):
+        out.append(f"  checked {n:6d}  {what}")
+    for w in report.warnings:
+        out.append(f"  note: {w}")
+    for f in report.failures:
+        out.append(f.line())
+    if report.ok:
+        out.append(f"VERDICT: VALID — {report.items_checked} checks passed; every file matches its manifest, "
+                   "every event is proven in the signed log.")
+    else:
+        out.append(f"VERDICT: INVALID — {len(report.failures)} check(s) failed (listed above).")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="verify.py", description="Verify a Liuhen evidence bag offline.")
+    ap.add_argument("bag", help="the bag directory (the one holding bagit.txt)")
+    ap.add_argument("--json", action="store_true", help="print the report as JSON")
+    ap.add_argument("--trusted-key", action="append", default=None, metavar="KEY",
+                    help="the log's published verifier key (name+keyid+base64); repeatable")
+    ap.add_argument("--workers", type=int, default=2, help="files hashed in parallel (default 2)")
+    args = ap.parse_args(argv)
+    report = verify_bag(args.bag, trusted_keys=args.trusted_key, workers=args.workers)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(render(report))
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

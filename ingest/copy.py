@@ -140,7 +140,7 @@ def copy_and_hash(
     *,
     sm3: bool = False,
     on_bytes: Callable[[int], None] | None = None,
-    chunk: int = CHUNK,
+    chunk: int | None = None,
 ) -> CopyResult:
     """Copy ``src`` into a new fsynced staging file in one pass; return its digests.
 
@@ -157,6 +157,7 @@ def copy_and_hash(
         raise SourceUnreadable(
             f"cannot open: [{errno.errorcode.get(exc.errno or 0, exc.errno)}] {exc.strerror}"
         ) from exc
+    chunk = chunk or CHUNK
     dst_path = staging_path(staging_dir)
     dst = -1
     sm3_thread: _Sm3Thread | None = None

@@ -1,0 +1,47 @@
+"""Transcoder errors. Media errors are recorded on the file row; infrastructure errors propagate."""
+
+from __future__ import annotations
+
+from liuhen.errors import LiuhenError
+
+
+class TranscoderError(LiuhenError):
+    status = 500
+    title = "Transcoder error"
+
+
+class MediaError(TranscoderError):
+    """Something is wrong with the media itself (recorded on the file; retrying will not help)."""
+
+    status = 422
+    media_status = "corrupt"
+
+
+class ProbeFailed(MediaError):
+    title = "Media could not be probed or decoded"
+
+
+class MediaRejected(MediaError):
+    """Media outside the configured safety limits (absurd resolution/duration, decompression bomb)."""
+
+    title = "Media rejected by safety limits"
+    media_status = "unsupported"
+
+
+class FfmpegFailed(MediaError):
+    title = "ffmpeg failed"
+
+
+class FfmpegTimeout(MediaError):
+    title = "ffmpeg timed out"
+
+
+class OriginalMismatch(TranscoderError):
+    """The bytes read from the store do not hash to the file's recorded digest (never derive from them)."""
+
+    title = "Original does not match its digest"
+
+
+class FileNotFound(TranscoderError):
+    status = 404
+    title = "File not found"

@@ -1,0 +1,120 @@
+"""The FastAPI application: ``create_app(runtime)``.
+
+Only ``/health`` is anonymous; every other route carries the one ``authorize`` dependency, which
+looks its route name up in ``api.roles.MATRIX``. Errors are RFC 9457 problem+json.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.auth import authorize
+from api.errors import RangeNotSatisfiable
+from api.models import Health
+from api.routes import cases as case_routes
+from api.routes import files as file_routes
+from api.routes import oversight, problems
+from liuhen.errors import LiuhenError
+
+if TYPE_CHECKING:
+    from liuhen.runtime import Runtime
+
+log = logging.getLogger(__name__)
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str | None, instance: str, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "instance": instance}
+    if detail:
+        body["detail"] = detail
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    app = FastAPI(
+        title="Liuhen API",
+        version="0.1.0",
+        description="Evidence management for law-enforcement recorders: cases, supervised retrieval, playback, "
+        "audit proofs. Bearer tokens (`liuhen token issue`); only /health is anonymous.",
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+
+    @app.exception_handler(LiuhenError)
+    def _liuhen(request: Request, exc: LiuhenError) -> JSONResponse:
+        headers: dict[str, str] = {}
+        if isinstance(exc, RangeNotSatisfiable):
+            headers["Content-Range"] = f"bytes */{exc.size}"
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="liuhen"'
+        if exc.status >= 500:
+            log.error("%s on %s: %s", type(exc).__name__, request.url.path, exc)
+        return problem(exc.status, exc.title, str(exc), request.url.path, headers)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errs = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:10])
+        return problem(422, "Invalid request", errs, request.url.path)
+
+    @app.exception_handler(StarletteHTTPException)
+    def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, str(exc.detail), None, request.url.path, dict(exc.headers or {}))
+
+    @app.exception_handler(psycopg.DataError)
+    def _data(request: Request, exc: psycopg.DataError) -> JSONResponse:
+        return problem(422, "Invalid value", str(exc).splitlines()[0], request.url.path)
+
+    @app.exception_handler(Exception)
+    def _crash(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return problem(500, "Internal error", type(exc).__name__, request.url.path)
+
+    @app.get("/health", name="health", response_model=Health, tags=["meta"])
+    def health() -> dict[str, Any]:
+        """Liveness and database reachability (the only anonymous endpoint)."""
+        try:
+            runtime.catalog.one("SELECT 1 AS ok")
+            return {"status": "ok", "database": True}
+        except LiuhenError:
+            return {"status": "degraded", "database": False}
+
+    @app.get(
+        "/openapi.json",
+        name="openapi",
+        tags=["meta"],
+        responses=problems(),
+        dependencies=[Depends(authorize)],
+        include_in_schema=False,
+    )
+    def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    app.include_router(case_routes.router)
+    app.include_router(file_routes.router)
+    app.include_router(oversight.router)
+    return app
+
+
+def all_routes(app: FastAPI) -> list[Any]:
+    """Every endpoint route of ``app``, flattening included routers (FastAPI ≥ 0.16x nests them)."""
+    out: list[Any] = []
+
+    def walk(routes: list[Any]) -> None:
+        for r in routes:
+            inner = getattr(r, "original_router", None)
+            if inner is not None:
+                walk(list(inner.routes))
+            else:
+                out.append(r)
+
+    walk(list(app.routes))
+    return out

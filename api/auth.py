@@ -1,0 +1,130 @@
+"""Bearer tokens (stored as sha256 of a random token) and the one authorising dependency."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from fastapi import Request
+
+from api.errors import RoleForbidden, Unauthenticated
+from api.roles import ANONYMOUS, MATRIX, ROLES
+from integrity.events import Event
+from integrity.log import record
+from liuhen.errors import InvalidRequest, NotFound
+
+if TYPE_CHECKING:
+    from liuhen.runtime import Runtime
+
+TOKEN_PREFIX = "lhn_"  # noqa: S105 - a public marker, not a secret
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    role: str
+    unit_code: str | None = None
+    token_id: int | None = None
+    user_id: int | None = None
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(
+    runtime: Runtime,
+    *,
+    user: str,
+    role: str,
+    unit_code: str | None = None,
+    actor: str,
+    label: str | None = None,
+    expires_days: float | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """Create (or update the role/unit of) ``user`` and issue a token; return (token, row). Logs ``token.issue``."""
+    if role not in ROLES:
+        raise InvalidRequest(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+    if not user.strip():
+        raise InvalidRequest("user must not be empty")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires = datetime.now(UTC) + timedelta(days=expires_days) if expires_days else None
+    with runtime.catalog.tx() as conn:
+        u = conn.execute(
+            "INSERT INTO api_users (name, role, unit_code) VALUES (%s, %s, %s) ON CONFLICT (name) DO UPDATE "
+            "SET role = EXCLUDED.role, unit_code = EXCLUDED.unit_code, disabled = false RETURNING *",
+            (user, role, unit_code),
+        ).fetchone()
+        assert u is not None
+        row = conn.execute(
+            "INSERT INTO api_tokens (user_id, token_hash, prefix, label, issued_by, expires_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s) RETURNING id, prefix, label, issued_at, expires_at",
+            (u["id"], hash_token(token), token[:10], label, actor, expires),
+        ).fetchone()
+        assert row is not None
+        record(
+            conn,
+            Event(
+                "token.issue", actor, data={"user": user, "role": role, "unit_code": unit_code, "token_id": row["id"]}
+            ),
+        )
+    return token, {**row, "user": user, "role": role, "unit_code": unit_code}
+
+
+def revoke_token(runtime: Runtime, token_id: int, *, actor: str) -> dict[str, Any]:
+    with runtime.catalog.tx() as conn:
+        row = conn.execute(
+            "UPDATE api_tokens SET revoked_at = now(), revoked_by = %s WHERE id = %s AND revoked_at IS NULL "
+            "RETURNING id, user_id",
+            (actor, token_id),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no active token {token_id}")
+        record(conn, Event("token.revoke", actor, data={"token_id": token_id}))
+    return dict(row)
+
+
+def list_tokens(runtime: Runtime) -> list[dict[str, Any]]:
+    return runtime.catalog.all(
+        "SELECT t.id, u.name AS user, u.role, u.unit_code, t.prefix, t.label, t.issued_by, t.issued_at, "
+        "t.expires_at, t.revoked_at FROM api_tokens t JOIN api_users u ON u.id = t.user_id ORDER BY t.id"
+    )
+
+
+def lookup_user(runtime: Runtime, name: str) -> Principal:
+    row = runtime.catalog.one("SELECT * FROM api_users WHERE name = %s AND NOT disabled", (name,))
+    if row is None:
+        raise NotFound(f"no user {name!r} (issue a token with `liuhen token issue` first)")
+    return Principal(row["name"], row["role"], row["unit_code"], None, row["id"])
+
+
+def principal_for(runtime: Runtime, token: str) -> Principal:
+    row = runtime.catalog.one(
+        "SELECT t.id AS token_id, t.expires_at, t.revoked_at, u.id AS user_id, u.name, u.role, u.unit_code, "
+        "u.disabled FROM api_tokens t JOIN api_users u ON u.id = t.user_id WHERE t.token_hash = %s",
+        (hash_token(token),),
+    )
+    if row is None or row["revoked_at"] is not None or row["disabled"]:
+        raise Unauthenticated("unknown or revoked token")
+    if row["expires_at"] is not None and row["expires_at"] < datetime.now(UTC):
+        raise Unauthenticated("token expired")
+    return Principal(row["name"], row["role"], row["unit_code"], row["token_id"], row["user_id"])
+
+
+def authorize(request: Request) -> Principal:
+    """The one dependency: bearer token → principal; the role matrix decides by route name."""
+    route = request.scope.get("route")
+    name = getattr(route, "name", None) or ""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("a bearer token is required (Authorization: Bearer …)")
+    principal = principal_for(request.app.state.runtime, token.strip())
+    if name in ANONYMOUS:
+        return principal
+    if principal.role not in MATRIX.get(name, frozenset()):
+        raise RoleForbidden(f"role {principal.role!r} may not call {name or request.url.path!r}")
+    return principal

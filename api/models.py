@@ -1,0 +1,367 @@
+"""Typed request/response models (the OpenAPI schema is generated from these)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Stage = Literal["filing", "investigation", "review", "decision", "service", "execution", "closure"]
+CaseType = Literal["permit", "penalty", "coercive", "levy", "inspection"]
+Recording = Literal["full_av", "av_as_needed", "text"]
+Sha256 = Field(pattern=r"^[0-9a-fA-F]{64}$")
+Text = Field(min_length=1, max_length=500, pattern=r"^[^\x00]*$")
+Id = Field(ge=1, le=2**62)
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
+
+
+class Health(Out):
+    status: Literal["ok", "degraded"]
+    database: bool
+
+
+class WhoAmI(Out):
+    name: str
+    role: str
+    unit_code: str | None
+
+
+class CaseIn(BaseModel):
+    case_no: str = Text
+    agency: str = Text
+    subject: str = Text
+    case_type: CaseType
+    major: bool = False
+    unit_code: str | None = Field(default=None, max_length=64, pattern=r"^[^\x00]*$")
+
+
+class CaseOut(Out):
+    id: int
+    case_no: str
+    agency: str
+    unit_code: str | None
+    subject: str
+    case_type: str
+    major: bool
+    stage: str
+    created_by: str
+    created_at: datetime
+
+
+class StageIn(BaseModel):
+    stage: Stage
+
+
+class LegalReviewIn(BaseModel):
+    opinion: str = Field(min_length=1, max_length=4000, pattern=r"^[^\x00]*$")
+    approved: bool
+
+
+class LegalReviewOut(Out):
+    id: int
+    reviewer: str
+    opinion: str
+    approved: bool
+    reviewed_at: datetime
+
+
+class ActivityIn(BaseModel):
+    stage: Stage
+    kind: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00]*$")
+    starts_at: datetime
+    ends_at: datetime
+    place: str | None = Field(default=None, max_length=500, pattern=r"^[^\x00]*$")
+    officers: list[str] = Field(default_factory=list, max_length=50)
+    note: str | None = Field(default=None, max_length=4000, pattern=r"^[^\x00]*$")
+
+
+class ActivityOut(Out):
+    id: int
+    stage: str
+    kind: str
+    recording: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str | None
+    officers: list[str]
+    note: str | None = None
+
+
+class LinkIn(BaseModel):
+    file: str = Field(
+        min_length=1, max_length=64, pattern=r"^([0-9a-fA-F]{64}|[0-9]{1,18})$", description="sha256 or file id"
+    )
+    stage: Stage
+    activity_id: int | None = Field(default=None, ge=1, le=2**62)
+    t_start_s: float | None = Field(default=None, ge=0, le=1e7)
+    t_end_s: float | None = Field(default=None, ge=0, le=1e7)
+    proves: str | None = Field(default=None, max_length=2000, pattern=r"^[^\x00]*$", description="证明对象")
+
+
+class UnlinkIn(BaseModel):
+    reason: str | None = Field(default=None, max_length=2000, pattern=r"^[^\x00]*$")
+
+
+class LinkOut(Out):
+    id: int
+    stage: str
+    activity_id: int | None
+    file_id: int
+    sha256: str
+    t_start_s: float | None
+    t_end_s: float | None
+    proves: str | None
+    linked_by: str
+    linked_at: datetime
+    unlinked_by: str | None = None
+    unlinked_at: datetime | None = None
+    hold_released: bool | None = None
+
+
+class StageEntry(Out):
+    stage: str
+    entered_at: datetime
+    entered_by: str
+
+
+class CaseDetail(CaseOut):
+    stages: list[StageEntry]
+    legal_reviews: list[LegalReviewOut]
+    activities: list[ActivityOut]
+    links: list[LinkOut]
+
+
+class Finding(Out):
+    kind: str
+    severity: Literal["error", "warning", "info"]
+    message: str
+    activity_id: int | None = None
+    file_id: int | None = None
+    sha256: str | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    seconds: float | None = None
+
+
+class Gap(Out):
+    starts_at: datetime
+    ends_at: datetime
+
+
+class ActivityCoverage(Out):
+    id: int
+    stage: str
+    kind: str
+    recording: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str | None
+    officers: list[str]
+    linked_segments: list[int]
+    covered_s: float
+    span_s: float
+    gaps: list[Gap]
+
+
+class Segment(Out):
+    link_id: int
+    file_id: int
+    sha256: str
+    stage: str
+    activity_id: int | None
+    officer_no: str | None
+    officer_name: str | None
+    device_serial: str | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+    proves: str | None
+
+
+class Completeness(Out):
+    case_no: str
+    stage: str
+    major: bool
+    complete: bool
+    errors: int
+    warnings: int
+    activities: list[ActivityCoverage]
+    findings: list[Finding]
+    segments: list[Segment]
+
+
+class RecordingItem(BaseModel):
+    kind: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
+    recording: Recording
+    label: str = Text
+
+
+class FileOut(Out):
+    id: int
+    sha256: str
+    size: int
+    media_kind: str
+    ext: str | None
+    original_name: str | None
+    device_serial: str | None
+    officer_no: str | None
+    unit_code: str | None
+    recorded_at: datetime | None
+    duration_s: float | None
+    ingested_at: datetime
+    legal_hold: bool
+    status: str
+    media_status: str
+    flags: list[str]
+
+
+class FileDetail(FileOut):
+    derivatives: list[dict[str, Any]]
+    links: list[dict[str, Any]]
+
+
+class SearchPage(Out):
+    items: list[FileOut]
+    next_cursor: int | None = Field(description="pass as `cursor` for the next page; null at the end")
+
+
+class AccessRequestIn(BaseModel):
+    kind: Literal["download", "export"]
+    purpose: str = Field(min_length=2, max_length=500, pattern=r"^[^\x00]*$")
+    case_no: str | None = Field(default=None, max_length=500, pattern=r"^[^\x00]*$")
+    files: list[str] = Field(default_factory=list, max_length=1000)
+
+
+class DecisionIn(BaseModel):
+    approve: bool
+    note: str | None = Field(default=None, max_length=2000, pattern=r"^[^\x00]*$")
+    valid_hours: float = Field(default=72.0, gt=0, le=2160)
+
+
+class AccessRequestOut(Out):
+    id: int
+    requester: str
+    kind: str
+    case_no: str | None
+    file_sha256: list[str]
+    purpose: str
+    status: str
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str | None
+    expires_at: datetime | None
+
+
+class AccessEventOut(Out):
+    id: int
+    event_id: int
+    log_index: int | None
+    at: datetime
+    user_name: str
+    role: str | None
+    user_unit: str | None
+    kind: str
+    purpose: str | None
+    sha256: str | None
+    derivative_id: int | None
+    case_no: str | None
+    request_id: int | None
+    object_unit: str | None
+    outside_unit: bool
+
+
+class UnusualOut(Out):
+    flag: Literal["bulk_download", "bulk_retrieval", "outside_unit"]
+    user_name: str
+    at: datetime
+    count: int
+    files: int
+    detail: str
+
+
+class IngestSessionOut(Out):
+    id: int
+    device_serial: str | None
+    dock_path: str
+    port: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    files_total: int
+    files_done: int
+    bytes_total: int
+    bytes_done: int
+    safe_to_wipe: bool
+    identity: dict[str, Any] | None = None
+    receipt: dict[str, Any] | None = None
+    receipt_event_id: int | None = None
+
+
+class ThumbnailOut(Out):
+    id: int
+    kind: str
+    seq: int
+    mime: str
+    size: int
+    sha256: str
+    url: str
+
+
+class ExportIn(BaseModel):
+    request_id: int = Field(ge=1, le=2**62)
+    stage: Stage | None = None
+    t_from: datetime | None = None
+    t_to: datetime | None = None
+
+
+class ExportOut(Out):
+    case_no: str
+    request_id: int
+    path: str
+    result: dict[str, Any]
+
+
+class CheckpointOut(Out):
+    size: int
+    root_b64: str
+    note: str
+    origin: str | None = None
+
+
+class LeafOut(Out):
+    index: int
+    event_id: int | None
+    leaf_hash_b64: str
+    body: dict[str, Any]
+
+
+class InclusionOut(Out):
+    index: int
+    tree_size: int
+    leaf_hash_b64: str
+    hashes_b64: list[str]
+    tlog_proof: str | None = None
+
+
+class ConsistencyOut(Out):
+    old_size: int
+    new_size: int
+    hashes_b64: list[str]
+
+
+class MatchOut(Out):
+    matches: list[dict[str, Any]]

@@ -1,0 +1,264 @@
+"""Cases, stages, legal reviews, activities, links, completeness, the recording list, exports."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import HTMLResponse
+
+from api import access, cases
+from api.auth import Principal, authorize
+from api.errors import FeatureUnavailable
+from api.models import (
+    ActivityIn,
+    ActivityOut,
+    CaseDetail,
+    CaseIn,
+    CaseOut,
+    Completeness,
+    ExportIn,
+    ExportOut,
+    LegalReviewIn,
+    LegalReviewOut,
+    LinkIn,
+    LinkOut,
+    RecordingItem,
+    Stage,
+    StageIn,
+    UnlinkIn,
+)
+from api.routes import problems, runtime_of
+
+router = APIRouter(tags=["cases"])
+Who = Annotated[Principal, Depends(authorize)]
+CaseNo = Annotated[str, Path(min_length=1, max_length=500, pattern=r"^[^\x00]*$", description="案号")]
+
+
+@router.get("/cases", name="cases.list", response_model=list[CaseOut], responses=problems())
+def list_cases(
+    request: Request, who: Who, stage: Stage | None = None, after_id: int = 0, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Cases in id order (keyset: pass the last id as ``after_id``)."""
+    return cases.list_cases(
+        runtime_of(request), stage=stage, limit=max(1, min(limit, 1000)), after_id=max(0, min(after_id, 2**62))
+    )
+
+
+@router.post("/cases", name="cases.create", status_code=201, response_model=CaseOut, responses=problems(409))
+def create_case(request: Request, who: Who, body: CaseIn) -> dict[str, Any]:
+    """Open a case (立案). The case's unit defaults to the caller's."""
+    return cases.create_case(
+        runtime_of(request),
+        case_no=body.case_no,
+        agency=body.agency,
+        subject=body.subject,
+        case_type=body.case_type,
+        major=body.major,
+        actor=who.name,
+        unit_code=body.unit_code or who.unit_code,
+    )
+
+
+@router.get("/cases/{case_no}", name="cases.get", response_model=CaseDetail, responses=problems(404))
+def get_case(request: Request, who: Who, case_no: CaseNo) -> dict[str, Any]:
+    return cases.get_case(runtime_of(request), case_no)
+
+
+@router.post("/cases/{case_no}/stage", name="cases.stage", response_model=CaseOut, responses=problems(404, 409))
+def advance_stage(request: Request, who: Who, case_no: CaseNo, body: StageIn) -> dict[str, Any]:
+    """Move to the next stage; a major case needs an approved legal review to enter 'decision'."""
+    return cases.advance_stage(runtime_of(request), case_no, body.stage, who.name)
+
+
+@router.post(
+    "/cases/{case_no}/legal-reviews",
+    name="cases.legal_review",
+    status_code=201,
+    response_model=LegalReviewOut,
+    responses=problems(404, 409),
+)
+def legal_review(request: Request, who: Who, case_no: CaseNo, body: LegalReviewIn) -> dict[str, Any]:
+    """Record a legal review (法制审核) by the calling legal reviewer."""
+    return cases.record_legal_review(
+        runtime_of(request), case_no, reviewer=who.name, opinion=body.opinion, approved=body.approved
+    )
+
+
+@router.post(
+    "/cases/{case_no}/activities",
+    name="cases.activity",
+    status_code=201,
+    response_model=ActivityOut,
+    responses=problems(404),
+)
+def add_activity(request: Request, who: Who, case_no: CaseNo, body: ActivityIn) -> dict[str, Any]:
+    return cases.add_activity(
+        runtime_of(request),
+        case_no,
+        stage=body.stage,
+        kind=body.kind,
+        starts_at=body.starts_at,
+        ends_at=body.ends_at,
+        place=body.place,
+        officers=body.officers,
+        actor=who.name,
+        note=body.note,
+    )
+
+
+@router.post(
+    "/cases/{case_no}/links",
+    name="cases.link",
+    status_code=201,
+    response_model=LinkOut,
+    responses=problems(404, 409),
+)
+def link(request: Request, who: Who, case_no: CaseNo, body: LinkIn) -> dict[str, Any]:
+    """Link a clip (or a time range in it) to a stage/activity; the original goes under legal hold."""
+    ref: str | int = int(body.file) if body.file.isdigit() and len(body.file) < 20 else body.file.lower()
+    return cases.link_clip(
+        runtime_of(request),
+        case_no,
+        ref,
+        stage=body.stage,
+        activity_id=body.activity_id,
+        t_start_s=body.t_start_s,
+        t_end_s=body.t_end_s,
+        proves=body.proves,
+        actor=who.name,
+    )
+
+
+@router.post(
+    "/cases/{case_no}/links/{link_id}/unlink",
+    name="cases.unlink",
+    response_model=LinkOut,
+    responses=problems(404, 409),
+)
+def unlink(
+    request: Request, who: Who, case_no: CaseNo, link_id: Annotated[int, Path(ge=1, le=2**62)], body: UnlinkIn
+) -> dict[str, Any]:
+    """Unlink (history kept); the hold is released only if no other active link remains."""
+    return cases.unlink(runtime_of(request), case_no, link_id, actor=who.name, reason=body.reason)
+
+
+@router.get(
+    "/cases/{case_no}/completeness",
+    name="cases.completeness",
+    response_model=Completeness,
+    responses=problems(404),
+)
+def completeness(request: Request, who: Who, case_no: CaseNo) -> dict[str, Any]:
+    return cases.completeness(runtime_of(request), case_no)
+
+
+@router.get(
+    "/cases/{case_no}/completeness.html",
+    name="cases.completeness_html",
+    response_class=HTMLResponse,
+    responses=problems(404),
+)
+def completeness_html(request: Request, who: Who, case_no: CaseNo) -> HTMLResponse:
+    from api.completeness import render_html
+
+    return HTMLResponse(render_html(cases.completeness(runtime_of(request), case_no)))
+
+
+@router.get("/recording-list", name="recording_list.get", response_model=list[RecordingItem], responses=problems())
+def recording_list(request: Request, who: Who) -> list[dict[str, Any]]:
+    """The recording list (音像记录事项清单): activity kind → full_av | av_as_needed | text."""
+    return runtime_of(request).catalog.all("SELECT kind, recording, label FROM recording_list ORDER BY kind")
+
+
+@router.put("/recording-list", name="recording_list.put", response_model=RecordingItem, responses=problems())
+def put_recording_item(request: Request, who: Who, body: RecordingItem) -> dict[str, Any]:
+    """Add or change one entry (existing activities keep the requirement they were created with)."""
+    row = runtime_of(request).catalog.one(
+        "INSERT INTO recording_list (kind, recording, label) VALUES (%s, %s, %s) ON CONFLICT (kind) DO UPDATE "
+        "SET recording = EXCLUDED.recording, label = EXCLUDED.label RETURNING kind, recording, label",
+        (body.kind, body.recording, body.label),
+    )
+    assert row is not None
+    return row
+
+
+def run_export(
+    runtime: Any,
+    case_no: str,
+    who: Principal | str,
+    *,
+    request_id: int,
+    out_dir: Any = None,
+    stage: str | None = None,
+    t_from: datetime | None = None,
+    t_to: datetime | None = None,
+) -> tuple[str, Any]:
+    """Check the approved export request, log the export's start (before any byte is written), export."""
+    from pathlib import Path as _P
+
+    principal = who if isinstance(who, Principal) else Principal(who, "cli")
+    access.require_approved(runtime, request_id, principal, kind="export", case_no=case_no)
+    with runtime.catalog.tx() as conn:
+        c = conn.execute("SELECT unit_code FROM cases WHERE case_no = %s", (case_no,)).fetchone()
+        access.record_access(
+            conn,
+            principal,
+            "export",
+            purpose=f"approved request {request_id}",
+            case_no=case_no,
+            case_unit=c["unit_code"] if c else None,
+            request_id=request_id,
+            data={
+                "phase": "authorised",
+                "stage": stage,
+                "t_from": t_from.isoformat() if t_from else None,
+                "t_to": t_to.isoformat() if t_to else None,
+            },
+        )
+    try:
+        from integrity.export import export_case
+    except ImportError as exc:
+        raise FeatureUnavailable(f"export is not available: {exc}") from exc
+    if out_dir is None:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in case_no)
+        out_dir = runtime.settings.export_dir / f"{safe}-{stamp}-r{request_id}"
+    out = _P(out_dir)
+    result = export_case(
+        runtime, case_no, out, actor=principal.name, stage=stage, t_from=t_from, t_to=t_to, request_id=request_id
+    )
+    return str(out), result
+
+
+@router.post(
+    "/cases/{case_no}/exports",
+    name="cases.export",
+    status_code=201,
+    response_model=ExportOut,
+    responses=problems(404, 503),
+)
+def export(request: Request, who: Who, case_no: CaseNo, body: ExportIn) -> dict[str, Any]:
+    """Export a verifiable BagIt bag of the case (needs the caller's approved export request)."""
+    rt = runtime_of(request)
+    cases.get_case(rt, case_no)  # 404 before anything else
+    t_from = cases.as_utc(body.t_from)
+    t_to = cases.as_utc(body.t_to)
+    path, result = run_export(rt, case_no, who, request_id=body.request_id, stage=body.stage, t_from=t_from, t_to=t_to)
+    return {"case_no": case_no, "request_id": body.request_id, "path": path, "result": _plain(result)}
+
+
+def _plain(result: Any) -> dict[str, Any]:
+    import dataclasses
+
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        d = dataclasses.asdict(result)
+    elif isinstance(result, dict):
+        d = result
+    else:
+        d = {"value": str(result)}
+    return {
+        k: (str(v) if not isinstance(v, int | float | str | bool | list | dict | type(None)) else v)
+        for k, v in d.items()
+    }

@@ -1,0 +1,336 @@
+"""Footage: search, metadata, Range playback of proxies and originals, thumbnails, previews, matching.
+
+Every view/stream/download is recorded (committed) before the response object exists (I5).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path as FsPath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, UploadFile
+from fastapi.responses import Response
+
+from api import access
+from api.auth import Principal, authorize
+from api.errors import FeatureUnavailable, FileNotFound
+from api.models import FileDetail, FileOut, MatchOut, SearchPage, Stage, ThumbnailOut
+from api.routes import problems, runtime_of
+from api.streaming import file_reader, ranged_response
+
+router = APIRouter(tags=["footage"])
+Who = Annotated[Principal, Depends(authorize)]
+Digest = Annotated[str, Path(pattern=r"^[0-9a-fA-F]{64}$", description="SHA-256 of the original")]
+PurposeQ = Annotated[str | None, Query(max_length=500, description="why (调阅事由); or header X-Liuhen-Purpose")]
+PurposeH = Annotated[str | None, Header(alias="X-Liuhen-Purpose", max_length=1500, include_in_schema=False)]
+RANGE_DOC = {206: {"description": "Partial content (Range)"}, 200: {"description": "The whole representation"}}
+FILE_COLS = (
+    "id, sha256, size, media_kind, ext, original_name, device_serial, officer_no, unit_code, recorded_at, "
+    "duration_s, ingested_at, legal_hold, status, media_status, flags"
+)
+
+
+def _purpose(q: str | None, h: str | None) -> str:
+    from urllib.parse import unquote
+
+    return access.check_purpose(q if q else (unquote(h) if h else None))
+
+
+def _file(rt: Any, sha256: str) -> dict[str, Any]:
+    row = rt.catalog.one("SELECT * FROM files WHERE sha256 = %s", (sha256.lower(),))
+    if row is None:
+        raise FileNotFound(f"no stored file {sha256.lower()}")
+    return row
+
+
+def _derivative(rt: Any, file_id: int, kind: str, seq: int | None = None) -> dict[str, Any]:
+    if seq is None:
+        row = rt.catalog.one(
+            "SELECT * FROM derivatives WHERE file_id = %s AND kind = %s ORDER BY seq LIMIT 1", (file_id, kind)
+        )
+    else:
+        row = rt.catalog.one(
+            "SELECT * FROM derivatives WHERE file_id = %s AND kind = %s AND seq = %s", (file_id, kind, seq)
+        )
+    if row is None:
+        raise FileNotFound(f"no {kind} for this file (not yet transcoded?)")
+    return row
+
+
+def _derived_path(rt: Any, d: dict[str, Any]) -> FsPath:
+    root = rt.settings.derived_dir.resolve()
+    p = FsPath(d["path"])
+    p = (p if p.is_absolute() else root / p).resolve()
+    if not p.is_file():
+        raise FileNotFound(f"derivative {d['id']} is missing on disk")
+    return p
+
+
+def _serve_derivative(request: Request, rt: Any, d: dict[str, Any]) -> Response:
+    path = _derived_path(rt, d)
+    return ranged_response(
+        request,
+        size=path.stat().st_size,
+        etag=f'"{d["sha256"]}"',
+        media_type=d["mime"],
+        reader=file_reader(path),
+        last_modified=d["created_at"],
+    )
+
+
+@router.get("/files", name="files.search", response_model=SearchPage, responses=problems())
+def search(
+    request: Request,
+    who: Who,
+    case_no: Annotated[str | None, Query(max_length=500, pattern=r"^[^\x00]*$")] = None,
+    stage: Stage | None = None,
+    officer: Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00]*$")] = None,
+    device: Annotated[str | None, Query(max_length=128, pattern=r"^[^\x00]*$")] = None,
+    unit: Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00]*$")] = None,
+    recorded_from: datetime | None = None,
+    recorded_to: datetime | None = None,
+    flag: Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00]*$")] = None,
+    sha256: Annotated[str | None, Query(pattern=r"^[0-9a-fA-F]{6,64}$", description="digest or prefix")] = None,
+    media_kind: Annotated[str | None, Query(pattern=r"^(video|audio|photo|unknown)$")] = None,
+    held: bool | None = None,
+    cursor: Annotated[int | None, Query(ge=1, le=2**62, description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    """Search stored originals, newest first; keyset pagination on id (stable under inserts)."""
+    rows = search_files(
+        runtime_of(request),
+        case_no=case_no,
+        stage=stage,
+        officer=officer,
+        device=device,
+        unit=unit,
+        recorded_from=recorded_from,
+        recorded_to=recorded_to,
+        flag=flag,
+        sha256=sha256,
+        media_kind=media_kind,
+        held=held,
+        cursor=cursor,
+        limit=limit,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": rows, "next_cursor": rows[-1]["id"] if more else None}
+
+
+def search_files(rt: Any, *, limit: int = 50, cursor: int | None = None, **f: Any) -> list[dict[str, Any]]:
+    """The search query (also used by the benchmark); returns up to ``limit + 1`` rows."""
+    where: list[str] = []
+    params: list[Any] = []
+    if f.get("case_no") or f.get("stage"):
+        sub = "SELECT l.file_id FROM links l"
+        cond = ["l.unlinked_at IS NULL"]
+        if f.get("case_no"):
+            sub += " JOIN cases c ON c.id = l.case_id"
+            cond.append("c.case_no = %s")
+            params.append(f["case_no"])
+        if f.get("stage"):
+            cond.append("l.stage = %s")
+            params.append(f["stage"])
+        where.append(f"f.id IN ({sub} WHERE {' AND '.join(cond)})")
+    for key, col in (
+        ("officer", "officer_no"),
+        ("device", "device_serial"),
+        ("unit", "unit_code"),
+        ("media_kind", "media_kind"),
+    ):
+        if f.get(key):
+            where.append(f"f.{col} = %s")
+            params.append(f[key])
+    if f.get("recorded_from"):
+        where.append("f.recorded_at >= %s")
+        params.append(f["recorded_from"])
+    if f.get("recorded_to"):
+        where.append("f.recorded_at < %s")
+        params.append(f["recorded_to"])
+    if f.get("flag"):
+        where.append("f.flags @> ARRAY[%s]::text[]")
+        params.append(f["flag"])
+    if f.get("held") is not None:
+        where.append("f.legal_hold = %s")
+        params.append(bool(f["held"]))
+    if f.get("sha256"):
+        s = str(f["sha256"]).lower()
+        if len(s) == 64:
+            where.append("f.sha256 = %s")
+            params.append(s)
+        else:
+            where.append("f.sha256 LIKE %s")
+            params.append(s + "%")
+    if cursor is not None:
+        where.append("f.id < %s")
+        params.append(cursor)
+    sql = f"SELECT {', '.join('f.' + c.strip() for c in FILE_COLS.split(','))} FROM files f"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY f.id DESC LIMIT %s"
+    return rt.catalog.all(sql, (*params, limit + 1))
+
+
+@router.get("/files/{sha256}", name="files.get", response_model=FileDetail, responses=problems(404))
+def get_file(request: Request, who: Who, sha256: Digest) -> dict[str, Any]:
+    """Metadata (no footage bytes): derivatives and case links."""
+    rt = runtime_of(request)
+    f = _file(rt, sha256)
+    out = {k: f[k] for k in FileOut.model_fields}
+    out["derivatives"] = rt.catalog.all(
+        "SELECT id, kind, seq, sha256, size, mime, recipe, created_at FROM derivatives WHERE file_id = %s "
+        "ORDER BY kind, seq",
+        (f["id"],),
+    )
+    out["links"] = rt.catalog.all(
+        "SELECT l.id, c.case_no, l.stage, l.activity_id, l.t_start_s, l.t_end_s, l.proves, l.linked_at, "
+        "l.unlinked_at FROM links l JOIN cases c ON c.id = l.case_id WHERE l.file_id = %s ORDER BY l.id",
+        (f["id"],),
+    )
+    return out
+
+
+@router.get(
+    "/files/{sha256}/proxy",
+    name="files.proxy",
+    response_class=Response,
+    responses={**RANGE_DOC, **problems(404, 416, 428)},
+)
+def stream_proxy(
+    request: Request, who: Who, sha256: Digest, purpose: PurposeQ = None, x_purpose: PurposeH = None
+) -> Response:
+    """Stream the playback proxy with HTTP Range (seekable by <video> and ffmpeg). Needs a purpose."""
+    rt = runtime_of(request)
+    why = _purpose(purpose, x_purpose)
+    f = _file(rt, sha256)
+    d = _derivative(rt, f["id"], "proxy")
+    access.ensure_access_recorded(rt, who, "stream", purpose=why, file=f, derivative_id=d["id"])
+    return _serve_derivative(request, rt, d)
+
+
+@router.get(
+    "/files/{sha256}/original",
+    name="files.original",
+    response_class=Response,
+    responses={**RANGE_DOC, **problems(404, 416)},
+)
+def download_original(
+    request: Request,
+    who: Who,
+    sha256: Digest,
+    request_id: Annotated[int | None, Query(ge=1, le=2**62, description="approved download request")] = None,
+) -> Response:
+    """The original, byte for byte from the store, with Range. Needs an approved download request."""
+    rt = runtime_of(request)
+    f = _file(rt, sha256)
+    req = access.require_approved(rt, request_id, who, kind="download", sha256=f["sha256"])
+    access.ensure_access_recorded(rt, who, "download", purpose=req["purpose"], file=f, request_id=req["id"])
+    key = f["storage_key"]
+    mime = {"video": "video/mp4", "audio": "audio/wav", "photo": "image/jpeg"}.get(f["media_kind"], "")
+    return ranged_response(
+        request,
+        size=int(f["size"]),
+        etag=f'"{f["sha256"]}"',
+        media_type=mime or "application/octet-stream",
+        reader=lambda a, b: rt.store.get(key, start=a, end=b),
+        last_modified=f["ingested_at"],
+        filename=f"{f['sha256']}.{f['ext'] or 'bin'}",
+        attachment=True,
+    )
+
+
+@router.get(
+    "/files/{sha256}/thumbnails",
+    name="files.thumbnails",
+    response_model=list[ThumbnailOut],
+    responses=problems(404),
+)
+def thumbnails(request: Request, who: Who, sha256: Digest) -> list[dict[str, Any]]:
+    """Thumbnails and contact sheets (metadata and URLs; fetching one is a recorded view)."""
+    rt = runtime_of(request)
+    f = _file(rt, sha256)
+    rows = rt.catalog.all(
+        "SELECT id, kind, seq, mime, size, sha256 FROM derivatives WHERE file_id = %s "
+        "AND kind IN ('thumbnail', 'contact_sheet') ORDER BY kind, seq",
+        (f["id"],),
+    )
+    for r in rows:
+        r["url"] = f"/files/{f['sha256']}/thumbnails/{r['seq']}" + ("?sheet=true" if r["kind"] != "thumbnail" else "")
+    return rows
+
+
+@router.get(
+    "/files/{sha256}/thumbnails/{seq}",
+    name="files.thumbnail",
+    response_class=Response,
+    responses={200: {"description": "image"}, **problems(404, 428)},
+)
+def thumbnail(
+    request: Request,
+    who: Who,
+    sha256: Digest,
+    seq: Annotated[int, Path(ge=0, le=1_000_000)],
+    sheet: bool = False,
+    purpose: PurposeQ = None,
+    x_purpose: PurposeH = None,
+) -> Response:
+    rt = runtime_of(request)
+    why = _purpose(purpose, x_purpose)
+    f = _file(rt, sha256)
+    d = _derivative(rt, f["id"], "contact_sheet" if sheet else "thumbnail", seq)
+    access.ensure_access_recorded(rt, who, "view", purpose=why, file=f, derivative_id=d["id"])
+    return _serve_derivative(request, rt, d)
+
+
+@router.get(
+    "/files/{sha256}/preview",
+    name="files.preview",
+    response_class=Response,
+    responses={**RANGE_DOC, **problems(404, 428)},
+)
+def preview(
+    request: Request, who: Who, sha256: Digest, purpose: PurposeQ = None, x_purpose: PurposeH = None
+) -> Response:
+    """A photo preview (or the first thumbnail of a video)."""
+    rt = runtime_of(request)
+    why = _purpose(purpose, x_purpose)
+    f = _file(rt, sha256)
+    try:
+        d = _derivative(rt, f["id"], "preview")
+    except FileNotFound:
+        d = _derivative(rt, f["id"], "thumbnail")
+    access.ensure_access_recorded(rt, who, "view", purpose=why, file=f, derivative_id=d["id"])
+    return _serve_derivative(request, rt, d)
+
+
+@router.post("/match", name="files.match", response_model=MatchOut, responses=problems(503))
+def match(request: Request, who: Who, upload: UploadFile) -> dict[str, Any]:
+    """Which stored footage does this clip (e.g. a copy found elsewhere) come from? (perceptual match)"""
+    try:
+        from transcoder.match import match_file
+    except ImportError as exc:
+        raise FeatureUnavailable(f"matching is not available: {exc}") from exc
+    rt = runtime_of(request)
+    suffix = FsPath(upload.filename or "clip.mp4").suffix[:10] or ".mp4"
+    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
+        while chunk := upload.file.read(1 << 20):
+            tmp.write(chunk)
+        tmp.flush()
+        found = match_file(rt, FsPath(tmp.name))
+    out = []
+    for m in found:
+        if hasattr(m, "__dataclass_fields__"):
+            import dataclasses
+
+            out.append(
+                {
+                    k: (v if isinstance(v, int | float | str | bool | type(None)) else str(v))
+                    for k, v in dataclasses.asdict(m).items()
+                }
+            )
+        else:
+            out.append({"value": str(m)})
+    return {"matches": out}

@@ -1,0 +1,288 @@
+"""Supervised retrieval (requests, approvals, access log, unusual access), ingest receipts, the audit log."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from api import access
+from api.auth import Principal, authorize
+from api.errors import FeatureUnavailable
+from api.models import (
+    AccessEventOut,
+    AccessRequestIn,
+    AccessRequestOut,
+    CheckpointOut,
+    ConsistencyOut,
+    DecisionIn,
+    InclusionOut,
+    IngestSessionOut,
+    LeafOut,
+    UnusualOut,
+    WhoAmI,
+)
+from api.routes import problems, runtime_of
+from liuhen.errors import Forbidden, InvalidRequest, NotFound
+
+router = APIRouter()
+Who = Annotated[Principal, Depends(authorize)]
+BigId = Annotated[int, Path(ge=1, le=2**62)]
+Idx = Annotated[int, Query(ge=0, le=2**62)]
+OVERSEERS = ("supervisor", "admin")
+
+
+@router.get("/whoami", name="whoami", response_model=WhoAmI, tags=["auth"], responses=problems())
+def whoami(who: Who) -> dict[str, Any]:
+    return {"name": who.name, "role": who.role, "unit_code": who.unit_code}
+
+
+@router.post(
+    "/access/requests",
+    name="access.request_create",
+    status_code=201,
+    response_model=AccessRequestOut,
+    tags=["access"],
+    responses=problems(404),
+)
+def create_request(request: Request, who: Who, body: AccessRequestIn) -> dict[str, Any]:
+    """Ask a supervisor for approval to download originals (of a case, or listed digests) or export a case."""
+    for s in body.files:
+        if len(s) != 64 or any(c not in "0123456789abcdefABCDEF" for c in s):
+            raise InvalidRequest(f"not a SHA-256 digest: {s[:80]!r}")
+    return access.create_request(
+        runtime_of(request), who, kind=body.kind, purpose=body.purpose, case_no=body.case_no, files=body.files
+    )
+
+
+@router.get(
+    "/access/requests",
+    name="access.request_list",
+    response_model=list[AccessRequestOut],
+    tags=["access"],
+    responses=problems(),
+)
+def list_requests(
+    request: Request,
+    who: Who,
+    status: Annotated[str | None, Query(pattern=r"^(pending|approved|rejected)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    """Supervisors and admins see every request; others only their own."""
+    where, params = [], []
+    if who.role not in OVERSEERS:
+        where.append("requester = %s")
+        params.append(who.name)
+    if status:
+        where.append("status = %s")
+        params.append(status)
+    sql = "SELECT * FROM access_requests" + (" WHERE " + " AND ".join(where) if where else "")
+    return runtime_of(request).catalog.all(sql + " ORDER BY id DESC LIMIT %s", (*params, limit))
+
+
+@router.get(
+    "/access/requests/{request_id}",
+    name="access.request_get",
+    response_model=AccessRequestOut,
+    tags=["access"],
+    responses=problems(404),
+)
+def get_request(request: Request, who: Who, request_id: BigId) -> dict[str, Any]:
+    row = access.get_request(runtime_of(request), request_id)
+    if who.role not in OVERSEERS and row["requester"] != who.name:
+        raise NotFound(f"no access request {request_id}")
+    return row
+
+
+@router.post(
+    "/access/requests/{request_id}/decision",
+    name="access.request_decide",
+    response_model=AccessRequestOut,
+    tags=["access"],
+    responses=problems(404, 409),
+)
+def decide(request: Request, who: Who, request_id: BigId, body: DecisionIn) -> dict[str, Any]:
+    """Approve or reject (a supervisor, not the requester); logged as ``access.approval``."""
+    return access.decide(
+        runtime_of(request), request_id, who, approve=body.approve, note=body.note, valid_hours=body.valid_hours
+    )
+
+
+@router.get(
+    "/access/log", name="access.log", response_model=list[AccessEventOut], tags=["access"], responses=problems()
+)
+def access_log(
+    request: Request,
+    who: Who,
+    case_no: Annotated[str | None, Query(max_length=500, pattern=r"^[^\x00]*$")] = None,
+    sha256: Annotated[str | None, Query(pattern=r"^[0-9a-fA-F]{64}$")] = None,
+    user: Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 200,
+) -> list[dict[str, Any]]:
+    """Who accessed what, when and why — per case (and its linked clips), per clip, per user."""
+    return access.access_log(
+        runtime_of(request), case_no=case_no, sha256=sha256, user=user, since=since, until=until, limit=limit
+    )
+
+
+@router.get(
+    "/access/unusual", name="access.unusual", response_model=list[UnusualOut], tags=["access"], responses=problems()
+)
+def unusual(
+    request: Request,
+    who: Who,
+    since: datetime | None = None,
+    bulk_downloads: Annotated[int, Query(ge=1, le=100000)] = access.BULK_DOWNLOADS_PER_HOUR,
+    bulk_files: Annotated[int, Query(ge=1, le=100000)] = access.BULK_FILES_PER_HOUR,
+) -> list[dict[str, Any]]:
+    """Flagged access: bulk downloads/retrieval within an hour, access outside the user's unit."""
+    return access.unusual(runtime_of(request), since=since, bulk_downloads=bulk_downloads, bulk_files=bulk_files)
+
+
+@router.get(
+    "/ingest/sessions",
+    name="ingest.sessions",
+    response_model=list[IngestSessionOut],
+    tags=["ingest"],
+    responses=problems(),
+)
+def sessions(
+    request: Request,
+    who: Who,
+    device: Annotated[str | None, Query(max_length=128, pattern=r"^[^\x00]*$")] = None,
+    status: Annotated[str | None, Query(pattern=r"^(running|complete|incomplete|failed)$")] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    """Recorder offload sessions, newest first (receipts omitted; fetch one session for its receipt)."""
+    where, params = [], []
+    for cond, val in (("device_serial = %s", device), ("status = %s", status), ("id < %s", before_id)):
+        if val is not None:
+            where.append(cond)
+            params.append(val)
+    sql = "SELECT *, NULL::jsonb AS receipt FROM ingest_sessions" + (" WHERE " + " AND ".join(where) if where else "")
+    rows = runtime_of(request).catalog.all(sql + " ORDER BY id DESC LIMIT %s", (*params, limit))
+    return [{k: v for k, v in r.items() if k != "receipt"} for r in rows]
+
+
+@router.get(
+    "/ingest/sessions/{session_id}",
+    name="ingest.session",
+    response_model=IngestSessionOut,
+    tags=["ingest"],
+    responses=problems(404),
+)
+def session(request: Request, who: Who, session_id: BigId) -> dict[str, Any]:
+    """One offload session with its receipt (which files were stored and verified; safe to wipe?)."""
+    row = runtime_of(request).catalog.one("SELECT * FROM ingest_sessions WHERE id = %s", (session_id,))
+    if row is None:
+        raise NotFound(f"no ingest session {session_id}")
+    return row
+
+
+def _b64(b: bytes) -> str:
+    return base64.b64encode(b).decode()
+
+
+def _integrity(name: str) -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module(f"integrity.{name}")
+    except ImportError as exc:
+        raise FeatureUnavailable(f"integrity.{name} is not available: {exc}") from exc
+
+
+@router.get(
+    "/audit/checkpoint",
+    name="audit.checkpoint",
+    response_model=CheckpointOut,
+    tags=["audit"],
+    responses=problems(404, 503),
+)
+def audit_checkpoint(
+    request: Request, who: Who, size: Annotated[int | None, Query(ge=1, le=2**62)] = None
+) -> dict[str, Any]:
+    """The latest signed checkpoint (C2SP signed note), or the one published at ``size``."""
+    cp_mod = _integrity("checkpoint")
+    cat = runtime_of(request).catalog
+    cp = cp_mod.latest(cat) if size is None else cp_mod.at_size(cat, size)
+    if cp is None:
+        raise NotFound("no checkpoint published" + (f" at size {size}" if size else ""))
+    return {"size": cp.size, "root_b64": cp.root_b64, "note": cp.note, "origin": cp.origin}
+
+
+@router.get(
+    "/audit/leaves/{index}", name="audit.leaf", response_model=LeafOut, tags=["audit"], responses=problems(404, 503)
+)
+def audit_leaf(request: Request, who: Who, index: Annotated[int, Path(ge=0, le=2**62)]) -> dict[str, Any]:
+    import json
+
+    log = _integrity("log")
+    try:
+        lf = log.leaf(runtime_of(request).catalog, index)
+    except LookupError as exc:
+        raise NotFound(str(exc)) from exc
+    return {"index": lf.idx, "event_id": lf.event_id, "leaf_hash_b64": _b64(lf.leaf_hash), "body": json.loads(lf.body)}
+
+
+@router.get(
+    "/audit/inclusion",
+    name="audit.inclusion",
+    response_model=InclusionOut,
+    tags=["audit"],
+    responses=problems(404, 503),
+)
+def audit_inclusion(
+    request: Request, who: Who, index: Idx, size: Annotated[int | None, Query(ge=1, le=2**62)] = None
+) -> dict[str, Any]:
+    """Inclusion proof of leaf ``index`` in the tree of ``size`` (default: the latest checkpoint), as a
+    C2SP tlog-proof when that checkpoint is published."""
+    cat = runtime_of(request).catalog
+    cp_mod, proof, tlog = _integrity("checkpoint"), _integrity("proof"), _integrity("tlogproof")
+    cp = cp_mod.latest(cat) if size is None else cp_mod.at_size(cat, size)
+    tree_size = size if size is not None else (cp.size if cp else None)
+    if tree_size is None:
+        raise NotFound("no checkpoint published; pass size")
+    if index >= tree_size:
+        raise NotFound(f"leaf {index} is not in a tree of size {tree_size}")
+    try:
+        leaf_hash, hashes, _root = proof.inclusion_with_root(cat, index, tree_size)
+    except ValueError as exc:
+        raise NotFound(str(exc)) from exc
+    text = tlog.for_event(cat, index, cp) if cp is not None and cp.size == tree_size else None
+    return {
+        "index": index,
+        "tree_size": tree_size,
+        "leaf_hash_b64": _b64(leaf_hash),
+        "hashes_b64": [_b64(h) for h in hashes],
+        "tlog_proof": text,
+    }
+
+
+@router.get(
+    "/audit/consistency",
+    name="audit.consistency",
+    response_model=ConsistencyOut,
+    tags=["audit"],
+    responses=problems(404, 503),
+)
+def audit_consistency(
+    request: Request, who: Who, old: Annotated[int, Query(ge=1, le=2**62)], new: Annotated[int, Query(ge=1, le=2**62)]
+) -> dict[str, Any]:
+    """Consistency proof between tree sizes ``old`` ≤ ``new`` (RFC 9162 §2.1.4)."""
+    if old > new:
+        raise InvalidRequest("old must be <= new")
+    proof = _integrity("proof")
+    try:
+        hashes = proof.consistency_proof(runtime_of(request).catalog, old, new)
+    except ValueError as exc:
+        raise NotFound(str(exc)) from exc
+    return {"old_size": old, "new_size": new, "hashes_b64": [_b64(h) for h in hashes]}
+
+
+__all__ = ["Forbidden", "router"]

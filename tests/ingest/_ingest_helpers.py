@@ -25,6 +25,7 @@ def make_recorder(
     identity: bool = True,
     clock: datetime | None = None,
     start: datetime | None = None,
+    seq0: int = 1,
 ) -> list[Path]:
     """A recorder port: identity file + media under DCIM/100MEDIA (random bytes with valid names)."""
     media = port / "DCIM" / "100MEDIA"
@@ -45,7 +46,7 @@ def make_recorder(
     if files is None:
         rnd = __import__("random").Random(f"{serial}-{seed}")
         files = []
-        for i in range(n):
+        for i in range(seq0 - 1, seq0 - 1 + n):
             t = start + timedelta(minutes=5 * i)
             files.append((media_name(serial, officer, t.strftime("%Y%m%d%H%M%S"), i + 1, "BIN"), rnd.randbytes(size)))
     for name, data in files:
@@ -70,5 +71,3 @@ def named(serial: str, officer: str, seq: int, ext: str = "MP4", when: datetime 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-

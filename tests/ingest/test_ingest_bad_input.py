@@ -103,8 +103,9 @@ def test_unreadable_file_fails_alone_and_is_retried(runtime, dock: Path, monkeyp
     assert r.files[1].error.startswith("unreadable: cannot open: [EIO]")
     assert not r.safe_to_wipe and files[1].name in r.reasons[0]
     assert _files_rows(runtime) == 2
-    row = runtime.catalog.one("SELECT status, error FROM session_files WHERE source_path LIKE %s",
-                              ("%" + files[1].name,))
+    row = runtime.catalog.one(
+        "SELECT status, error FROM session_files WHERE source_path LIKE %s", ("%" + files[1].name,)
+    )
     assert row["status"] == "failed" and "EIO" in row["error"]
     monkeypatch.setattr(_copy, "open_source", real)
     (r2,) = ingest_path(runtime, dock, actor="t")
@@ -194,14 +195,20 @@ def test_database_unreachable(runtime, dock: Path) -> None:
 def test_disk_full_in_staging(runtime, dock: Path) -> None:
     staging = runtime.settings.staging_dir
     staging.mkdir(parents=True, exist_ok=True)
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(staging)],
-                      capture_output=True).returncode != 0:
+    if (
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(staging)], capture_output=True).returncode
+        != 0
+    ):
         pytest.skip("cannot mount a tmpfs here (needs root)")
     try:
-        make_recorder(dock / "p1", "DSJ-A-0001", files=[
-            (named("DSJ-A-0001", "110101", 1), os.urandom(3 * 1024 * 1024)),
-            (named("DSJ-A-0001", "110101", 2), os.urandom(20_000)),
-        ])
+        make_recorder(
+            dock / "p1",
+            "DSJ-A-0001",
+            files=[
+                (named("DSJ-A-0001", "110101", 1), os.urandom(3 * 1024 * 1024)),
+                (named("DSJ-A-0001", "110101", 2), os.urandom(20_000)),
+            ],
+        )
         (r,) = ingest_path(runtime, dock, actor="t")
         assert r.files[0].status == FAILED and r.files[0].error.startswith("disk_full"), r.files[0].error
         assert r.files[1].status == VERIFIED  # copied across filesystems by the store: still fine

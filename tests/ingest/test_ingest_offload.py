@@ -44,8 +44,9 @@ def test_dock_of_real_footage_is_safe_to_wipe_and_logged(runtime, dock: Path) ->
             info = runtime.store.head(f.storage_key)
             assert info.sha256 == f.sha256 and info.retain_until is not None
             assert info.retain_until > datetime.now(CST) + timedelta(days=179)
-        row = runtime.catalog.one("SELECT receipt, safe_to_wipe, receipt_event_id FROM ingest_sessions WHERE id = %s",
-                                  (r.session_id,))
+        row = runtime.catalog.one(
+            "SELECT receipt, safe_to_wipe, receipt_event_id FROM ingest_sessions WHERE id = %s", (r.session_id,)
+        )
         assert row["safe_to_wipe"] and row["receipt"]["files"] == json.loads(r.to_json())["files"]
         ev = runtime.catalog.one("SELECT body FROM log_events WHERE id = %s", (row["receipt_event_id"],))
         assert json.loads(bytes(ev["body"]))["data"]["receipt_sha256"] == r.body_sha256()
@@ -55,8 +56,10 @@ def test_dock_of_real_footage_is_safe_to_wipe_and_logged(runtime, dock: Path) ->
     data = b"".join(runtime.store.get(trunc[0].storage_key))
     assert data == (recs[0].port / trunc[0].path).read_bytes()
     # device identity kept per file
-    row = runtime.catalog.one("SELECT device_serial, officer_no, unit_code, recorded_at FROM files WHERE id = %s",
-                              (receipts[1].files[0].file_id,))
+    row = runtime.catalog.one(
+        "SELECT device_serial, officer_no, unit_code, recorded_at FROM files WHERE id = %s",
+        (receipts[1].files[0].file_id,),
+    )
     assert row["device_serial"] == "DSJ-X7-1002" and row["officer_no"] == "110102" and row["recorded_at"]
     assert _counts(runtime)["pending"] == 0
 
@@ -167,7 +170,7 @@ def test_stored_receipt_rechecked_not_remembered(runtime, dock: Path) -> None:
     (r,) = ingest_path(runtime, dock, actor="t")
     assert r.safe_to_wipe
     obj = runtime.store.path_of(r.files[0].storage_key)
-    os.chmod(obj.parent, 0o755)
+    os.chmod(obj.parent, 0o755)  # noqa: S103
     obj.unlink()  # root can do what the local store cannot prevent
     again = reverify(runtime, r.session_id)
     assert again is not None and not again.safe_to_wipe

@@ -123,12 +123,43 @@ def check_limits(info: MediaInfo, lim: TranscoderSettings) -> None:
             raise MediaRejected(f"absurd duration {d:.0f} s (limit {lim.max_duration_s:.0f} s): not decoded")
 
 
+def sniff_image_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from a PNG IHDR or JPEG SOF header, read before any decoder sees the file."""
+    with path.open("rb") as f:
+        head = f.read(64 * 1024)
+    if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR":
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    if head.startswith(b"\xff\xd8"):
+        i = 2
+        while i + 9 < len(head):
+            if head[i] != 0xFF:
+                i += 1
+                continue
+            marker = head[i + 1]
+            if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7 or marker == 0xFF:
+                i += 1 if marker == 0xFF else 2
+                continue
+            seg = int.from_bytes(head[i + 2 : i + 4], "big")
+            if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
+                return int.from_bytes(head[i + 7 : i + 9], "big"), int.from_bytes(head[i + 5 : i + 7], "big")
+            i += 2 + seg
+    return None
+
+
 def probe(path: Path, limits: TranscoderSettings | None = None) -> MediaInfo:
     """Probe ``path``; ``ProbeFailed`` (undecodable) or ``MediaRejected`` (over limits) on bad input."""
     lim = limits or transcoder_settings()
     size = path.stat().st_size
     if size == 0:
         raise ProbeFailed("zero-length file: no media data")
+    dims = sniff_image_size(path)
+    if dims:
+        w, h = dims
+        if w > lim.max_width or h > lim.max_height or w * h > lim.max_pixels:
+            raise MediaRejected(
+                f"absurd resolution {w}x{h} in image header (limits {lim.max_width}x{lim.max_height}, "
+                f"{lim.max_pixels} pixels): decompression bomb, not decoded"
+            )
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except av.FFmpegError as exc:

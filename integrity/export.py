@@ -260,7 +260,8 @@ def export_case(
                 "path": f"data/{rel}", "kind": d["kind"], "seq": d["seq"], "mime": d["mime"], "size": d["size"],
                 "sha256": d["sha256"], "original_sha256": d["original_sha256"],
                 "original_path": orig_path[d["original_sha256"]],
-                "argv": recipe.get("argv"), "tool_versions": recipe.get("tools") or recipe.get("versions"),
+                "argv": recipe.get("argv"),
+                "tool_versions": recipe.get("tool") or recipe.get("tools") or recipe.get("versions"),
                 "recipe": recipe, "created_at": _iso(d["created_at"]), "event_id": d["event_id"],
             })
             derived_by_file.setdefault(d["original_sha256"], []).append({"kind": d["kind"], "path": f"data/{rel}"})

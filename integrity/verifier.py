@@ -318,7 +318,7 @@ def note_key_id(name: str, public: bytes) -> bytes:
 
 def parse_verifier_key(text: str, item: str = "verifier key") -> VerifierKey:
     """``<name>+<hex key id>+<base64(0x01 || 32-byte Ed25519 public key)>``."""
-    parts = text.strip().rsplit("+", 2)
+    parts = text.strip().split("+", 2)  # the name has no "+"; base64 may
     if len(parts) != 3 or not parts[0]:
         raise CheckFailed(item, "malformed verifier key", "<name>+<keyid>+<key>", text.strip())
     name, kid_hex, key_b64 = parts
@@ -517,7 +517,7 @@ def hash_file(path: str, algos: Sequence[str]) -> tuple[dict[str, str], int]:
             size += n
             for h in hs:
                 h.update(view[:n])
-    return {a: h.hexdigest() for a, h in zip(algos, hs)}  # noqa: B905 (py3.9), size
+    return {a: h.hexdigest() for a, h in zip(algos, hs)}, size  # noqa: B905 (py3.9)
 
 
 def _walk(bag: str, top: str) -> list[str]:

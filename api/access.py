@@ -291,8 +291,8 @@ def access_log(
         )
         params += [case_no, case_no]
     if sha256:
-        where.append("a.sha256 = %s")
-        params.append(sha256.lower())
+        where.append("(a.sha256 = %s OR a.request_id IN (SELECT id FROM access_requests WHERE %s = ANY(file_sha256)))")
+        params += [sha256.lower(), sha256.lower()]
     if user:
         where.append("a.user_name = %s")
         params.append(user)

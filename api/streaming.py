@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -83,7 +83,7 @@ def _if_range_matches(value: str, etag: str, last_modified: datetime | None) -> 
     value = value.strip()
     if value.startswith('"') or value.startswith("W/"):
         return value == etag  # strong comparison; weak tags never match
-    return last_modified is not None and value == format_datetime(last_modified, usegmt=True)
+    return last_modified is not None and value == format_datetime(last_modified.astimezone(UTC), usegmt=True)
 
 
 def ranged_response(
@@ -99,7 +99,7 @@ def ranged_response(
 ) -> Response:
     headers = {"Accept-Ranges": "bytes", "ETag": etag, "Cache-Control": "private, no-transform"}
     if last_modified is not None:
-        headers["Last-Modified"] = format_datetime(last_modified, usegmt=True)
+        headers["Last-Modified"] = format_datetime(last_modified.astimezone(UTC), usegmt=True)
     if filename:
         headers["Content-Disposition"] = f'{"attachment" if attachment else "inline"}; filename="{filename}"'
     ranges = parse_range(request.headers.get("range"), size)

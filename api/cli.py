@@ -1,0 +1,348 @@
+"""CLI: ``liuhen token …`` (admins), ``liuhen case …`` (clerks), ``liuhen access …``, ``liuhen export``.
+
+Commands act as ``LIUHEN_ACTOR`` (default ``cli:<os user>``) unless ``--as USER`` names an API user,
+whose role then applies (approving needs a supervisor).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+
+token_app = typer.Typer(
+    help="API tokens (admins): issue, revoke, list. Tokens are stored only as SHA-256.", no_args_is_help=True
+)
+case_app = typer.Typer(help="Cases, stages, legal reviews, activities, clip links, completeness.", no_args_is_help=True)
+access_app = typer.Typer(help="Supervised retrieval (调阅审批): request, approve/reject, report.", no_args_is_help=True)
+
+
+def _emit(obj: Any, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+    elif isinstance(obj, list):
+        for row in obj:
+            typer.echo("  ".join(f"{k}={v}" for k, v in row.items()))
+    else:
+        for k, v in obj.items():
+            typer.echo(f"{k}: {v}")
+
+
+def _actor(rt: Any) -> str:
+    return str(rt.settings.actor_name())
+
+
+def _runtime() -> Any:
+    from liuhen.runtime import open_runtime
+
+    return open_runtime()
+
+
+JSON = typer.Option(False, "--json", help="Print JSON.")
+
+
+@token_app.command("issue")
+def token_issue(
+    user: str = typer.Option(..., "--user", help="User name (created if new)."),
+    role: str = typer.Option(..., "--role", help="clerk|reviewer|legal_reviewer|supervisor|admin|external"),
+    unit: str | None = typer.Option(None, "--unit", help="The user's unit code (for outside-unit flags)."),
+    label: str | None = typer.Option(None, help="A note on the token."),
+    expires_days: float | None = typer.Option(None, help="Expire after N days."),
+    as_json: bool = JSON,
+) -> None:
+    """Issue a bearer token; it is printed once and stored only as its SHA-256."""
+    from api.auth import issue_token
+
+    with _runtime() as rt:
+        tok, row = issue_token(
+            rt, user=user, role=role, unit_code=unit, actor=_actor(rt), label=label, expires_days=expires_days
+        )
+    _emit({"token": tok, **row}, as_json)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: int = typer.Argument(..., help="Token id (see `token list`)."), as_json: bool = JSON
+) -> None:
+    """Revoke a token (logged as token.revoke)."""
+    from api.auth import revoke_token
+
+    with _runtime() as rt:
+        _emit(revoke_token(rt, token_id, actor=_actor(rt)), as_json)
+
+
+@token_app.command("list")
+def token_list(as_json: bool = JSON) -> None:
+    """List tokens (ids, users, roles, prefixes — never the token)."""
+    from api.auth import list_tokens
+
+    with _runtime() as rt:
+        _emit(list_tokens(rt), as_json)
+
+
+@case_app.command("create")
+def case_create(
+    case_no: str = typer.Argument(..., help="案号"),
+    agency: str = typer.Option(..., help="Agency."),
+    subject: str = typer.Option(..., help="执法对象"),
+    case_type: str = typer.Option(..., "--type", help="permit|penalty|coercive|levy|inspection"),
+    major: bool = typer.Option(False, "--major", help="Major decision (needs legal review)."),
+    unit: str | None = typer.Option(None, help="Unit code."),
+    as_json: bool = JSON,
+) -> None:
+    """Open a case in stage 'filing' (立案)."""
+    from api import cases
+
+    with _runtime() as rt:
+        _emit(
+            cases.create_case(
+                rt,
+                case_no=case_no,
+                agency=agency,
+                subject=subject,
+                case_type=case_type,
+                major=major,
+                actor=_actor(rt),
+                unit_code=unit,
+            ),
+            as_json,
+        )
+
+
+@case_app.command("show")
+def case_show(case_no: str, as_json: bool = JSON) -> None:
+    """Show a case: stages, reviews, activities, links."""
+    from api import cases
+
+    with _runtime() as rt:
+        c = cases.get_case(rt, case_no)
+    if as_json:
+        _emit(c, True)
+        return
+    typer.echo(
+        f"{c['case_no']} [{c['case_type']}{' major' if c['major'] else ''}] {c['agency']} / {c['subject']}: "
+        f"stage {c['stage']} ({cases.STAGE_LABELS[c['stage']]})"
+    )
+    for a in c["activities"]:
+        typer.echo(f"  activity {a['id']}: {a['stage']} {a['kind']} ({a['recording']}) {a['starts_at']}–{a['ends_at']}")
+    for lk in c["links"]:
+        state = f"unlinked {lk['unlinked_at']}" if lk["unlinked_at"] else "active"
+        typer.echo(f"  link {lk['id']}: {lk['sha256'][:16]}… {lk['stage']} activity={lk['activity_id']} {state}")
+
+
+@case_app.command("stage")
+def case_stage(case_no: str, stage: str = typer.Argument(..., help="The next stage."), as_json: bool = JSON) -> None:
+    """Advance to the next stage (a major case needs an approved legal review for 'decision')."""
+    from api import cases
+
+    with _runtime() as rt:
+        _emit(cases.advance_stage(rt, case_no, stage, _actor(rt)), as_json)
+
+
+@case_app.command("review")
+def case_review(
+    case_no: str,
+    opinion: str = typer.Option(..., help="Opinion."),
+    approve: bool = typer.Option(..., "--approve/--reject", help="Approve or reject."),
+    as_json: bool = JSON,
+) -> None:
+    """Record a legal review (法制审核) as the acting user."""
+    from api import cases
+
+    with _runtime() as rt:
+        _emit(cases.record_legal_review(rt, case_no, reviewer=_actor(rt), opinion=opinion, approved=approve), as_json)
+
+
+@case_app.command("activity")
+def case_activity(
+    case_no: str,
+    stage: str = typer.Option(...),
+    kind: str = typer.Option(..., help="A kind on the recording list (e.g. seizure, hearing)."),
+    starts_at: datetime = typer.Option(..., "--from", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"]),
+    ends_at: datetime = typer.Option(..., "--to", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"]),
+    place: str | None = typer.Option(None),
+    officer: list[str] = typer.Option([], "--officer", help="Officer number (repeatable)."),
+    as_json: bool = JSON,
+) -> None:
+    """Add an activity to a case stage."""
+    from api import cases
+
+    with _runtime() as rt:
+        _emit(
+            cases.add_activity(
+                rt,
+                case_no,
+                stage=stage,
+                kind=kind,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                place=place,
+                officers=officer,
+                actor=_actor(rt),
+            ),
+            as_json,
+        )
+
+
+@case_app.command("link")
+def case_link(
+    case_no: str,
+    file: str = typer.Argument(..., help="sha256 or file id"),
+    stage: str = typer.Option(...),
+    activity: int | None = typer.Option(None, help="Activity id."),
+    t_start: float | None = typer.Option(None, help="Start offset in the clip (s)."),
+    t_end: float | None = typer.Option(None, help="End offset in the clip (s)."),
+    proves: str | None = typer.Option(None, help="What it is offered to prove (证明对象)."),
+    as_json: bool = JSON,
+) -> None:
+    """Link a clip to the case (puts the original under legal hold)."""
+    from api import cases
+
+    with _runtime() as rt:
+        _emit(
+            cases.link_clip(
+                rt,
+                case_no,
+                file,
+                stage=stage,
+                activity_id=activity,
+                t_start_s=t_start,
+                t_end_s=t_end,
+                proves=proves,
+                actor=_actor(rt),
+            ),
+            as_json,
+        )
+
+
+@case_app.command("unlink")
+def case_unlink(case_no: str, link_id: int, reason: str | None = typer.Option(None), as_json: bool = JSON) -> None:
+    """Unlink (history kept; hold released only if no other active link)."""
+    from api import cases
+
+    with _runtime() as rt:
+        _emit(cases.unlink(rt, case_no, link_id, actor=_actor(rt), reason=reason), as_json)
+
+
+@case_app.command("completeness")
+def case_completeness(
+    case_no: str,
+    html_out: Path | None = typer.Option(None, "--html", help="Also write the readable HTML page here."),
+    as_json: bool = JSON,
+) -> None:
+    """Completeness report: missing AV, coverage gaps, late uploads, clock drift. Exit 1 if incomplete."""
+    from api import cases
+    from api.completeness import render_html
+
+    with _runtime() as rt:
+        rep = cases.completeness(rt, case_no)
+    if html_out:
+        html_out.write_text(render_html(rep), encoding="utf-8")
+    if as_json:
+        _emit(rep, True)
+    else:
+        typer.echo(
+            f"{case_no}: {'complete' if rep['complete'] else 'INCOMPLETE'} "
+            f"({rep['errors']} errors, {rep['warnings']} warnings)"
+        )
+        for f in rep["findings"]:
+            typer.echo(f"  [{f['severity']}] {f['kind']}: {f['message']}")
+    if not rep["complete"]:
+        raise typer.Exit(1)
+
+
+def _who(rt: Any, as_user: str | None) -> Any:
+    from api.auth import Principal, lookup_user
+
+    return lookup_user(rt, as_user) if as_user else Principal(_actor(rt), "cli")
+
+
+AS = typer.Option(None, "--as", help="Act as this API user (their role applies).")
+
+
+@access_app.command("request")
+def access_request(
+    kind: str = typer.Option(..., help="download|export"),
+    purpose: str = typer.Option(..., help="Why (调阅事由)."),
+    case_no: str | None = typer.Option(None, "--case"),
+    file: list[str] = typer.Option([], "--file", help="sha256 (repeatable)."),
+    as_user: str | None = AS,
+    as_json: bool = JSON,
+) -> None:
+    """Request approval to download originals or export a case."""
+    from api import access
+
+    with _runtime() as rt:
+        _emit(
+            access.create_request(rt, _who(rt, as_user), kind=kind, purpose=purpose, case_no=case_no, files=file),
+            as_json,
+        )
+
+
+@access_app.command("approve")
+def access_approve(
+    request_id: int,
+    reject: bool = typer.Option(False, "--reject", help="Reject instead."),
+    note: str | None = typer.Option(None),
+    as_user: str = typer.Option(..., "--as", help="The approving supervisor (an API user)."),
+    as_json: bool = JSON,
+) -> None:
+    """Approve (or --reject) a pending request, as a supervisor."""
+    from api import access
+
+    with _runtime() as rt:
+        _emit(access.decide(rt, request_id, _who(rt, as_user), approve=not reject, note=note), as_json)
+
+
+@access_app.command("report")
+def access_report(
+    case_no: str | None = typer.Option(None, "--case"),
+    sha256: str | None = typer.Option(None, "--file"),
+    user: str | None = typer.Option(None, "--user"),
+    unusual: bool = typer.Option(False, help="Show flagged unusual access instead."),
+    as_json: bool = JSON,
+) -> None:
+    """Who accessed what, when and why (per case, clip or user); or --unusual."""
+    from api import access
+
+    with _runtime() as rt:
+        rows = access.unusual(rt) if unusual else access.access_log(rt, case_no=case_no, sha256=sha256, user=user)
+    _emit(rows, as_json)
+
+
+def export_cmd(
+    case_no: str = typer.Argument(..., help="案号"),
+    out: Path = typer.Option(..., "--out", help="Directory to write the bag to."),
+    request_id: int = typer.Option(..., "--request", help="The approved export request id."),
+    stage: str | None = typer.Option(None, help="Only this stage."),
+    t_from: str | None = typer.Option(None, "--from", help="ISO 8601 start."),
+    t_to: str | None = typer.Option(None, "--to", help="ISO 8601 end."),
+    as_user: str | None = AS,
+    as_json: bool = JSON,
+) -> None:
+    """Export a case as a verifiable BagIt bag (checks the approved request first)."""
+    from api.cases import as_utc
+    from api.routes.cases import _plain, run_export
+
+    with _runtime() as rt:
+        path, result = run_export(
+            rt,
+            case_no,
+            _who(rt, as_user),
+            request_id=request_id,
+            out_dir=out,
+            stage=stage,
+            t_from=as_utc(t_from),
+            t_to=as_utc(t_to),
+        )
+    _emit({"case_no": case_no, "path": path, **_plain(result)}, as_json)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(token_app, name="token")
+    app.add_typer(case_app, name="case")
+    app.add_typer(access_app, name="access")
+    app.command("export")(export_cmd)

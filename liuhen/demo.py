@@ -115,15 +115,20 @@ def run_demo(
         from integrity.verifier import verify_bag
 
         from api import access
+        from api.auth import Principal
+        from api.routes.cases import run_export
+        from integrity.verifier import verify_bag
 
-        req = access.request_access(
-            rt, case_no=case_no, kind="export", purpose="行政复议 evidence submission (demo)", actor=actor
+        clerk = Principal(actor, "clerk", unit_code="110101000000")
+        supervisor = Principal("supervisor:demo", "supervisor", unit_code="110101000000")
+        req = access.create_request(
+            rt, clerk, kind="export", case_no=case_no, purpose="行政复议 evidence submission (demo)"
         )
-        access.approve(rt, req, approver="supervisor:demo", approved=True, note="demo approval")
-        out = settings.export_dir / case_no
-        result = export_case(rt, case_no, out, actor=actor, request_id=req)
+        access.approve(rt, int(req["id"]), supervisor, note="demo approval")
+        _path, result = run_export(rt, case_no, clerk, request_id=int(req["id"]))
         report = verify_bag(result.path)
 
+        console.print("[bold]6/6[/] summary")
         summary = _summary(rt, receipts, ingest_s, case_no, case_report, result, report)
         _print_summary(summary)
         return summary
@@ -165,12 +170,12 @@ def _sample_case(rt: Runtime, actor: str, file_ids: list[int]) -> tuple[str, dic
     )
     cases.advance_stage(rt, case_no, "investigation", actor=actor)
     act = cases.add_activity(
-        rt, case_no, stage="investigation", kind="on_site_inspection", starts_at=first, ends_at=span_end,
+        rt, case_no, stage="investigation", kind="onsite_inspection", starts_at=first, ends_at=span_end,
         place="朝阳区某路1号", officers=["110101", "110102"], actor=actor,
     )
     for f in videos:
         cases.link_clip(
-            rt, case_no, f["sha256"], stage="investigation", activity_id=act, proves="现场检查发现占道经营",
+            rt, case_no, f["sha256"], stage="investigation", activity_id=int(act["id"]), proves="现场检查发现占道经营",
             actor=actor,
         )
     for f in others:
@@ -187,6 +192,7 @@ def _summary(
 ) -> dict[str, Any]:
     files = [f for r in receipts for f in r.files]
     nbytes = sum(f.size or 0 for f in files)
+    copied = sum(f.size or 0 for f in files if not f.resumed)
     flags: dict[str, int] = {}
     for f in files:
         for fl in f.flags:
@@ -210,7 +216,9 @@ def _summary(
         "store_objects": in_store,
         "bytes": nbytes,
         "ingest_seconds": round(ingest_s, 2),
-        "mb_per_s": round(nbytes / 1e6 / ingest_s, 1) if ingest_s > 0 else None,
+        "bytes_copied": copied,
+        "resumed_files": sum(1 for f in files if f.resumed),
+        "mb_per_s": round(copied / 1e6 / ingest_s, 1) if ingest_s > 0 and copied else None,
         "flags": flags,
         "derivatives": derivs["n"] if derivs else 0,
         "audit_log_size": size_row["n"] if size_row else 0,
@@ -237,7 +245,13 @@ def _print_summary(s: dict[str, Any]) -> None:
     t.add_row("recorders (safe to wipe)", f"{s['recorders']} ({s['safe_to_wipe']} safe to wipe)")
     t.add_row("files ingested", f"{s['files']} ({s['distinct_contents']} distinct contents)")
     t.add_row("catalog rows / store objects", f"{s['catalog_rows']} / {s['store_objects']}")
-    t.add_row("bytes", f"{s['bytes'] / 1e6:.1f} MB in {s['ingest_seconds']} s ({s['mb_per_s']} MB/s)")
+    rate = f"{s['mb_per_s']} MB/s" if s["mb_per_s"] else "nothing new to copy"
+    t.add_row(
+        "bytes",
+        f"{s['bytes'] / 1e6:.1f} MB; copied {s['bytes_copied'] / 1e6:.1f} MB in {s['ingest_seconds']} s ({rate})",
+    )
+    if s["resumed_files"]:
+        t.add_row("already stored (resumed)", str(s["resumed_files"]))
     t.add_row("flags raised", ", ".join(f"{k}×{v}" for k, v in sorted(s["flags"].items())) or "none")
     t.add_row("derivatives", str(s["derivatives"]))
     t.add_row("audit log size", str(s["audit_log_size"]))

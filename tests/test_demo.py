@@ -82,7 +82,7 @@ def test_demo_on_ci_postgres_and_rabbitmq_with_worker_processes(tmp_path: Path, 
         tmp_path,
         LIUHEN_DATABASE_URL=pg_url,
         LIUHEN_BROKER_URL="amqp://guest:guest@127.0.0.1:5672/%2F",
-        LIUHEN_QUEUE_PREFIX=f"t{os.getpid()}",
+        LIUHEN_TRANSCODER_QUEUE=f"liuhen.test.{os.getpid()}",
     )
     s = _run_demo(env)
     _check_summary(s)
@@ -91,9 +91,7 @@ def test_demo_on_ci_postgres_and_rabbitmq_with_worker_processes(tmp_path: Path, 
     with psycopg.connect(pg_url) as conn:
         (n,) = conn.execute("SELECT count(*) FROM files").fetchone()  # type: ignore[misc]
         assert n == s["catalog_rows"]
-        workers = conn.execute(
-            "SELECT DISTINCT recipe->>'worker_pid' FROM derivatives WHERE recipe ? 'worker_pid'"
-        ).fetchall()
+        workers = conn.execute("SELECT DISTINCT pid FROM transcode_jobs").fetchall()
     pids = {int(w[0]) for w in workers if w[0]}
     assert pids and os.getpid() not in pids, "derivatives must come from separate worker processes"
 

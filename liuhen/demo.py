@@ -80,9 +80,8 @@ def run_demo(
             console.print(f"[bold]1/6[/] reusing the simulated dock in {dock}")
 
         # 2. workers first, so transcoding starts as soon as a file is stored
-        from transcoder.broker import setup_broker
-
         from transcoder import service as tsvc
+        from transcoder.broker import setup_broker
 
         setup_broker(settings)
         if settings.broker_url:
@@ -111,9 +110,6 @@ def run_demo(
         case_no, case_report = _sample_case(rt, actor, file_ids)
 
         console.print("[bold]5/6[/] exporting the case as a verifiable bag (supervised) and verifying it")
-        from integrity.export import export_case
-        from integrity.verifier import verify_bag
-
         from api import access
         from api.auth import Principal
         from api.routes.cases import run_export

@@ -84,14 +84,30 @@ def _add(p: Point, q: Point) -> Point:
     return (e * f % _P, g * h % _P, f * g % _P, e * h % _P)
 
 
-def _mul(s: int, p: Point) -> Point:
-    q = _IDENTITY
-    while s > 0:
-        if s & 1:
-            q = _add(q, p)
-        p = _add(p, p)
-        s >>= 1
-    return q
+def _double(p: Point) -> Point:
+    a, b = p[0] * p[0] % _P, p[1] * p[1] % _P
+    c = 2 * p[2] * p[2] % _P
+    h = a + b
+    e = h - (p[0] + p[1]) * (p[0] + p[1])
+    g = a - b
+    f = c + g
+    return (e * f % _P, g * h % _P, f * g % _P, e * h % _P)
+
+
+def _double_mul(s: int, p: Point, k: int, q: Point) -> Point:
+    """[s]P + [k]Q with one shared chain of doublings (Straus–Shamir)."""
+    pq = _add(p, q)
+    r = _IDENTITY
+    for i in range(max(s.bit_length(), k.bit_length()) - 1, -1, -1):
+        r = _double(r)
+        bs, bk = (s >> i) & 1, (k >> i) & 1
+        if bs and bk:
+            r = _add(r, pq)
+        elif bs:
+            r = _add(r, p)
+        elif bk:
+            r = _add(r, q)
+    return r
 
 
 def _same(p: Point, q: Point) -> bool:
@@ -125,7 +141,8 @@ def ed25519_verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
         return False
     k = int.from_bytes(hashlib.sha512(bytes(signature[:32]) + bytes(public_key) + message).digest(),
                        "little") % _L
-    return _same(_mul(s, _B), _add(r, _mul(k, a)))
+    neg_a = ((_P - a[0]) % _P, a[1], a[2], (_P - a[3]) % _P)
+    return _same(_double_mul(s, _B, k, neg_a), r)  # [S]B - [k]A == R
 
 
 # ============================================================== errors and report

@@ -13,25 +13,6 @@ from liuhen.runtime import Runtime, build_runtime
 log = logging.getLogger("liuhen.serve")
 
 
-class Periodic(threading.Thread):
-    """Run ``fn`` every ``interval`` seconds until stopped; errors are logged, never fatal."""
-
-    def __init__(self, name: str, interval: float, fn: Any) -> None:
-        super().__init__(name=name, daemon=True)
-        self.interval, self.fn = interval, fn
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopped.wait(self.interval):
-            try:
-                self.fn()
-            except Exception:
-                log.exception("periodic job %s failed", self.name)
-
-    def stop(self) -> None:
-        self.stopped.set()
-
-
 def serve(*, host: str | None, port: int | None, watch: bool = True, workers: bool = True) -> None:
     import uvicorn
 
@@ -40,9 +21,8 @@ def serve(*, host: str | None, port: int | None, watch: bool = True, workers: bo
     stoppers: list[Any] = []
     try:
         _check_store(rt)
-        from transcoder.broker import setup_broker
-
         from transcoder import service as tsvc
+        from transcoder.broker import setup_broker
 
         setup_broker(settings)
         if workers and not settings.broker_url:
@@ -52,7 +32,7 @@ def serve(*, host: str | None, port: int | None, watch: bool = True, workers: bo
             w.start()
             stoppers.append(w.stop)
         if settings.broker_url:
-            log.warning("broker %s configured: run `dramatiq transcoder.worker_main` processes", settings.broker_url)
+            log.warning("a broker is configured: run `dramatiq transcoder.worker_main` processes to transcode")
         tsvc.enqueue_pending(rt)
         if watch and settings.docks:
             from ingest.watch import DockWatcher
@@ -60,17 +40,18 @@ def serve(*, host: str | None, port: int | None, watch: bool = True, workers: bo
             watcher = DockWatcher(rt, settings.docks, on_stored=tsvc.enqueue)
             watcher.start()
             stoppers.append(watcher.stop)
-        for job in _periodic_jobs(rt):
-            job.start()
-            stoppers.append(job.stop)
+        stop = threading.Event()
+        for thread in _background_loops(rt, stop):
+            thread.start()
+        stoppers.append(stop.set)
         from api.app import create_app
 
         app = create_app(rt)
         uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
     finally:
-        for stop in reversed(stoppers):
+        for stopper in reversed(stoppers):
             try:
-                stop()
+                stopper()
             except Exception:
                 log.exception("error while stopping")
         rt.close()
@@ -82,20 +63,30 @@ def _check_store(rt: Runtime) -> None:
     ensure_conformant(rt.store, rt.settings)
 
 
-def _periodic_jobs(rt: Runtime) -> list[Periodic]:
-    from integrity import checkpoint
+def _background_loops(rt: Runtime, stop: threading.Event) -> list[threading.Thread]:
+    """The log sequencer (safety net for pending events), checkpoint publication, scheduled fixity
+    audits and the disposal job, each in a daemon thread until ``stop`` is set."""
+    from integrity import checkpoint, fixity
+    from integrity import log as auditlog
 
-    jobs = [
-        Periodic(
-            "checkpoint", rt.settings.checkpoint_interval_s, lambda: checkpoint.publish(rt.catalog, rt.settings)
-        )
+    loops: list[tuple[str, Any]] = [
+        ("sequencer", lambda: auditlog.run_sequencer(rt.catalog, stop)),
+        ("checkpoints", lambda: checkpoint.run_publisher(rt.catalog, rt.settings, stop)),
+        ("fixity", lambda: fixity.run_scheduler(rt.catalog, rt.store, stop)),
     ]
     try:
         from storage.retention import dispose_expired
 
-        jobs.append(
-            Periodic("disposal", 3600.0, lambda: dispose_expired(rt.catalog, rt.store, actor="system:disposal"))
-        )
-    except ImportError:
+        loops.append(("disposal", lambda: _every(stop, 3600.0, lambda: dispose_expired(
+            rt.catalog, rt.store, actor="system:disposal"))))
+    except ImportError:  # pragma: no cover - storage without a disposal job
         pass
-    return jobs
+    return [threading.Thread(target=fn, name=f"liuhen-{name}", daemon=True) for name, fn in loops]
+
+
+def _every(stop: threading.Event, interval: float, fn: Any) -> None:
+    while not stop.wait(interval):
+        try:
+            fn()
+        except Exception:
+            log.exception("periodic job failed; retrying next interval")

@@ -19,6 +19,7 @@ from api.errors import FeatureUnavailable, FileNotFound
 from api.models import FileDetail, FileOut, MatchOut, SearchPage, Stage, ThumbnailOut
 from api.routes import problems, runtime_of
 from api.streaming import file_reader, ranged_response
+from liuhen.errors import InvalidRequest, LiuhenError
 
 router = APIRouter(tags=["footage"])
 Who = Annotated[Principal, Depends(authorize)]
@@ -319,7 +320,12 @@ def match(request: Request, who: Who, upload: UploadFile) -> dict[str, Any]:
         while chunk := upload.file.read(1 << 20):
             tmp.write(chunk)
         tmp.flush()
-        found = match_file(rt, FsPath(tmp.name))
+        try:
+            found = match_file(rt, FsPath(tmp.name))
+        except LiuhenError:
+            raise
+        except Exception as exc:  # a decoder's error on an unreadable upload is the client's problem
+            raise InvalidRequest(f"cannot read the uploaded clip: {type(exc).__name__}: {exc}") from exc
     out = []
     for m in found:
         if hasattr(m, "__dataclass_fields__"):

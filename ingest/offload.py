@@ -117,6 +117,7 @@ class _Ctx:
     sm3: bool
     now: datetime
     sf_ids: dict[str, int] = field(default_factory=dict)
+    prior_paths: set[str] | None = None  # source paths stored from this recorder before (resume candidates)
 
 
 def recorder_key_for(identity: Identity | None, entries: list[SourceEntry], port: Path) -> str:
@@ -373,6 +374,15 @@ def timezone_default() -> Any:
 
 def _resume(ctx: _Ctx, e: SourceEntry, fr: FileReceipt) -> bool:
     """Already stored from this recorder at the same path, size and mtime: reuse, don't copy again."""
+    if ctx.prior_paths is None:
+        rows = ctx.runtime.catalog.all(
+            "SELECT DISTINCT source_path FROM session_files WHERE recorder_key = %s AND status = 'stored' "
+            "AND session_id <> %s",
+            (ctx.recorder_key, ctx.receipt.session_id),
+        )
+        ctx.prior_paths = {r["source_path"] for r in rows}
+    if e.display not in ctx.prior_paths:
+        return False
     row = ctx.runtime.catalog.one(
         "SELECT sf.file_id, sf.sha256, sf.sm3, sf.event_id, sf.flags, f.storage_key, f.storage_version "
         "FROM session_files sf JOIN files f ON f.id = sf.file_id "
@@ -439,7 +449,7 @@ def _store_new(ctx: _Ctx, e: SourceEntry, fr: FileReceipt, recorded: datetime | 
             fr.notes.append("zero-byte file: stored as found (an empty recording)")
         duration = None
         if fr.media_kind != "unknown" and res.size > 0:
-            pr = quick_probe(res.staging, fr.media_kind)
+            pr = quick_probe(res.staging, fr.media_kind, os.path.splitext(fr.path)[1])
             duration = pr.duration_s
             if not pr.ok and pr.problem:
                 fr.flags.append(pr.problem)

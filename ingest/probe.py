@@ -21,14 +21,14 @@ class QuickProbe:
     detail: str | None = None
 
 
-def structure_problem(path: Path) -> str | None:
+def structure_problem(path: Path, ext: str | None = None) -> str | None:
     """Cheap container-structure check: does the file end where its own headers say it ends?
 
     MP4/MOV/M4A: top-level boxes must tile the file exactly and include ``moov`` (a recorder that
     lost power leaves a box cut short or no ``moov``). WAV/AVI: the RIFF size must match. JPEG: the
     file must end with the EOI marker.
     """
-    ext = path.suffix.lower().lstrip(".")
+    ext = (ext or path.suffix).lower().lstrip(".")
     size = path.stat().st_size
     with open(path, "rb") as f:
         head = f.read(12)
@@ -68,12 +68,12 @@ def structure_problem(path: Path) -> str | None:
     return None
 
 
-def quick_probe(path: Path, kind: str) -> QuickProbe:
+def quick_probe(path: Path, kind: str, ext: str | None = None) -> QuickProbe:
     """Check the container structure, open ``path`` with PyAV and decode one frame."""
     if kind == "unknown":
         return QuickProbe(ok=True)
     try:
-        why = structure_problem(path)
+        why = structure_problem(path, ext)
     except OSError as exc:
         why = f"cannot read: {exc}"
     if why:

@@ -70,7 +70,7 @@ def test_sigkill_at_random_points_then_rerun(runtime, settings, dock: Path) -> N
     for i in range(3):
         sources += make_recorder(dock / f"port{i + 1:02d}", f"DSJ-C-{i:04d}", n=4, size=40_000 + 1000 * i)
     env = _env(settings)
-    rng = random.Random(int(os.environ.get("LIUHEN_CRASH_SEED", "20261123")))  # noqa: S311
+    rng = random.Random(int(os.environ.get("LIUHEN_CRASH_SEED", "20261123")))
     killed = 0
     for run in range(RUNS):
         # the recorders keep recording between dockings: there is always new work to be killed in

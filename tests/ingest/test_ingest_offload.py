@@ -170,7 +170,7 @@ def test_stored_receipt_rechecked_not_remembered(runtime, dock: Path) -> None:
     (r,) = ingest_path(runtime, dock, actor="t")
     assert r.safe_to_wipe
     obj = runtime.store.path_of(r.files[0].storage_key)
-    os.chmod(obj.parent, 0o755)  # noqa: S103
+    os.chmod(obj.parent, 0o755)
     obj.unlink()  # root can do what the local store cannot prevent
     again = reverify(runtime, r.session_id)
     assert again is not None and not again.safe_to_wipe

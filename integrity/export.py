@@ -267,7 +267,9 @@ def export_case(
             derived_by_file.setdefault(d["original_sha256"], []).append({"kind": d["kind"], "path": f"data/{rel}"})
 
         # ---- custody record
-        ev_lines, ev_index, ingest_idx = [], [], {}
+        ev_lines: list[bytes] = []
+        ev_index: list[dict[str, Any]] = []
+        ingest_idx: dict[str, int] = {}
         for n, e in enumerate(events, 1):
             body = bytes(e["body"])
             if b"\n" in body:
@@ -280,8 +282,9 @@ def export_case(
                 "premis_uri": f"http://id.loc.gov/vocabulary/preservation/eventType/{code}" if code else None,
                 "time": leaf.get("time"), "actor": e["actor"], "subject": leaf.get("subject"),
             })
-            if e["type"] == "ingestion":
-                ingest_idx.setdefault((leaf.get("subject") or {}).get("sha256"), e["idx"])
+            subj_sha = (leaf.get("subject") or {}).get("sha256")
+            if e["type"] == "ingestion" and isinstance(subj_sha, str):
+                ingest_idx.setdefault(subj_sha, e["idx"])
             bag.add_tag(f"custody/proofs/{e['idx']}.tlog-proof", tlogproof.for_event(rt.catalog, e["idx"], cp))
         missing = [s for s in shas if s not in ingest_idx]
         if missing:

@@ -599,7 +599,7 @@ def _check_manifests(bag: str, report: Report, kind: str, files: list[str],
         else:
             report.warnings.append(f"{kind}-{a}.txt not checked: this Python's hashlib has no {a}")
     manifests = {a: read_manifest(bag, f"{kind}-{a}.txt", report) for a in usable}
-    listed = set()
+    listed: set[str] = set()
     for m in manifests.values():
         listed.update(m)
     on_disk = set(files)
@@ -821,7 +821,8 @@ def verify_bag(path: str, *, trusted_keys: list[str] | None = None, workers: int
     payload = _check_manifests(bag, report, "manifest", _walk(bag, "data"), workers)
     info = read_bag_info(bag)
     report.info["bag_info"] = {k: v[0] if len(v) == 1 else v for k, v in info.items()}
-    oxum = (info.get("Payload-Oxum") or [None])[0]
+    oxum_v = info.get("Payload-Oxum")
+    oxum = oxum_v[0] if oxum_v else None
     actual = f"{sum(int(d['_size']) for d in payload.values())}.{len(payload)}"
     if oxum is None:
         report.fail("bag-info.txt", "Payload-Oxum is missing", actual, None)

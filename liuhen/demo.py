@@ -193,6 +193,9 @@ def _summary(
     for f in files:
         for fl in f.flags:
             flags[fl] = flags.get(fl, 0) + 1
+    for r in receipts:  # recorder-level flags (clock drift at docking, missing identity)
+        for fl in r.flags:
+            flags[f"recorder:{fl}"] = flags.get(f"recorder:{fl}", 0) + 1
     distinct = {f.sha256 for f in files if f.sha256}
     stored = rt.catalog.one("SELECT count(*) AS n FROM files WHERE sha256 = ANY(%s)", (list(distinct),))
     in_store = sum(1 for d in distinct if rt.store.exists(_key(d)))

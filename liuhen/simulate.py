@@ -2,7 +2,8 @@
 
 Per recorder: H.264 High 1080p30 ~8 Mbps + AAC MP4 clips (most of the footage), and on some recorders
 an HEVC MP4, a JPEG photo, a WAV audio note; recorder 1 also holds one truncated MP4 (power lost
-mid-write). See ``ingest.layout`` for the layout and the identity file.
+mid-write); recorder 3's clock runs 5 minutes fast and its photo was taken 30 hours before docking.
+See ``ingest.layout`` for the layout and the identity file.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ def simulate_dock(
             "unit_code": "110101000000",
             "firmware": "V2.3.1",
             "utc_offset": "+08:00",
-            "clock": datetime.now(CST).replace(microsecond=0).isoformat(),
+            # recorder 3's clock runs 5 minutes fast: the dock flags the drift
+            "clock": (datetime.now(CST).replace(microsecond=0) + timedelta(minutes=5 if r == 2 else 0)).isoformat(),
         }
         (port / IDENTITY_FILE).write_text(json.dumps(identity, ensure_ascii=False, indent=2), encoding="utf-8")
         rec = SimulatedRecorder(port, serial, officer_no)
@@ -93,8 +95,10 @@ def simulate_dock(
             rec.files.append(p)
             t += timedelta(seconds=30)
         if r % 3 == 2 or recorders == 1:
-            p = media.make_jpg(name("JPG", t), seed=5 + r, width=width, height=height)
-            stamp(p, t)
+            # a photo taken 30 hours ago and only docked now: a late upload (> 24 h)
+            when = start - timedelta(hours=27) if r == 2 else t
+            p = media.make_jpg(name("JPG", when), seed=5 + r, width=width, height=height)
+            stamp(p, when)
             rec.files.append(p)
             t += timedelta(seconds=20)
         if r % 3 == 0:

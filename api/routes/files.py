@@ -171,7 +171,14 @@ def search_files(rt: Any, *, limit: int = 50, cursor: int | None = None, **f: An
     sql = f"SELECT {', '.join('f.' + c.strip() for c in FILE_COLS.split(','))} FROM files f"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY f.id DESC LIMIT %s"
+    # Recording time correlates with id, which misleads the planner into walking the id index backwards
+    # through most of the table for a narrow time window; for selective non-(x, id) filters, "id + 0" makes it
+    # filter first (index/bitmap) and top-N sort the few matches instead.
+    rf, rt_ = f.get("recorded_from"), f.get("recorded_to")
+    narrow = rf is not None and rt_ is not None and (rt_ - rf).total_seconds() <= 31 * 86400
+    by_xid = any(f.get(k) for k in ("officer", "device", "unit"))
+    selective = narrow or f.get("flag") or f.get("sha256") or f.get("case_no")
+    sql += f" ORDER BY {'f.id + 0' if selective and not by_xid else 'f.id'} DESC LIMIT %s"
     return rt.catalog.all(sql, (*params, limit + 1))
 
 

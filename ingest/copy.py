@@ -18,7 +18,7 @@ import os
 import queue
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,7 +60,7 @@ def new_sm3() -> hashlib._Hash:
         ) from exc
 
 
-def check_digests(digests: list[str] | tuple[str, ...]) -> None:
+def check_digests(digests: Sequence[str]) -> None:
     if "sm3" in digests:
         new_sm3()
 

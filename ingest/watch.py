@@ -174,13 +174,12 @@ class DockWatcher:
                     continue
         now = time.monotonic()
         with self._lock:
-            for p in list(self.ports):
-                st = self.ports[p]
-                if p not in present or present[p] != st.fingerprint:
+            for p, old in list(self.ports.items()):
+                if p not in present or present[p] != old.fingerprint:
                     log.info("undocked: %s", p)
                     del self.ports[p]
             for p, fp in present.items():
-                st = self.ports.get(p)
+                st: PortState | None = self.ports.get(p)
                 if st is None:
                     log.info("docked: %s", p)
                     self.ports[p] = PortState(p, fp, datetime.now(UTC))

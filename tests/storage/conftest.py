@@ -57,9 +57,15 @@ def read_rgw_env() -> dict[str, str]:
     return env
 
 
-def s3_store(endpoint: str, key_id: str, secret: str, *, label: str):  # type: ignore[no-untyped-def]
+_BUCKETS: dict[str, object] = {}
+
+
+def s3_store(endpoint: str, key_id: str, secret: str, *, label: str, fresh: bool = False):  # type: ignore[no-untyped-def]
+    """An S3Store on a bucket made once per session and endpoint (``fresh``: a new bucket)."""
     from storage.s3 import S3Settings, S3Store, create_bucket_if_missing
 
+    if not fresh and endpoint in _BUCKETS:
+        return S3Store(_BUCKETS[endpoint], default_retention_days=180)  # type: ignore[arg-type]
     cfg = S3Settings(
         endpoint_url=endpoint,
         bucket=f"liuhen-test-{label}-{uuid.uuid4().hex[:10]}",
@@ -70,6 +76,8 @@ def s3_store(endpoint: str, key_id: str, secret: str, *, label: str):  # type: i
         part_size=5 << 20,
     )
     create_bucket_if_missing(cfg)
+    if not fresh:
+        _BUCKETS[endpoint] = cfg
     return S3Store(cfg, default_retention_days=180)
 
 
@@ -88,6 +96,4 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
         endpoint = request.getfixturevalue("moto_endpoint")
         return s3_store(endpoint, "testing", "testing", label="moto")
     env = read_rgw_env()
-    return s3_store(
-        env["LIUHEN_S3_ENDPOINT_URL"], env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], label="rgw"
-    )
+    return s3_store(env["LIUHEN_S3_ENDPOINT_URL"], env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], label="rgw")

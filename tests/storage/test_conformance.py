@@ -12,6 +12,7 @@ import io
 import os
 import threading
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +21,8 @@ import pytest
 from storage._util import InvalidRange
 from storage.base import ObjectStore, key_for
 from storage.errors import DigestMismatch, ObjectLocked, ObjectNotFound, RetentionViolation
+
+pytestmark = pytest.mark.timeout(120)
 
 
 def blob(n: int, seed: int = 0) -> tuple[bytes, str]:
@@ -93,7 +96,7 @@ def test_same_content_is_stored_once(store: ObjectStore) -> None:
 def test_overwrite_with_other_bytes_refused(store: ObjectStore) -> None:
     data, digest = blob(3000, 7)
     other, other_digest = blob(3000, 8)
-    key = "canary/overwrite-test"
+    key = f"canary/overwrite-{uuid.uuid4().hex}"
     store.put(key, io.BytesIO(data), sha256=digest)
     with pytest.raises(ObjectLocked):
         store.put(key, io.BytesIO(other), sha256=other_digest)

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# A real S3 Object Lock implementation for the storage tests: Ceph RGW from Debian's packages.
+# One monitor, one memstore OSD (data in RAM), radosgw on 127.0.0.1:${RGW_PORT:-7480}, cephx off.
+# Idempotent: installs the packages if missing, starts what is not running, creates an S3 user and
+# writes its endpoint + credentials to $CEPH_DIR/rgw.env (read by tests/storage and benchmarks).
+# Exits 0 quickly when RGW already answers. Needs root. Usage: bash .ci/ceph-rgw.sh [stop]
+set -euo pipefail
+
+CEPH_DIR=${CEPH_DIR:-/tmp/liuhen-ceph}
+RGW_PORT=${RGW_PORT:-7480}
+MON_PORT=${MON_PORT:-6789}
+CONF=$CEPH_DIR/ceph.conf
+ENV_FILE=$CEPH_DIR/rgw.env
+ACCESS_KEY=liuhentestaccesskey
+SECRET_KEY=liuhentestsecretkey0123456789abcdef
+log() { echo "ceph-rgw: $*" >&2; }
+
+if [[ "${1:-}" == "stop" ]]; then
+  for p in radosgw ceph-osd ceph-mon; do
+    [[ -f $CEPH_DIR/run/$p.pid ]] && kill "$(cat "$CEPH_DIR/run/$p.pid")" 2>/dev/null || true
+  done
+  rm -f "$ENV_FILE"
+  exit 0
+fi
+
+rgw_up() { curl -fsS -o /dev/null -m 2 "http://127.0.0.1:$RGW_PORT/" 2>/dev/null; }
+alive() { [[ -f $CEPH_DIR/run/$1.pid ]] && kill -0 "$(cat "$CEPH_DIR/run/$1.pid")" 2>/dev/null; }
+
+if rgw_up && [[ -s $ENV_FILE ]]; then
+  log "already running at http://127.0.0.1:$RGW_PORT ($ENV_FILE)"
+  exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  log "needs root (apt-get install, daemons); RGW tests will skip"
+  exit 1
+fi
+
+if ! command -v radosgw >/dev/null || ! command -v ceph-osd >/dev/null || ! command -v ceph-mon >/dev/null; then
+  log "installing ceph-mon ceph-osd ceph-common radosgw from Debian"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends ceph-mon ceph-osd ceph-common radosgw uuid-runtime curl >/dev/null
+fi
+
+mkdir -p "$CEPH_DIR"/{mon,osd,run,log}
+if [[ ! -f $CONF ]]; then
+  FSID=$(uuidgen)
+  cat > "$CONF" <<EOF
+[global]
+fsid = $FSID
+mon host = v1:127.0.0.1:$MON_PORT
+mon initial members = a
+public addr = 127.0.0.1
+ms bind ipv6 = false
+auth cluster required = none
+auth service required = none
+auth client required = none
+auth allow insecure global id reclaim = true
+osd pool default size = 1
+osd pool default min size = 1
+osd pool default pg num = 8
+osd pool default pgp num = 8
+osd pool default pg autoscale mode = off
+osd crush chooseleaf type = 0
+mon allow pool size one = true
+mon allow pool delete = true
+mon max pg per osd = 1000
+mon warn on pool no redundancy = false
+run dir = $CEPH_DIR/run
+admin socket = $CEPH_DIR/run/\$name.asok
+log file = $CEPH_DIR/log/\$name.log
+pid file = $CEPH_DIR/run/\$type.pid
+keyring = $CEPH_DIR/keyring
+mon data = $CEPH_DIR/mon/\$id
+osd data = $CEPH_DIR/osd/\$id
+osd objectstore = memstore
+memstore device bytes = 3221225472
+osd max object size = 1073741824
+[client.rgw.a]
+rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
+rgw dns name = 127.0.0.1
+rgw data = $CEPH_DIR/rgw
+EOF
+fi
+FSID=$(awk '/^fsid/ {print $3}' "$CONF")
+
+# monitor
+if ! alive ceph-mon; then
+  if [[ ! -f $CEPH_DIR/mon/a/store.db/CURRENT && ! -d $CEPH_DIR/mon/a/store.db ]]; then
+    rm -rf "$CEPH_DIR/mon/a"
+    ceph-authtool --create-keyring "$CEPH_DIR/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
+    monmaptool --create --clobber --add a "v1:127.0.0.1:$MON_PORT" --fsid "$FSID" "$CEPH_DIR/monmap" >/dev/null
+    ceph-mon -c "$CONF" --mkfs -i a --monmap "$CEPH_DIR/monmap" --keyring "$CEPH_DIR/keyring"
+  fi
+  ceph-mon -c "$CONF" -i a
+  log "monitor started"
+fi
+for _ in $(seq 1 30); do timeout 5 ceph -c "$CONF" mon stat >/dev/null 2>&1 && break; sleep 0.5; done
+
+# one memstore OSD (its data is in RAM: a restart starts empty, so it is re-created each time)
+if ! alive ceph-osd; then
+  if ! timeout 10 ceph -c "$CONF" osd ls 2>/dev/null | grep -qx 0; then
+    OSD_UUID=$(uuidgen)
+    timeout 10 ceph -c "$CONF" osd new "$OSD_UUID" >/dev/null
+  else
+    OSD_UUID=$(timeout 10 ceph -c "$CONF" osd dump --format json | python3 -c 'import json,sys;print([o["uuid"] for o in json.load(sys.stdin)["osds"] if o["osd"]==0][0])')
+  fi
+  rm -rf "$CEPH_DIR/osd/0"; mkdir -p "$CEPH_DIR/osd/0"
+  ceph-osd -c "$CONF" -i 0 --mkfs --osd-uuid "$OSD_UUID" >/dev/null 2>&1
+  ceph-osd -c "$CONF" -i 0
+  log "osd started"
+fi
+for _ in $(seq 1 60); do
+  timeout 5 ceph -c "$CONF" osd stat 2>/dev/null | grep -q "1 up" && break; sleep 0.5
+done
+
+# radosgw
+if ! alive radosgw; then
+  mkdir -p "$CEPH_DIR/rgw"
+  radosgw -c "$CONF" -n client.rgw.a
+  log "radosgw starting"
+fi
+for _ in $(seq 1 120); do rgw_up && break; sleep 0.5; done
+if ! rgw_up; then
+  log "radosgw did not answer on 127.0.0.1:$RGW_PORT; see $CEPH_DIR/log/"
+  exit 1
+fi
+
+# S3 user
+if ! timeout 30 radosgw-admin -c "$CONF" -n client.rgw.a user info --uid liuhen >/dev/null 2>&1; then
+  timeout 30 radosgw-admin -c "$CONF" -n client.rgw.a user create --uid liuhen --display-name "Liuhen tests" \
+    --access-key "$ACCESS_KEY" --secret-key "$SECRET_KEY" >/dev/null 2>&1
+fi
+cat > "$ENV_FILE.tmp" <<EOF
+LIUHEN_S3_ENDPOINT_URL=http://127.0.0.1:$RGW_PORT
+LIUHEN_S3_REGION=us-east-1
+AWS_ACCESS_KEY_ID=$ACCESS_KEY
+AWS_SECRET_ACCESS_KEY=$SECRET_KEY
+EOF
+mv "$ENV_FILE.tmp" "$ENV_FILE"
+log "ready at http://127.0.0.1:$RGW_PORT; credentials in $ENV_FILE"
+cat "$ENV_FILE"

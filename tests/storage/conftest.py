@@ -16,7 +16,7 @@ import pytest
 
 from storage.base import ObjectStore
 
-RGW_ENV = Path(os.environ.get("LIUHEN_TEST_RGW_ENV", "/tmp/liuhen-ceph/rgw.env"))  # noqa: S108
+RGW_ENV = Path(os.environ.get("LIUHEN_TEST_RGW_ENV", "/tmp/liuhen-ceph/rgw.env"))
 BACKENDS = ["memory", "local", "s3-moto", "s3-rgw"]
 
 

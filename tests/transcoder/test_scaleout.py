@@ -125,7 +125,7 @@ def test_workers_share_work_and_survive_sigkill(runtime, settings, clips, add, t
         ):
             try:
                 broker.channel.queue_delete(q)
-            except Exception:  # noqa: S110 - best-effort cleanup of a test queue
+            except Exception:  # best-effort cleanup of a test queue
                 pass
         broker.close()
 

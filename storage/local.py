@@ -34,6 +34,7 @@ import logging
 import os
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -154,6 +155,12 @@ class _Journal:
         with contextlib.suppress(OSError):
             os.fchmod(self.fd, 0o444)
         os.close(self.fd)  # closing drops the flock
+
+
+def _write_all(fd: int, b: bytes) -> None:
+    mv = memoryview(b)
+    while mv:
+        mv = mv[os.write(fd, mv) :]
 
 
 def _read_all(fd: int) -> bytes:
@@ -325,20 +332,25 @@ class LocalStore:
             os.close(fd)
 
     def _copy(self, src: BinaryIO, tmp: Path) -> tuple[str, int]:
+        """Copy ``src`` to ``tmp`` while hashing; the write of one chunk overlaps the hash of the next
+        (both release the GIL)."""
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         try:
             h = hashlib.sha256()
             n = 0
-            while True:
-                b = src.read(CHUNK)
-                if not b:
-                    break
-                h.update(b)
-                mv = memoryview(b)
-                while mv:
-                    w = os.write(fd, mv)
-                    mv = mv[w:]
-                n += len(b)
+            with ThreadPoolExecutor(1, thread_name_prefix="liuhen-local-write") as pool:
+                pending: Future[None] | None = None
+                while True:
+                    b = src.read(CHUNK)
+                    if not b:
+                        break
+                    if pending is not None:
+                        pending.result()
+                    pending = pool.submit(_write_all, fd, b)
+                    h.update(b)
+                    n += len(b)
+                if pending is not None:
+                    pending.result()
             os.fsync(fd)
             os.fchmod(fd, 0o444)
             return h.hexdigest(), n
@@ -348,9 +360,7 @@ class LocalStore:
     def _existing(self, key: str, expected: str, until: datetime) -> ObjectInfo:
         info = self.head(key)
         if info.sha256 != expected:
-            raise ObjectLocked(
-                f"{key}: already holds sha256 {info.sha256}; refusing to overwrite with {expected}"
-            )
+            raise ObjectLocked(f"{key}: already holds sha256 {info.sha256}; refusing to overwrite with {expected}")
         if info.retain_until is None or until > info.retain_until:
             return self.extend_retention(key, until)
         return info

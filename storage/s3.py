@@ -248,13 +248,14 @@ class S3Store:
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, key, "create multipart upload") from exc
         full = hashlib.sha256()
-        part_digests: list[bytes] = []
+        part_digests: dict[int, bytes] = {}
         futures: list[Future[dict[str, Any]]] = []
         slots = threading.BoundedSemaphore(self.cfg.max_concurrency + 1)  # bounds memory in flight
         total = 0
 
-        def send(number: int, body: bytes, digest: bytes) -> dict[str, Any]:
+        def send(number: int, body: bytes) -> dict[str, Any]:
             try:
+                digest = hashlib.sha256(body).digest()  # per-part checksum, hashed in the worker
                 r = self.client.upload_part(
                     Bucket=self.bucket,
                     Key=key,
@@ -268,6 +269,7 @@ class S3Store:
             got = r.get("ChecksumSHA256")
             if got and got != _b64(digest):
                 raise StorageError(f"{key}: part {number}: store reported checksum {got}, sent {_b64(digest)}")
+            part_digests[number] = digest
             return {"PartNumber": number, "ETag": r["ETag"], "ChecksumSHA256": _b64(digest)}
 
         ps = self.cfg.part_size
@@ -283,12 +285,10 @@ class S3Store:
                         break
                     body, buf = bytes(buf[:ps]), buf[ps:]
                     full.update(body)
-                    digest = hashlib.sha256(body).digest()
-                    part_digests.append(digest)
                     total += len(body)
                     number += 1
                     slots.acquire()
-                    futures.append(pool.submit(send, number, body, digest))
+                    futures.append(pool.submit(send, number, body))
                 parts = [f.result() for f in futures]
             _verify(key, expected, full.hexdigest(), size, total)
             resp = self.client.complete_multipart_upload(
@@ -303,7 +303,8 @@ class S3Store:
                 raise translate(exc, key, "multipart upload") from exc
             raise
         got = resp.get("ChecksumSHA256")
-        composite = f"{_b64(hashlib.sha256(b''.join(part_digests)).digest())}-{len(part_digests)}"
+        joined = b"".join(part_digests[i] for i in sorted(part_digests))
+        composite = f"{_b64(hashlib.sha256(joined).digest())}-{len(part_digests)}"
         if got and got not in (composite, composite.rsplit("-", 1)[0]):
             raise StorageError(f"{key}: store reported composite checksum {got}, expected {composite}")
 

@@ -200,7 +200,11 @@ class S3Store:
                 self._upload(key, f, expected, size, until)
         else:
             self._upload(key, source, expected, size, until)
-        return self.head(key)
+        info = self.head(key)
+        if info.retain_until is None or info.retain_until < until or info.retention_mode is None:
+            # some servers (moto) drop Object Lock headers on multipart uploads: set it explicitly
+            info = self.extend_retention(key, until)
+        return info
 
     def _existing(self, key: str, info: ObjectInfo, expected: str, until: datetime) -> ObjectInfo:
         if info.sha256 != expected:

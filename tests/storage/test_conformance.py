@@ -191,7 +191,9 @@ def test_multipart_sized_object(store: ObjectStore, tmp_path: Path) -> None:
     src = tmp_path / "big.bin"
     src.write_bytes(data)
     info = store.put(key_for(digest), src, sha256=digest)
-    assert (info.size, info.sha256) == (len(data), digest)
+    assert (info.size, info.sha256, info.retention_mode) == (len(data), digest, "COMPLIANCE")
+    assert info.retain_until is not None and info.retain_until > datetime.now(UTC) + timedelta(days=179)
+    assert store.head(key_for(digest)).retain_until == info.retain_until
     assert hashlib.sha256(read(store, key_for(digest))).hexdigest() == digest
     bad = bytearray(data)
     bad[-1] ^= 1

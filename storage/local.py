@@ -304,12 +304,14 @@ class LocalStore:
         if isinstance(source, (str, Path)):
             src = Path(source)
             try:
-                os.link(src, tmp)
-            except OSError as exc:
-                if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
-                    raise
-            else:
+                os.link(os.path.realpath(src), tmp)  # link(2) would link a symlink itself
                 return self._hash_linked(tmp)
+            except OSError as exc:
+                # another filesystem, or a file we may link but not chmod (not ours): copy instead
+                if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EACCES, errno.EMLINK, errno.ENOTSUP):
+                    raise
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
             with open(src, "rb") as f:
                 return self._copy(f, tmp)
         return self._copy(source, tmp)

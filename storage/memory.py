@@ -43,7 +43,7 @@ class MemoryStore:
     def __init__(self, default_retention_days: int = 180) -> None:
         self.default_retention_days = default_retention_days
         self._objs: dict[str, _Obj] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered by put -> _existing -> extend_retention
 
     def put(
         self,
@@ -90,9 +90,7 @@ class MemoryStore:
 
     def _existing(self, key: str, obj: _Obj, expected: str, until: datetime) -> ObjectInfo:
         if obj.info.sha256 != expected:
-            raise ObjectLocked(
-                f"{key}: already holds sha256 {obj.info.sha256}; refusing to overwrite with {expected}"
-            )
+            raise ObjectLocked(f"{key}: already holds sha256 {obj.info.sha256}; refusing to overwrite with {expected}")
         if obj.info.retain_until is None or until > obj.info.retain_until:
             return self.extend_retention(key, until)
         return obj.info

@@ -113,3 +113,14 @@ def test_disk_full_raises_store_full_with_nothing_half_written(tmp_path: Path) -
         small = b"fits"
         store.put(key_for(_digest(small)), io.BytesIO(small), sha256=_digest(small))
         assert b"".join(store.get(key_for(_digest(small)))) == small
+
+
+def test_symlink_source_stores_a_regular_file(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store", warn=False)
+    real = tmp_path / "store" / "real.bin"
+    real.write_bytes(b"y" * 1000)
+    link = tmp_path / "store" / "link.bin"
+    link.symlink_to(real)
+    info = store.put(key_for(_digest(b"y" * 1000)), link, sha256=_digest(b"y" * 1000))
+    final = store.path_of(info.key)
+    assert not final.is_symlink() and final.read_bytes() == b"y" * 1000

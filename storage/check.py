@@ -189,7 +189,7 @@ def s3_probes(store: Any, canary: _Canary) -> tuple[list[ProbeResult], list[str]
             return True, f"{err.get('Code')}: {err.get('Message', '')}".strip()
         return False, "accepted"
 
-    def retention(key: str, version: str) -> tuple[str | None, Any]:
+    def retention(key: str, version: str | None) -> tuple[str | None, Any]:
         h = s3.head_object(Bucket=bucket, Key=key, VersionId=version)  # moto 500s on GetObjectRetention
         return h.get("ObjectLockMode"), h.get("ObjectLockRetainUntilDate")
 
@@ -222,12 +222,13 @@ def s3_probes(store: Any, canary: _Canary) -> tuple[list[ProbeResult], list[str]
     def switch() -> tuple[str, str]:
         key, _, info = canary.make("s3-mode")
         assert info.retain_until is not None
+        later = info.retain_until + timedelta(seconds=60)
         ok, why = denied(
             lambda: s3.put_object_retention(
                 Bucket=bucket,
                 Key=key,
                 VersionId=info.version,
-                Retention={"Mode": "GOVERNANCE", "RetainUntilDate": info.retain_until + timedelta(seconds=60)},
+                Retention={"Mode": "GOVERNANCE", "RetainUntilDate": later},
             )
         )
         mode, _ = retention(key, info.version)

@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from _ingest_helpers import make_recorder, named
+from tests.ingest._ingest_helpers import make_recorder, named
 
 from catalog.db import Catalog
 from ingest import copy as _copy

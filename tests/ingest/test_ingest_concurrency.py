@@ -8,7 +8,7 @@ import threading
 import time
 from pathlib import Path
 
-from _ingest_helpers import make_recorder
+from tests.ingest._ingest_helpers import make_recorder
 from typer.testing import CliRunner
 
 from ingest.offload import ingest_path

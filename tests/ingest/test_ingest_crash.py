@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from _ingest_helpers import make_recorder
+from tests.ingest._ingest_helpers import make_recorder
 
 from storage.errors import ObjectNotFound
 

@@ -8,7 +8,7 @@ import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from _ingest_helpers import CST, make_recorder, named
+from tests.ingest._ingest_helpers import CST, make_recorder, named
 
 from ingest import copy as _copy
 from ingest.offload import ingest_path

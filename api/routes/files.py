@@ -18,6 +18,7 @@ from api.auth import Principal, authorize
 from api.errors import FeatureUnavailable, FileNotFound
 from api.models import FileDetail, FileOut, MatchOut, SearchPage, Stage, ThumbnailOut
 from api.routes import problems, runtime_of
+from api.search import search_files
 from api.streaming import file_reader, ranged_response
 from liuhen.errors import InvalidRequest, LiuhenError
 
@@ -27,10 +28,6 @@ Digest = Annotated[str, Path(pattern=r"^[0-9a-fA-F]{64}$", description="SHA-256 
 PurposeQ = Annotated[str | None, Query(max_length=500, description="why (调阅事由); or header X-Liuhen-Purpose")]
 PurposeH = Annotated[str | None, Header(alias="X-Liuhen-Purpose", max_length=1500, include_in_schema=False)]
 RANGE_DOC = {206: {"description": "Partial content (Range)"}, 200: {"description": "The whole representation"}}
-FILE_COLS = (
-    "id, sha256, size, media_kind, ext, original_name, device_serial, officer_no, unit_code, recorded_at, "
-    "duration_s, ingested_at, legal_hold, status, media_status, flags"
-)
 
 
 def _purpose(q: str | None, h: str | None) -> str:
@@ -119,67 +116,6 @@ def search(
     more = len(rows) > limit
     rows = rows[:limit]
     return {"items": rows, "next_cursor": rows[-1]["id"] if more else None}
-
-
-def search_files(rt: Any, *, limit: int = 50, cursor: int | None = None, **f: Any) -> list[dict[str, Any]]:
-    """The search query (also used by the benchmark); returns up to ``limit + 1`` rows."""
-    where: list[str] = []
-    params: list[Any] = []
-    if f.get("case_no") or f.get("stage"):
-        sub = "SELECT l.file_id FROM links l"
-        cond = ["l.unlinked_at IS NULL"]
-        if f.get("case_no"):
-            sub += " JOIN cases c ON c.id = l.case_id"
-            cond.append("c.case_no = %s")
-            params.append(f["case_no"])
-        if f.get("stage"):
-            cond.append("l.stage = %s")
-            params.append(f["stage"])
-        where.append(f"f.id IN ({sub} WHERE {' AND '.join(cond)})")
-    for key, col in (
-        ("officer", "officer_no"),
-        ("device", "device_serial"),
-        ("unit", "unit_code"),
-        ("media_kind", "media_kind"),
-    ):
-        if f.get(key):
-            where.append(f"f.{col} = %s")
-            params.append(f[key])
-    if f.get("recorded_from"):
-        where.append("f.recorded_at >= %s")
-        params.append(f["recorded_from"])
-    if f.get("recorded_to"):
-        where.append("f.recorded_at < %s")
-        params.append(f["recorded_to"])
-    if f.get("flag"):
-        where.append("f.flags @> ARRAY[%s]::text[]")
-        params.append(f["flag"])
-    if f.get("held") is not None:
-        where.append("f.legal_hold = %s")
-        params.append(bool(f["held"]))
-    if f.get("sha256"):
-        s = str(f["sha256"]).lower()
-        if len(s) == 64:
-            where.append("f.sha256 = %s")
-            params.append(s)
-        else:
-            where.append("f.sha256 LIKE %s")
-            params.append(s + "%")
-    if cursor is not None:
-        where.append("f.id < %s")
-        params.append(cursor)
-    sql = f"SELECT {', '.join('f.' + c.strip() for c in FILE_COLS.split(','))} FROM files f"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    # Recording time correlates with id, which misleads the planner into walking the id index backwards
-    # through most of the table for a narrow time window; for selective non-(x, id) filters, "id + 0" makes it
-    # filter first (index/bitmap) and top-N sort the few matches instead.
-    rf, rt_ = f.get("recorded_from"), f.get("recorded_to")
-    narrow = rf is not None and rt_ is not None and (rt_ - rf).total_seconds() <= 31 * 86400
-    by_xid = any(f.get(k) for k in ("officer", "device", "unit"))
-    selective = narrow or f.get("flag") or f.get("sha256") or f.get("case_no")
-    sql += f" ORDER BY {'f.id + 0' if selective and not by_xid else 'f.id'} DESC LIMIT %s"
-    return rt.catalog.all(sql, (*params, limit + 1))
 
 
 @router.get("/files/{sha256}", name="files.get", response_model=FileDetail, responses=problems(404))

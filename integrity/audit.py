@@ -83,7 +83,8 @@ def verify_log(catalog: Catalog, vkeys: list[str] | None = None, key_dir: Path |
     counts = catalog.one("SELECT count(*) FILTER (WHERE idx IS NULL) AS pending, count(idx) AS n, "
                          "max(idx) AS mx FROM log_events")
     assert counts is not None
-    rep.pending, n = int(counts["pending"]), int(counts["n"])
+    inbox = catalog.one("SELECT count(*) AS n FROM log_inbox")  # append_many's not-yet-sequenced events
+    rep.pending, n = int(counts["pending"]) + (int(inbox["n"]) if inbox else 0), int(counts["n"])
     rep.size = n
     if n != stored_size:
         rep.problems.append(f"tree size: log_state says {stored_size}, log_events holds {n} leaves")

@@ -5,13 +5,24 @@ Two ways in, both durable before they return (I8: acknowledged = committed):
 * ``record(conn, event)`` inserts the event as *pending* inside the caller's own transaction, so it
   commits (or not) together with the rows it describes. It gets its log index when the sequencer
   next runs (``sequence``; ``append`` and checkpoint publication run it too).
-* ``append`` / ``append_many`` commit the events and get their indices.
+* ``append`` / ``append_many`` commit the events and return their indices.
 
 The sequencer is one transaction at a time under a PostgreSQL advisory lock (``SEQUENCER_LOCK``),
 so indices are gapless and ordered no matter how many processes write. Each run takes pending rows
 in batches (id order), computes leaf hashes and the O(log n) new subtree hashes per leaf from the
 in-memory compact range, and writes them with one UPDATE + one COPY per batch. Pending rows are
 already committed, so a crash at any point loses nothing: the next run picks them up.
+
+Concurrent writers (group commit, ``append_many``): a writer *tries* the sequencer lock. If it is
+free, the writer is the sequencer: it sequences everyone's pending rows, inserts its own events with
+their indices and commits — one transaction, one WAL flush. If another writer holds the lock (and is
+perhaps waiting for its commit to reach disk), the writer does not queue behind it: it inserts its
+events into ``log_inbox`` and commits at once (durable; these commits run in parallel and PostgreSQL
+flushes them together), then waits for the lock *shared* — all waiters wake together when the
+sequencer commits — and checks whether its events got indices. If not, it takes the lock exclusively
+and sequences every pending event, its own and those of everyone who queued meanwhile: one sequencing
+transaction and one flush for many writers' batches. Sequencing moves an inbox row into ``log_events``
+(same id) in the transaction that deletes it, so an event is in exactly one table at any commit.
 """
 
 from __future__ import annotations
@@ -94,25 +105,63 @@ def _advance(conn: psycopg.Connection[Any], size: int, front: Frontier, hashes: 
     return front
 
 
+# Size, then the next pending rows of both kinds (record()'s rows in log_events, append_many()'s in
+# log_inbox), in one round trip. kind 0 = the size row, 1 = log_events, 2 = log_inbox.
+_PENDING = (
+    "SELECT 0 AS kind, size AS id, NULL::bytea AS body FROM log_state "
+    "UNION ALL (SELECT 1, id, body FROM log_events WHERE idx IS NULL ORDER BY id LIMIT %(n)s) "
+    "UNION ALL (SELECT 2, id, body FROM log_inbox ORDER BY id LIMIT %(n)s)"
+)
+# Move inbox rows into the log: delete and insert in one statement (the bodies never leave the server).
+_MOVE = (
+    "WITH v AS (SELECT * FROM unnest(%b::bigint[], %b::bigint[], %b::bytea[]) AS v(id, idx, h)), "
+    "moved AS (DELETE FROM log_inbox i USING v WHERE i.id = v.id "
+    "RETURNING i.id, i.body, i.type, i.actor, i.subject_sha256, i.case_no, i.created_at, v.idx, v.h) "
+    "INSERT INTO log_events (id, body, type, actor, subject_sha256, case_no, created_at, idx, leaf_hash) "
+    "SELECT id, body, type, actor, subject_sha256, case_no, created_at, idx, h FROM moved"
+)
+# "e.idx IS NULL" lets the planner read the small partial index of pending rows instead of hash-joining
+# against a sequential scan of the whole (ever-growing) table.
+_UPDATE = (
+    "UPDATE log_events e SET idx = v.idx, leaf_hash = v.h "
+    "FROM unnest(%b::bigint[], %b::bigint[], %b::bytea[]) AS v(id, idx, h) "
+    "WHERE e.id = v.id AND e.idx IS NULL"
+)
+
+
 def _sequence_locked(conn: psycopg.Connection[Any], key: str, batch: int) -> tuple[int, Frontier]:
-    """Sequence every visible pending event. Caller holds the sequencer lock."""
-    size = tree.stored_size(conn)
-    front = _frontier(conn, key, size)
+    """Sequence every visible pending event (log_events and log_inbox, in id order).
+
+    Caller holds the sequencer lock.
+    """
+    size: int | None = None
+    front: Frontier = []
     while True:
-        pending = conn.execute(
-            "SELECT id, body FROM log_events WHERE idx IS NULL ORDER BY id LIMIT %s", (batch,)
-        ).fetchall()
-        if not pending:
+        rows = conn.execute(_PENDING, {"n": batch}, binary=True).fetchall()
+        if size is None:
+            size = int(next(r["id"] for r in rows if r["kind"] == 0))
+            front = _frontier(conn, key, size)
+        own = [r for r in rows if r["kind"] == 1]
+        inbox = [r for r in rows if r["kind"] == 2]
+        if not own and not inbox:
             return size, front
-        ids = [int(p["id"]) for p in pending]
-        hashes = [rfc6962.leaf_hash(bytes(p["body"])) for p in pending]
-        conn.execute(
-            "UPDATE log_events e SET idx = v.idx, leaf_hash = v.h "
-            "FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[]) AS v(id, idx, h) WHERE e.id = v.id",
-            (ids, list(range(size, size + len(ids))), hashes),
-        )
+        # A source that hit the limit may hold more rows below the other's last id: stop at its last id.
+        cutoff = min([s[-1]["id"] for s in (own, inbox) if len(s) == batch], default=None)
+        todo = sorted((r for r in own + inbox if cutoff is None or r["id"] <= cutoff), key=lambda r: r["id"])
+        hashes = [rfc6962.leaf_hash(bytes(r["body"])) for r in todo]
+        cols: dict[int, tuple[list[int], list[int], list[bytes]]] = {1: ([], [], []), 2: ([], [], [])}
+        for k, (r, h) in enumerate(zip(todo, hashes, strict=True)):
+            ids, idxs, hs = cols[r["kind"]]
+            ids.append(int(r["id"]))
+            idxs.append(size + k)
+            hs.append(h)
+        for kind, sql in ((1, _UPDATE), (2, _MOVE)):
+            if cols[kind][0]:
+                done = conn.execute(sql, cols[kind]).rowcount
+                if done != len(cols[kind][0]):  # we hold the lock, so this would be a bug; never leave a gap
+                    raise RuntimeError(f"sequencer wrote {done} of {len(cols[kind][0])} pending events; rolled back")
         front = _advance(conn, size, front, hashes)
-        size += len(ids)
+        size += len(todo)
 
 
 def sequence(catalog: Catalog, batch: int = 5000) -> int:
@@ -124,57 +173,92 @@ def sequence(catalog: Catalog, batch: int = 5000) -> int:
     return size
 
 
-def append_many(catalog: Catalog, events: Sequence[Event]) -> list[tuple[int, int]]:
-    """Commit ``events`` as consecutive leaves in one transaction; return [(event id, index)].
+def _try_lock(conn: psycopg.Connection[Any]) -> bool:
+    row = conn.execute("SELECT pg_try_advisory_xact_lock(%s) AS ok", (SEQUENCER_LOCK,)).fetchone()
+    return bool(row and row["ok"])
 
-    Pending events recorded by others are sequenced first, in the same transaction. One commit
-    (one WAL flush) for the whole batch — the throughput path for bulk writers.
+
+# Array parameters go in binary (%b): half the time of text arrays (no hex bytea on either side).
+_INSERT = (
+    "INSERT INTO log_events (body, type, actor, subject_sha256, case_no, idx, leaf_hash) "
+    "SELECT * FROM unnest(%b::bytea[], %b::text[], %b::text[], %b::text[], %b::text[], "
+    "%b::bigint[], %b::bytea[]) RETURNING id, idx"
+)
+
+
+_INBOX = (
+    "INSERT INTO log_inbox (body, type, actor, subject_sha256, case_no) "
+    "SELECT * FROM unnest(%b::bytea[], %b::text[], %b::text[], %b::text[], %b::text[]) RETURNING id"
+)
+
+
+def _indices(conn: psycopg.Connection[Any], ids: Sequence[int]) -> list[tuple[int, int]] | None:
+    """[(id, idx)] in id order if every one of ``ids`` is sequenced, else None."""
+    rows = conn.execute(
+        "SELECT id, idx FROM log_events WHERE id = ANY(%b::bigint[]) ORDER BY id", (list(ids),)
+    ).fetchall()
+    if len(rows) != len(ids) or any(r["idx"] is None for r in rows):
+        return None
+    return [(int(r["id"]), int(r["idx"])) for r in rows]
+
+
+def _await_sequenced(catalog: Catalog, ids: Sequence[int]) -> list[tuple[int, int]]:
+    """Wait until the (committed, pending) events ``ids`` have indices, sequencing them if need be."""
+    # 1. Wait for whoever holds the sequencer now; shared, so every waiter wakes at its commit.
+    with catalog.tx() as conn:
+        conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", (SEQUENCER_LOCK,))
+        got = _indices(conn, ids)
+    if got is not None:
+        return got
+    # 2. Not covered by that run: be the sequencer (or wait for the one already queued, then check).
+    with catalog.tx() as conn:
+        _lock(conn)
+        got = _indices(conn, ids)
+        if got is not None:
+            return got
+        size, front = _sequence_locked(conn, catalog.url, 5000)
+        got = _indices(conn, ids)
+    _remember(catalog.url, size, front)
+    if got is None:  # our rows committed before we took the lock, so this cannot happen
+        raise RuntimeError(f"audit events {list(ids)[:5]} are still pending after a sequencer run")
+    return got
+
+
+def append_many(catalog: Catalog, events: Sequence[Event]) -> list[tuple[int, int]]:
+    """Commit ``events`` as leaves of the log, in order; return [(event id, index)] in event order.
+
+    Returns only after the events are committed with their indices (I8). When no one else is
+    sequencing, this is one transaction and one WAL flush for the whole batch (and for any pending
+    events of others, sequenced first). Under contention the batch is committed as pending and
+    sequenced in a group with other writers' batches (see the module docstring): its indices then
+    keep the batch's order but may interleave with another concurrent batch.
     """
     if not events:
         return []
     bodies = [e.leaf_bytes() for e in events]
     hashes = [rfc6962.leaf_hash(b) for b in bodies]
     cols = [_subject_cols(e) for e in events]
+    n = len(events)
+    args = [bodies, [e.type for e in events], [e.actor for e in events], [c[0] for c in cols], [c[1] for c in cols]]
     with catalog.tx() as conn:
-        _lock(conn)
-        size, front = _sequence_locked(conn, catalog.url, 5000)
-        rows = conn.execute(
-            "INSERT INTO log_events (body, type, actor, subject_sha256, case_no, idx, leaf_hash) "
-            "SELECT * FROM unnest(%s::bytea[], %s::text[], %s::text[], %s::text[], %s::text[], "
-            "%s::bigint[], %s::bytea[]) RETURNING id, idx",
-            (
-                bodies,
-                [e.type for e in events],
-                [e.actor for e in events],
-                [c[0] for c in cols],
-                [c[1] for c in cols],
-                list(range(size, size + len(events))),
-                hashes,
-            ),
-        ).fetchall()
-        front = _advance(conn, size, front, hashes)
-        size += len(events)
-    _remember(catalog.url, size, front)
-    return sorted(((int(r["id"]), int(r["idx"])) for r in rows), key=lambda t: t[1])
+        leader = _try_lock(conn)
+        if leader:
+            size, front = _sequence_locked(conn, catalog.url, 5000)
+            rows = conn.execute(_INSERT, (*args, list(range(size, size + n)), hashes)).fetchall()
+            front = _advance(conn, size, front, hashes)
+            size += n
+        else:
+            rows = conn.execute(_INBOX, args).fetchall()
+    if leader:
+        _remember(catalog.url, size, front)
+        return sorted(((int(r["id"]), int(r["idx"])) for r in rows), key=lambda t: t[1])
+    # Committed (durable) as pending; ids grow in event order, and the sequencer goes by id.
+    return _await_sequenced(catalog, sorted(int(r["id"]) for r in rows))
 
 
 def append(catalog: Catalog, event: Event) -> tuple[int, int]:
-    """Record and sequence one event; return (event id, log index).
-
-    The event is committed as pending first (so it is durable even if sequencing is slow), then the
-    caller waits for the sequencer lock; whoever holds it sequences every pending event, so many
-    concurrent ``append`` calls share one sequencing transaction (group commit).
-    """
-    with catalog.tx() as conn:
-        event_id = record(conn, event)
-    while True:
-        with catalog.tx() as conn:
-            _lock(conn)
-            row = conn.execute("SELECT idx FROM log_events WHERE id = %s", (event_id,)).fetchone()
-            if row is not None and row["idx"] is not None:
-                return event_id, int(row["idx"])
-            size, front = _sequence_locked(conn, catalog.url, 5000)
-        _remember(catalog.url, size, front)
+    """Commit one event and return (event id, log index) — ``append_many`` of one."""
+    return append_many(catalog, [event])[0]
 
 
 def index_of(catalog: Catalog, event_id: int) -> int | None:
@@ -183,23 +267,26 @@ def index_of(catalog: Catalog, event_id: int) -> int | None:
 
 
 def size(catalog: Catalog) -> int:
-    """Current tree size (sequenced leaves)."""
-    with catalog.tx() as conn:
-        return tree.stored_size(conn)
+    """Current tree size (sequenced leaves); one autocommit statement."""
+    return tree.current_size(catalog)
 
 
 def pending_count(catalog: Catalog) -> int:
-    row = catalog.one("SELECT count(*) AS n FROM log_events WHERE idx IS NULL")
+    """Committed events still waiting for an index (``record()``'s and ``append_many()``'s inbox)."""
+    row = catalog.one(
+        "SELECT (SELECT count(*) FROM log_events WHERE idx IS NULL) + (SELECT count(*) FROM log_inbox) AS n"
+    )
     return int(row["n"]) if row else 0
 
 
 def root(catalog: Catalog, size: int | None = None) -> bytes:
-    """Root hash at ``size`` (default current) from O(log n) stored subtree hashes."""
-    with catalog.tx() as conn:
-        n = tree.stored_size(conn) if size is None else size
-        if n < 0 or n > tree.stored_size(conn):
-            raise ValueError(f"tree size {n} is beyond the log (size {tree.stored_size(conn)})")
-        return tree.root_at(conn, n)
+    """Root hash at ``size`` (default current) from O(log n) stored subtree hashes (cached reads)."""
+    n = tree.current_size(catalog) if size is None else size
+    if n < 0:
+        raise ValueError(f"tree size {n} is negative")
+    front = rfc6962.perfect_subtrees(0, n)
+    nodes = tree.nodes_at(catalog, n, front)
+    return rfc6962.fold([nodes[x] for x in front])
 
 
 def _leaf(r: dict[str, Any]) -> Leaf:

@@ -197,21 +197,23 @@ def _summary(
         for fl in r.flags:
             flags[f"recorder:{fl}"] = flags.get(f"recorder:{fl}", 0) + 1
     distinct = {f.sha256 for f in files if f.sha256}
-    stored = rt.catalog.one("SELECT count(*) AS n FROM files WHERE sha256 = ANY(%s)", (list(distinct),))
-    in_store = sum(1 for d in distinct if rt.store.exists(_key(d)))
+    stored_row = rt.catalog.one("SELECT count(*) AS n FROM files WHERE sha256 = ANY(%s)", (list(distinct),))
+    stored = int(stored_row["n"]) if stored_row else 0
+    in_store = sum(1 for d in distinct if _stored_with_digest(rt, d))
     derivs = rt.catalog.one(
         "SELECT count(*) AS n FROM derivatives d JOIN files f ON f.id = d.file_id WHERE f.sha256 = ANY(%s)",
         (list(distinct),),
     )
-    size_row = rt.catalog.one("SELECT max(idx) + 1 AS n FROM log_events")
-    ok = bool(report.ok) and all(r.safe_to_wipe for r in receipts) and stored["n"] == in_store == len(distinct)
+    from integrity import log as auditlog
+
+    ok = bool(report.ok) and all(r.safe_to_wipe for r in receipts) and stored == in_store == len(distinct)
     return {
         "ok": ok,
         "recorders": len(receipts),
         "safe_to_wipe": sum(1 for r in receipts if r.safe_to_wipe),
         "files": len(files),
         "distinct_contents": len(distinct),
-        "catalog_rows": stored["n"] if stored else 0,
+        "catalog_rows": stored,
         "store_objects": in_store,
         "bytes": nbytes,
         "ingest_seconds": round(ingest_s, 2),
@@ -220,7 +222,7 @@ def _summary(
         "mb_per_s": round(copied / 1e6 / ingest_s, 1) if ingest_s > 0 and copied else None,
         "flags": flags,
         "derivatives": derivs["n"] if derivs else 0,
-        "audit_log_size": size_row["n"] if size_row else 0,
+        "audit_log_size": auditlog.size(rt.catalog),
         "case": case_no,
         "completeness": {
             "complete": completeness.get("complete"),
@@ -233,10 +235,15 @@ def _summary(
     }
 
 
-def _key(sha256: str) -> str:
+def _stored_with_digest(rt: Runtime, sha256: str) -> bool:
+    """The store holds the object and reports the same SHA-256 (not just a name)."""
     from storage.base import key_for
+    from storage.errors import ObjectNotFound
 
-    return key_for(sha256)
+    try:
+        return rt.store.head(key_for(sha256)).sha256 == sha256
+    except ObjectNotFound:
+        return False
 
 
 def _print_summary(s: dict[str, Any]) -> None:

@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     broker_url: str | None = Field(default=None, description="amqp://… or redis://…; unset = in-process.")
     store: Literal["local", "s3", "memory"] = Field(default="local", description="Write-once store backend.")
     docks: list[Path] = Field(default_factory=list, description="Dock directories to watch.")
-    digests: list[Digest] = Field(default_factory=lambda: ["sha256"], description="sha256 always; sm3 opt.")
+    digests: list[Digest] = Field(default_factory=lambda: list[Digest](["sha256"]), description="sha256; add sm3")
     retention_days: int = Field(default=180, ge=180, description="COMPLIANCE retention for originals.")
     ingest_parallelism: int = Field(default_factory=_default_parallelism, ge=1, le=64)
     worker_threads: int = Field(default=2, ge=1, le=64, description="In-process transcoder threads.")

@@ -283,7 +283,8 @@ def access_log(
     limit: int = 200,
 ) -> list[dict[str, Any]]:
     """Who accessed what, when and why — by case (incl. its linked clips), clip or user."""
-    where, params = [], []
+    where: list[str] = []
+    params: list[object] = []
     if case_no:
         where.append(
             "(a.case_no = %s OR a.file_id IN (SELECT l.file_id FROM links l JOIN cases c ON c.id = l.case_id "

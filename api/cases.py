@@ -414,7 +414,8 @@ def list_cases(
     limit: int = 100,
     after_id: int = 0,
 ) -> list[dict[str, Any]]:
-    where, params = ["id > %s"], [after_id]
+    where: list[str] = ["id > %s"]
+    params: list[object] = [after_id]
     if stage:
         where.append("stage = %s")
         params.append(_check_stage(stage))

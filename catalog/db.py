@@ -140,7 +140,7 @@ def redact(url: str) -> str:
     except psycopg.ProgrammingError:
         return "<unparseable database URL>"
     info.pop("password", None)
-    return psycopg.conninfo.make_conninfo(**{k: v for k, v in info.items() if v is not None})
+    return psycopg.conninfo.make_conninfo("", **{k: v for k, v in info.items() if v is not None})
 
 
 def connect(url: str, *, migrate_first: bool = True, max_size: int = 10) -> Catalog:

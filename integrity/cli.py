@@ -86,10 +86,11 @@ def inclusion_cmd(
                 raise typer.Exit(2)
             typer.echo(tlogproof.format(index, hashes, cp.note), nl=False)
             return
-        d = {"index": index, "size": n, "proof": [_b64(h) for h in hashes],
+        proof_b64 = [_b64(h) for h in hashes]
+        d = {"index": index, "size": n, "proof": proof_b64,
              "root": _b64(proof.inclusion_with_root(rt.catalog, index, n)[2]),
              "checkpoint": cp.note if cp.size == n else None}
-        _out(d, as_json, "\n".join(d["proof"]) if d["proof"] else "(empty proof)")
+        _out(d, as_json, "\n".join(proof_b64) if proof_b64 else "(empty proof)")
 
 
 @audit.command("consistency")
@@ -108,9 +109,10 @@ def consistency_cmd(
         except ValueError as exc:
             typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
             raise typer.Exit(2) from exc
-        d = {"old": old, "new": new, "proof": [_b64(h) for h in hashes],
+        proof_b64 = [_b64(h) for h in hashes]
+        d = {"old": old, "new": new, "proof": proof_b64,
              "old_root": _b64(log.root(rt.catalog, old)), "new_root": _b64(log.root(rt.catalog, new))}
-        _out(d, as_json, "\n".join(d["proof"]) if d["proof"] else "(empty proof)")
+        _out(d, as_json, "\n".join(proof_b64) if proof_b64 else "(empty proof)")
 
 
 @audit.command("verify")

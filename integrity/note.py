@@ -186,13 +186,13 @@ def open_note(note: str, verifiers: Iterable[Verifier | str]) -> tuple[str, list
     text, sigs = parse(note)
     good: list[Verifier] = []
     for s in sigs:
-        v = known.get((s.name, s.key_id))
-        if v is None:
+        signer = known.get((s.name, s.key_id))
+        if signer is None:
             continue
-        if not v.verify(text.encode(), s.sig):
-            raise VerificationError(f"signature by {v.vkey}", "valid Ed25519 signature over the note text",
+        if not signer.verify(text.encode(), s.sig):
+            raise VerificationError(f"signature by {signer.vkey}", "valid Ed25519 signature over the note text",
                                     "invalid signature")
-        good.append(v)
+        good.append(signer)
     if not good:
         names = ", ".join(f"{s.name}+{s.key_id.hex()}" for s in sigs)
         raise VerificationError("signed note: no signature by a trusted key",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import dramatiq
 from dramatiq.middleware import CurrentMessage
@@ -28,7 +28,8 @@ ensure_broker()
 _ts = transcoder_settings()
 QUEUE = _ts.queue
 BACKFILL_QUEUE = f"{_ts.queue}.backfill"
-_OPTIONS = {
+# Middleware options (Retries, TimeLimit); dramatiq types them as **options: Any.
+_OPTIONS: dict[str, Any] = {
     "max_retries": _ts.max_retries,
     "min_backoff": _ts.min_backoff_ms,
     "max_backoff": _ts.max_backoff_ms,

@@ -17,6 +17,8 @@ from pathlib import Path
 import av
 import numpy as np
 
+from transcoder.errors import ProbeFailed
+
 ALGO = "dct64-v1"
 SIZE = 32
 
@@ -82,12 +84,15 @@ def _collect(path: Path, keyframes_only: bool) -> tuple[dict[int, np.ndarray], i
         rate = stream.average_rate or stream.guessed_rate
         tol = 0.5 / float(rate) + 1e-3 if rate else 0.02
         dur = float(c.duration / 1_000_000) if c.duration else 0.0
-        start = stream.start_time * stream.time_base if stream.start_time is not None else 0
+        tb = stream.time_base
+        if tb is None:
+            raise ProbeFailed(f"video stream of {path.name} has no time base; frame times are unknown")
+        start = stream.start_time * tb if stream.start_time is not None else 0
         for frame in c.decode(stream):
             decoded += 1
             if frame.pts is None:
                 continue
-            t = float(frame.pts * stream.time_base - start)
+            t = float(frame.pts * tb - start)
             sec = round(t)
             off = abs(t - sec)
             if sec < 0 or off > tol or (sec in got and got[sec][0] <= off):

@@ -64,7 +64,7 @@ def plan_proxy(info: MediaInfo, s: Settings, ts: TranscoderSettings) -> Step:
         opts: dict[str, Any] = {"acodec": "copy"} if copy else {"acodec": "aac", "b:a": AUDIO_BITRATE}
         out = fp.output(inp.audio, OUTPUT, f="mp4", movflags="+faststart", map_metadata=0, **opts)
         mode = "remux" if copy else "transcode"
-        params = {"codec": "aac", "bitrate": None if copy else AUDIO_BITRATE}
+        params: dict[str, Any] = {"codec": "aac", "bitrate": None if copy else AUDIO_BITRATE}
         return Step("audio", mode, template(out), ["audio.m4a"], "audio/mp4", params)
     streams = [inp.video] + ([inp.audio] if info.audio else [])
     if remuxable(info):

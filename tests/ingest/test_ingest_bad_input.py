@@ -8,13 +8,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tests.ingest._ingest_helpers import make_recorder, named
 
 from catalog.db import Catalog
 from ingest import copy as _copy
 from ingest.offload import ingest_path
 from ingest.receipts import FAILED, REJECTED, SKIPPED, VERIFIED
 from storage.errors import StoreUnavailable
+from tests.ingest._ingest_helpers import make_recorder, named
 
 
 def _files_rows(rt) -> int:

@@ -8,12 +8,12 @@ import threading
 import time
 from pathlib import Path
 
-from tests.ingest._ingest_helpers import make_recorder
 from typer.testing import CliRunner
 
 from ingest.offload import ingest_path
 from ingest.receipts import VERIFIED
 from ingest.watch import DockWatcher
+from tests.ingest._ingest_helpers import make_recorder
 
 
 class _Peak:

@@ -17,9 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-from tests.ingest._ingest_helpers import make_recorder
-
 from storage.errors import ObjectNotFound
+from tests.ingest._ingest_helpers import make_recorder
 
 POINTS = ["after_copy", "after_put", "after_tx", "after_sequence", "before_receipt", "after_receipt"]
 RUNS = int(os.environ.get("LIUHEN_CRASH_RUNS", "26"))

@@ -8,13 +8,12 @@ import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from tests.ingest._ingest_helpers import CST, make_recorder, named
-
 from ingest import copy as _copy
 from ingest.offload import ingest_path
 from ingest.receipts import VERIFIED, reverify
 from liuhen.simulate import simulate_dock
 from storage.base import key_for
+from tests.ingest._ingest_helpers import CST, make_recorder, named
 
 
 def _counts(rt) -> dict[str, int]:

@@ -57,11 +57,14 @@ def ingest_cmd(
 ) -> None:
     """Ingest one recorder or a whole dock once and print the offload receipts.
 
-    Exit status: 0 when every recorder is SAFE TO WIPE, 1 when some are not (see the reasons).
+    Exit status: 0 when every recorder is SAFE TO WIPE, 1 when some are not (see the reasons) or none
+    was found, 2 when the path is not a directory or a service cannot start.
     """
+    from ingest.layout import discover
     from ingest.offload import ingest_path
     from liuhen.runtime import open_runtime
 
+    discover(path)  # a mistyped or unmounted path fails here, before any service starts
     with open_runtime() as rt:
         actor = rt.settings.actor_name()
         if progress and not json_out and sys.stderr.isatty():
@@ -77,10 +80,10 @@ def ingest_cmd(
         typer.echo(json.dumps([r.to_dict() for r in receipts], ensure_ascii=False, indent=2))
     else:
         if not receipts:
-            typer.echo(f"{path}: no docked recorder found")
+            typer.secho(f"{path}: no docked recorder found", err=True)
         for r in receipts:
             _print_receipt(r, verbose=verbose)
-    if not all(r.safe_to_wipe for r in receipts):
+    if not receipts or not all(r.safe_to_wipe for r in receipts):
         raise typer.Exit(1)
 
 

@@ -87,3 +87,11 @@ def error_code(exc: BaseException) -> str:
         "ObjectLocked": "store_refused",
         "CatalogUnavailable": "catalog_unavailable",
     }.get(name, "error:" + name)
+
+
+class DockNotFound(IngestError, FileNotFoundError):
+    """The path given as a dock or recorder is not a directory (mistyped, or the dock is not mounted)."""
+
+    status = 404
+    title = "Dock or recorder not found"
+    code = "dock_not_found"

@@ -160,7 +160,9 @@ def discover(path: Path) -> list[Path]:
     """The recorder port directories in ``path``: itself if it is one, else its docked sub-directories."""
     path = Path(path)
     if not path.is_dir():
-        raise FileNotFoundError(f"{path}: not a directory")
+        from ingest.errors import DockNotFound
+
+        raise DockNotFound(f"{path}: not a directory (is the dock mounted, is the path right?)")
     if is_recorder(path):
         return [path]
     out = []

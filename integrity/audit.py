@@ -28,6 +28,7 @@ class AuditReport:
     pending: int = 0
     root: str = ""
     trusted_keys: list[str] = field(default_factory=list)
+    untrusted_keys: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -42,7 +43,8 @@ class AuditReport:
     def as_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "size": self.size, "root": self.root, "leaves_checked": self.leaves_checked,
                 "nodes_checked": self.nodes_checked, "checkpoints_checked": self.checkpoints_checked,
-                "pending": self.pending, "trusted_keys": self.trusted_keys, "problems": self.problems}
+                "pending": self.pending, "trusted_keys": self.trusted_keys,
+                "untrusted_keys": self.untrusted_keys, "problems": self.problems}
 
 
 def _b64(h: bytes) -> str:
@@ -50,14 +52,10 @@ def _b64(h: bytes) -> str:
 
 
 def trusted_keys(catalog: Catalog, key_dir: Path | None = None, explicit: list[str] | None = None) -> list[str]:
-    """Keys to check signatures with: ``explicit`` if given; else the key files + ``log_keys``."""
-    if explicit:
-        return list(dict.fromkeys(explicit))
-    keys: list[str] = []
-    if key_dir is not None and (key_dir / checkpoint.PUB_FILE).exists():
-        keys.append((key_dir / checkpoint.PUB_FILE).read_text().strip())
-    keys += checkpoint.verifier_keys(catalog)
-    return list(dict.fromkeys(keys))
+    """Keys to check signatures with (``checkpoint.key_trust``): the keys on disk in ``key_dir``
+    and ``explicit``, plus keys reached from those through verified ``key.rotate`` endorsements.
+    Rows of ``log_keys`` are never trusted merely for being there."""
+    return checkpoint.key_trust(catalog, key_dir, explicit or []).keys
 
 
 def _inner_nodes_ending_in(a: int, b: int) -> tuple[list[int], list[int], list[int]]:
@@ -76,8 +74,16 @@ def _inner_nodes_ending_in(a: int, b: int) -> tuple[list[int], list[int], list[i
 
 
 def verify_log(catalog: Catalog, vkeys: list[str] | None = None, key_dir: Path | None = None) -> AuditReport:
+    """Audit the whole log. Checkpoint signatures are checked against the trust anchors — the keys on
+    disk in ``key_dir`` and ``vkeys`` — and keys endorsed from them by ``key.rotate`` events; every
+    ``log_keys`` row outside that set is a problem (``checkpoint.key_trust``)."""
     rep = AuditReport()
-    rep.trusted_keys = trusted_keys(catalog, key_dir, vkeys)
+    trust = checkpoint.key_trust(catalog, key_dir, vkeys or [])
+    rep.trusted_keys, rep.untrusted_keys = trust.keys, trust.untrusted
+    rep.problems += trust.problems
+    if not trust.anchors:
+        rep.problems.append("no trusted key: none on disk in the key directory and none given "
+                            "(pass --trusted-key)")
     state = catalog.one("SELECT size FROM log_state")
     stored_size = int(state["size"]) if state else 0
     counts = catalog.one("SELECT count(*) FILTER (WHERE idx IS NULL) AS pending, count(idx) AS n, "

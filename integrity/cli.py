@@ -117,15 +117,24 @@ def consistency_cmd(
 
 @audit.command("verify")
 def verify_cmd(
-    key: list[str] = typer.Option([], "--key", help="Trusted verifier key (repeatable); default: the log's own."),
+    key: list[str] = typer.Option(
+        [], "--trusted-key", "--key",
+        help="A verifier key obtained out of band to trust (repeatable), besides the key directory's."),
+    no_key_dir: bool = typer.Option(
+        False, "--no-key-dir", help="Do not trust the keys on disk in the key directory (independent audit)."),
     as_json: bool = JSON,
 ) -> None:
-    """Recompute the root from every leaf; check every checkpoint and signature. Exit 1 on any mismatch."""
+    """Recompute the root from every leaf; check every checkpoint and signature. Exit 1 on any mismatch.
+
+    Trusted keys: those on disk in the key directory and --trusted-key, plus keys they endorsed in
+    key.rotate events. A key present only in the database (log_keys) is reported as a problem.
+    """
     from integrity import audit as auditmod
     from liuhen.runtime import open_runtime
 
     with open_runtime() as rt:
-        rep = auditmod.verify_log(rt.catalog, vkeys=key or None, key_dir=Path(rt.settings.key_dir))
+        rep = auditmod.verify_log(rt.catalog, vkeys=key or None,
+                                  key_dir=None if no_key_dir else Path(rt.settings.key_dir))
     text = (f"OK: {rep.leaves_checked} leaves, {rep.nodes_checked} stored subtrees, "
             f"{rep.checkpoints_checked} checkpoints verified; root {rep.root}")
     if not rep.ok:
@@ -172,15 +181,15 @@ def rotate_key_cmd(as_json: bool = JSON) -> None:
 
 @audit.command("public-key")
 def public_key_cmd(as_json: bool = JSON) -> None:
-    """The current verifier key (signed-note format) and every key ever used."""
+    """The current verifier key (signed-note format), every trusted key, and any untrusted log_keys row."""
     from integrity import checkpoint
     from liuhen.runtime import open_runtime
 
     with open_runtime() as rt:
         cur = checkpoint.public_key(rt.settings)
         checkpoint.publish(rt.catalog, rt.settings)
-        keys = checkpoint.verifier_keys(rt.catalog)
-    _out({"public_key": cur, "all_keys": keys}, as_json, cur)
+        trust = checkpoint.key_trust(rt.catalog, Path(rt.settings.key_dir))
+    _out({"public_key": cur, "all_keys": trust.keys, "untrusted_keys": trust.untrusted}, as_json, cur)
 
 
 def register(app: typer.Typer) -> None:

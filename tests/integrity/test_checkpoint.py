@@ -96,6 +96,6 @@ def test_rotation_is_an_event_and_old_checkpoints_still_verify(catalog: Catalog,
     assert transition is not None and transition.size == 2
     checkpoint.verify_note(transition.note, [old_vkey])  # signed by both keys
     checkpoint.verify_note(transition.note, [new_vkey])
-    checkpoint.verify_note(old_cp.note, checkpoint.verifier_keys(catalog))
-    assert set(checkpoint.verifier_keys(catalog)) == {old_vkey, new_vkey}
+    checkpoint.verify_note(old_cp.note, checkpoint.verifier_keys(catalog, settings))
+    assert set(checkpoint.verifier_keys(catalog, settings)) == {old_vkey, new_vkey}
     assert (settings.key_dir / "retired" / f"{old_v.key_id.hex()}.key").exists()

@@ -35,6 +35,7 @@ COLS = (
 )
 _FCOLS = ", ".join("f." + c.strip() for c in COLS.split(","))
 _SELECTIVE = ("officer", "device", "unit", "sha256", "case_no")
+PLANNER_SETTINGS = ("jit = off", "random_page_cost = 1.1")  # SET LOCAL for each search (see below)
 _FENCED = ("media_kind", "held")
 _UTC = "(f.recorded_at AT TIME ZONE 'UTC')"
 
@@ -149,8 +150,8 @@ def search_files(rt: Any, *, limit: int = 50, cursor: int | None = None, **f: An
         # and index probes are priced as on SSD/cached data; at the default 4.0 the planner prefers the
         # physically ordered files_recorded_at range (20 k rows for a week) to files_unit_time (500 rows).
         with conn.pipeline():  # one round trip for all three statements
-            conn.execute("SET LOCAL jit = off")
-            conn.execute("SET LOCAL random_page_cost = 1.1")
+            for setting in PLANNER_SETTINGS:
+                conn.execute(f"SET LOCAL {setting}")
             # prepare=False: plan with the actual values every time. A server-side prepared statement (psycopg
             # prepares after 5 runs) soon gets a generic plan that cannot see how common a flag, stage or
             # cursor position is, and walks the primary key through most of the table for a rare one.

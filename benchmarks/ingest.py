@@ -9,8 +9,9 @@
   therefore flags them undecodable, which costs what it costs on real footage (a few KiB read).
 * (a) liuhen: ``ingest.offload.ingest_path`` in-process on the whole dock with the default parallelism,
   the local write-once store and the machine's PostgreSQL (a scratch database per run): one-pass copy
-  + SHA-256 (+ SM3 when on), fsync, verified put (a hard link; the store re-hashes from page cache),
-  catalog transaction, audit event, sequencing, verified receipts.
+  through the store's staging writer, which computes SHA-256 as it writes (+ SM3 in a parallel thread
+  when on), fsync; verified put (expected digest vs the store's, then a hard link), catalog
+  transaction, audit event, sequencing, verified receipts.
 * (b) ``cp -r DOCK DEST && sync`` — the physical limit of a durable copy.
 * (c) (b) then ``sha256sum`` over every copied file (the two-pass peer); with SM3: also
   ``openssl dgst -sm3`` over the copies.

@@ -1,5 +1,11 @@
 """One read per byte: stream a source file into a staging file while hashing it.
 
+Each chunk is read once into a buffer and handed to a writer that hashes it (SHA-256) and writes it:
+with the local store that writer is the store's own (``store.open_staging``), so the digest is the
+store's and ``put`` need not read the file again; otherwise a plain ``HashingWriter``. Writeback is
+started as the copy goes (``sync_file_range``) and pages we will not read again (the source's, the
+written staging file's) are dropped from the page cache.
+
 SHA-256 is updated in the copying thread; SM3 (when configured) runs in a second thread fed the very
 same buffers, so the slow SM3 overlaps the copy instead of following it (hashlib releases the GIL on
 large updates). The staging file is fsynced before we return. Source paths are ``bytes`` (from
@@ -21,6 +27,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from ingest.errors import (
     DigestUnavailable,
@@ -30,6 +37,7 @@ from ingest.errors import (
     SourceVanished,
     StagingFull,
 )
+from storage._util import HashingWriter, Sealed, drop_cached
 
 CHUNK = 8 << 20  # 8 MiB reads: few syscalls, and hashlib drops the GIL for the whole update
 STAGING_PREFIX = "ingest-"
@@ -40,6 +48,10 @@ ChunkHook = Callable[[bytes, int], None]
 chunk_hook: ChunkHook | None = None
 
 
+# ``store.open_staging``: makes the writer for a staging path (the local store's StagingWriter)
+OpenStaging = Callable[[Path], HashingWriter]
+
+
 @dataclass(frozen=True)
 class CopyResult:
     staging: Path
@@ -47,6 +59,7 @@ class CopyResult:
     sha256: str
     sm3: str | None
     mtime_ns: int
+    sealed: Sealed | None = None  # what to hand to ``store.put`` (a StagedFile when the store wrote it)
 
 
 def new_sm3() -> hashlib._Hash:
@@ -141,10 +154,12 @@ def copy_and_hash(
     sm3: bool = False,
     on_bytes: Callable[[int], None] | None = None,
     chunk: int | None = None,
+    open_staging: OpenStaging | None = None,
 ) -> CopyResult:
-    """Copy ``src`` into a new fsynced staging file in one pass; return its digests.
+    """Copy ``src`` into a new fsynced, read-only staging file in one pass; return its digests.
 
-    Raises ``SourceUnreadable``, ``SourceVanished``, ``SourceChanged``, ``NotRegularFile`` or
+    ``open_staging`` (the store's) makes the writer; by default a plain ``HashingWriter``. Raises
+    ``SourceUnreadable``, ``SourceVanished``, ``SourceChanged``, ``NotRegularFile`` or
     ``StagingFull``; on any error the staging file is removed.
     """
     try:
@@ -159,7 +174,7 @@ def copy_and_hash(
         ) from exc
     chunk = chunk or CHUNK
     dst_path = staging_path(staging_dir)
-    dst = -1
+    dst: HashingWriter | None = None
     sm3_thread: _Sm3Thread | None = None
     ok = False
     try:
@@ -173,8 +188,11 @@ def copy_and_hash(
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
         except (AttributeError, OSError):
             pass
-        dst = os.open(dst_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
-        sha = hashlib.sha256()
+        try:
+            dst = (open_staging or HashingWriter)(dst_path)
+        except OSError as exc:
+            _raise_write(exc)
+        assert dst is not None
         free: queue.Queue[bytearray] = queue.Queue()
         nbuf = 3 if sm3 else 1
         for _ in range(nbuf):
@@ -196,9 +214,12 @@ def copy_and_hash(
             if n == 0:
                 free.put(buf)
                 break
-            view = memoryview(buf)[:n]
-            sha.update(view)
-            _write_all(dst, view)
+            try:
+                dst.write(memoryview(buf)[:n])  # SHA-256 of exactly these bytes, then written
+            except OSError as exc:
+                free.put(buf)
+                _raise_write(exc)
+            drop_cached(fd, total, n)  # the source is read once: free its pages for the next reads
             total += n
             if sm3_thread is not None:
                 sm3_thread.todo.put((buf, n))
@@ -211,35 +232,27 @@ def copy_and_hash(
         sm3_hex = sm3_thread.finish() if sm3_thread is not None else None
         sm3_thread = None
         try:
-            os.fsync(dst)
+            sealed = dst.seal()  # fsync + read-only
         except OSError as exc:
             _raise_write(exc)
         _check_stable(src, fd, st0, total)
         ok = True
-        return CopyResult(dst_path, total, sha.hexdigest(), sm3_hex, st0.st_mtime_ns)
+        return CopyResult(dst_path, total, sealed.sha256, sm3_hex, st0.st_mtime_ns, sealed)
     finally:
         if sm3_thread is not None:
             sm3_thread.finish()
         os.close(fd)
-        if dst >= 0:
-            os.close(dst)
         if not ok:
-            try:
-                os.unlink(dst_path)
-            except FileNotFoundError:
-                pass
+            if dst is not None:
+                dst.abort()
+            else:
+                try:
+                    os.unlink(dst_path)
+                except FileNotFoundError:
+                    pass
 
 
-def _write_all(fd: int, view: memoryview) -> None:
-    while view:
-        try:
-            k = os.write(fd, view)
-        except OSError as exc:
-            _raise_write(exc)
-        view = view[k:]
-
-
-def _raise_write(exc: OSError) -> None:
+def _raise_write(exc: OSError) -> NoReturn:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         raise StagingFull(f"staging disk full: {exc.strerror}") from exc
     raise exc

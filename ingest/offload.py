@@ -2,8 +2,10 @@
 
 Per file, in this order (each step is idempotent, so a crash anywhere is repaired by running again):
 
-1. copy into a staging file next to the store while hashing (``ingest.copy``), fsync;
-2. ``store.put(staging, sha256=…, retain_until=…)`` — a no-op when the content is already stored;
+1. copy into a staging file next to the store while hashing (``ingest.copy``), fsync; with the local
+   store the writer is the store's (``store.open_staging``), so the store computed the digest itself;
+2. ``store.put(staging, sha256=…, retain_until=…)`` — verified (for a staged file: expected vs the
+   digest the store computed while writing it, no second read); a no-op when already stored;
 3. one catalog transaction: upsert the ``files`` row by SHA-256, mark the ``session_files`` row stored,
    record the ``ingestion`` audit event;
 4. ``integrity.log.sequence`` gives the event its log index; ``on_stored(file_id)`` is called for new
@@ -439,7 +441,11 @@ def _time_flags(ctx: _Ctx, fr: FileReceipt, e: SourceEntry, recorded: datetime |
 def _store_new(ctx: _Ctx, e: SourceEntry, fr: FileReceipt, recorded: datetime | None, settings: Any) -> None:
     rt = ctx.runtime
     res = _copy.copy_and_hash(
-        e.raw, settings.staging_dir, sm3=ctx.sm3, on_bytes=lambda n: ctx.progress.advance(ctx.recorder_key, n)
+        e.raw,
+        settings.staging_dir,
+        sm3=ctx.sm3,
+        on_bytes=lambda n: ctx.progress.advance(ctx.recorder_key, n),
+        open_staging=getattr(rt.store, "open_staging", None),  # the local store hashes as it is written
     )
     try:
         _crash_point("after_copy")
@@ -457,7 +463,10 @@ def _store_new(ctx: _Ctx, e: SourceEntry, fr: FileReceipt, recorded: datetime | 
         _time_flags(ctx, fr, e, recorded, duration)
         key = key_for(res.sha256)
         until = datetime.now(UTC) + timedelta(days=settings.retention_days)
-        info = rt.store.put(key, res.staging, sha256=res.sha256, size=res.size, retain_until=until)
+        # a StagedFile (local store): put compares our digest with the one it computed while writing;
+        # any other store reads the staging file and verifies it as it stores it
+        source: Any = res.sealed if res.sealed is not None and hasattr(rt.store, "open_staging") else res.staging
+        info = rt.store.put(key, source, sha256=res.sha256, size=res.size, retain_until=until)
     finally:
         try:
             os.unlink(res.staging)

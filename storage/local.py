@@ -14,6 +14,14 @@ gets its ``create`` record *before* the object appears, so an object never exist
 retention. A full disk (ENOSPC/EDQUOT) raises ``StoreFull`` with the temporary file removed and the
 journal truncated back, so nothing half-written is left.
 
+Staged writes (ingest's fast path): ``open_staging(path)`` returns a ``StagingWriter`` that hashes
+every byte as it writes it — the store's own single pass — and ``seal()`` fsyncs the file, makes it
+read-only and returns a ``StagedFile`` (path, SHA-256, size, inode, mtime, and a MAC under a key only
+this store object knows). ``put(key, staged, sha256=expected)`` then links the file and compares
+*expected* with the digest the store computed, without reading the bytes again; it still refuses a
+mismatch. If the token is not this store's, or the linked inode is not the sealed one (other inode,
+size or mtime, or writable again), ``put`` falls back to hashing the file like any ``Path``.
+
 Retention state is derived from the journal: retain-until is the *maximum* of every record since
 the last ``create``, so a record can only extend it; the legal hold is the last ``hold`` record.
 The API refuses overwrite, delete of retained/held objects and shortening.
@@ -29,9 +37,11 @@ import contextlib
 import errno
 import fcntl
 import hashlib
+import hmac
 import json
 import logging
 import os
+import stat
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -43,6 +53,8 @@ from typing import Any, BinaryIO
 from storage._util import (
     CHUNK,
     COMPLIANCE,
+    HashingWriter,
+    Sealed,
     as_utc,
     check_key,
     check_range,
@@ -195,6 +207,32 @@ def _makedirs_synced(path: Path) -> None:
         _fsync_dir(d.parent)
 
 
+@dataclass(frozen=True)
+class StagedFile(Sealed):
+    """A staging file sealed by ``StagingWriter``: the SHA-256 is the one the store computed while writing."""
+
+    dev: int
+    ino: int
+    mtime_ns: int
+    mac: bytes = field(repr=False)
+
+
+class StagingWriter(HashingWriter):
+    """A new staging file written through the store, which hashes each byte as it is written.
+
+    Use ``write(buf)`` for every chunk, then ``seal()`` (fsync, mode 0444) for the ``StagedFile`` to
+    pass to ``put``; on failure ``abort()`` removes the file.
+    """
+
+    def __init__(self, store: LocalStore, path: Path) -> None:
+        super().__init__(path)
+        self._store = store
+
+    def seal(self) -> StagedFile:
+        st = self._finish()
+        return self._store._issue(self.path, self._h.hexdigest(), self.size, st)
+
+
 class LocalStore:
     """Write-once files under ``root``; see the module docstring for the guarantees and the limit."""
 
@@ -206,6 +244,8 @@ class LocalStore:
         self.objects = self.root / "objects"
         self.meta = self.root / "meta"
         self.tmp = self.root / "tmp"
+        self.staging = self.root / "staging"  # default place for open_staging (= Settings.staging_dir)
+        self._mac_key = os.urandom(32)  # authenticates the StagedFile tokens this object issues
         for d in (self.objects, self.meta, self.tmp):
             _makedirs_synced(d)
         if warn and self.root not in _warned:
@@ -241,10 +281,27 @@ class LocalStore:
         return _parse(raw, jp)[0]
 
     # -- write ---------------------------------------------------------------------------------
+    def open_staging(self, path: Path | None = None) -> StagingWriter:
+        """Start a staging file (default: a new name in ``<root>/staging``) that the store hashes as it
+        is written; ``put`` accepts its sealed ``StagedFile`` without re-reading it. ``path`` should be
+        on the store's filesystem (elsewhere ``put`` copies it, verifying as it copies)."""
+        if path is None:
+            _makedirs_synced(self.staging)
+            path = self.staging / f"{uuid.uuid4().hex}.part"
+        return StagingWriter(self, Path(path))
+
+    def _mac(self, path: Path, sha256: str, size: int, dev: int, ino: int, mtime_ns: int) -> bytes:
+        msg = "\0".join((os.fsdecode(path), sha256, str(size), str(dev), str(ino), str(mtime_ns)))
+        return hmac.new(self._mac_key, msg.encode("utf-8", "surrogateescape"), "sha256").digest()
+
+    def _issue(self, path: Path, sha256: str, size: int, st: os.stat_result) -> StagedFile:
+        mac = self._mac(path, sha256, size, st.st_dev, st.st_ino, st.st_mtime_ns)
+        return StagedFile(path, sha256, size, st.st_dev, st.st_ino, st.st_mtime_ns, mac)
+
     def put(
         self,
         key: str,
-        source: Path | BinaryIO,
+        source: Path | BinaryIO | Sealed,
         *,
         sha256: str,
         size: int | None = None,
@@ -255,6 +312,8 @@ class LocalStore:
         A ``Path`` on the store's filesystem is hard-linked (no copy): the source name becomes a
         second, read-only name of the stored inode and the caller should only unlink it afterwards.
         Its bytes are still hashed once (from the page cache when just written) before publishing.
+        A ``StagedFile`` from this store's ``open_staging`` is linked the same way, and the digest the
+        store computed while it was written is compared with ``sha256`` instead (no second read).
         """
         check_key(key)
         expected = check_sha256(sha256)
@@ -299,8 +358,13 @@ class LocalStore:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
 
-    def _stage(self, source: Path | BinaryIO, tmp: Path) -> tuple[str, int]:
+    def _stage(self, source: Path | BinaryIO | Sealed, tmp: Path) -> tuple[str, int]:
         """Put the bytes under ``tmp`` (link or copy), fsynced and read-only; return (sha256, size)."""
+        if isinstance(source, Sealed):
+            got = self._link_staged(source, tmp) if isinstance(source, StagedFile) else None
+            if got is not None:
+                return got
+            source = source.path  # not sealed by this store, or changed since: verify by reading it
         if isinstance(source, (str, Path)):
             src = Path(source)
             try:
@@ -315,6 +379,24 @@ class LocalStore:
             with open(src, "rb") as f:
                 return self._copy(f, tmp)
         return self._copy(source, tmp)
+
+    def _link_staged(self, sf: StagedFile, tmp: Path) -> tuple[str, int] | None:
+        """Link a file this store sealed and return the digest it computed while writing it — or None
+        when the token is not ours or the linked inode is not exactly the sealed, read-only file."""
+        if not hmac.compare_digest(sf.mac, self._mac(sf.path, sf.sha256, sf.size, sf.dev, sf.ino, sf.mtime_ns)):
+            return None
+        try:
+            os.link(sf.path, tmp)  # a symlink put in its place would be linked itself and fail the check
+        except OSError as exc:
+            if exc.errno in (errno.EXDEV, errno.EPERM, errno.EACCES, errno.EMLINK, errno.ENOTSUP):
+                return None
+            raise
+        st = os.lstat(tmp)
+        same = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) == (sf.dev, sf.ino, sf.size, sf.mtime_ns)
+        if not same or not stat.S_ISREG(st.st_mode) or st.st_mode & 0o222:
+            os.unlink(tmp)
+            return None
+        return sf.sha256, sf.size
 
     def _hash_linked(self, tmp: Path) -> tuple[str, int]:
         fd = os.open(tmp, os.O_RDONLY | os.O_CLOEXEC)

@@ -64,12 +64,13 @@ def test_symlinks_not_followed(runtime, dock: Path, tmp_path: Path) -> None:
     port = dock / "p1"
     (inside,) = make_recorder(port, "DSJ-A-0001", n=1)
     media = port / "DCIM" / "100MEDIA"
-    (media / named("DSJ-A-0001", "110101", 7)).symlink_to(secret)
+    outside = named("DSJ-A-0001", "110101", 7)  # once: the name carries the time of the call
+    (media / outside).symlink_to(secret)
     (media / "link-inside.MP4").symlink_to(inside.name)
     (media / "escape").symlink_to("../../..")
     (r,) = ingest_path(runtime, dock, actor="t")
     by = {Path(f.path).name: f for f in r.files}
-    out = by[named("DSJ-A-0001", "110101", 7)]
+    out = by[outside]
     assert out.status == REJECTED and out.error.startswith("symlink_outside") and out.sha256 is None
     assert by["link-inside.MP4"].status == SKIPPED
     assert by["escape"].status == REJECTED

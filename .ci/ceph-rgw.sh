@@ -15,16 +15,20 @@ ACCESS_KEY=liuhentestaccesskey
 SECRET_KEY=liuhentestsecretkey0123456789abcdef
 log() { echo "ceph-rgw: $*" >&2; }
 
+rgw_up() { curl -fsS -o /dev/null -m 3 "http://127.0.0.1:$RGW_PORT/" 2>/dev/null; }
+
+# Stop every daemon of this cluster and forget its state (the OSD is memstore: its data is in RAM anyway).
+stop_all() {
+  pkill -f -- "-c $CONF" 2>/dev/null || true
+  for _ in $(seq 1 40); do pgrep -f -- "-c $CONF" >/dev/null || break; sleep 0.25; done
+  pkill -9 -f -- "-c $CONF" 2>/dev/null || true
+  rm -rf "$CEPH_DIR"
+}
+
 if [[ "${1:-}" == "stop" ]]; then
-  for p in radosgw ceph-osd ceph-mon; do
-    [[ -f $CEPH_DIR/run/$p.pid ]] && kill "$(cat "$CEPH_DIR/run/$p.pid")" 2>/dev/null || true
-  done
-  rm -f "$ENV_FILE"
+  stop_all
   exit 0
 fi
-
-rgw_up() { curl -fsS -o /dev/null -m 2 "http://127.0.0.1:$RGW_PORT/" 2>/dev/null; }
-alive() { [[ -f $CEPH_DIR/run/$1.pid ]] && kill -0 "$(cat "$CEPH_DIR/run/$1.pid")" 2>/dev/null; }
 
 if rgw_up && [[ -s $ENV_FILE ]]; then
   log "already running at http://127.0.0.1:$RGW_PORT ($ENV_FILE)"
@@ -43,6 +47,8 @@ if ! command -v radosgw >/dev/null || ! command -v ceph-osd >/dev/null || ! comm
   apt-get install -y -qq --no-install-recommends ceph-mon ceph-osd ceph-common radosgw uuid-runtime curl >/dev/null
 fi
 
+# Not answering (never started, or hung — e.g. a full memstore OSD): start a fresh cluster.
+stop_all
 mkdir -p "$CEPH_DIR"/{mon,osd,run,log}
 if [[ ! -f $CONF ]]; then
   FSID=$(uuidgen)
@@ -86,41 +92,28 @@ fi
 FSID=$(awk '/^fsid/ {print $3}' "$CONF")
 
 # monitor
-if ! alive ceph-mon; then
-  if [[ ! -f $CEPH_DIR/mon/a/store.db/CURRENT && ! -d $CEPH_DIR/mon/a/store.db ]]; then
-    rm -rf "$CEPH_DIR/mon/a"
-    ceph-authtool --create-keyring "$CEPH_DIR/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
-    monmaptool --create --clobber --add a "v1:127.0.0.1:$MON_PORT" --fsid "$FSID" "$CEPH_DIR/monmap" >/dev/null
-    ceph-mon -c "$CONF" --mkfs -i a --monmap "$CEPH_DIR/monmap" --keyring "$CEPH_DIR/keyring"
-  fi
-  ceph-mon -c "$CONF" -i a
-  log "monitor started"
-fi
+ceph-authtool --create-keyring "$CEPH_DIR/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
+monmaptool --create --clobber --add a "v1:127.0.0.1:$MON_PORT" --fsid "$FSID" "$CEPH_DIR/monmap" >/dev/null
+ceph-mon -c "$CONF" --mkfs -i a --monmap "$CEPH_DIR/monmap" --keyring "$CEPH_DIR/keyring"
+ceph-mon -c "$CONF" -i a
+log "monitor started"
 for _ in $(seq 1 30); do timeout 5 ceph -c "$CONF" mon stat >/dev/null 2>&1 && break; sleep 0.5; done
 
-# one memstore OSD (its data is in RAM: a restart starts empty, so it is re-created each time)
-if ! alive ceph-osd; then
-  if ! timeout 10 ceph -c "$CONF" osd ls 2>/dev/null | grep -qx 0; then
-    OSD_UUID=$(uuidgen)
-    timeout 10 ceph -c "$CONF" osd new "$OSD_UUID" >/dev/null
-  else
-    OSD_UUID=$(timeout 10 ceph -c "$CONF" osd dump --format json | python3 -c 'import json,sys;print([o["uuid"] for o in json.load(sys.stdin)["osds"] if o["osd"]==0][0])')
-  fi
-  rm -rf "$CEPH_DIR/osd/0"; mkdir -p "$CEPH_DIR/osd/0"
-  ceph-osd -c "$CONF" -i 0 --mkfs --osd-uuid "$OSD_UUID" >/dev/null 2>&1
-  ceph-osd -c "$CONF" -i 0
-  log "osd started"
-fi
+# one memstore OSD (its data is in RAM)
+OSD_UUID=$(uuidgen)
+timeout 10 ceph -c "$CONF" osd new "$OSD_UUID" >/dev/null
+mkdir -p "$CEPH_DIR/osd/0"
+ceph-osd -c "$CONF" -i 0 --mkfs --osd-uuid "$OSD_UUID" >/dev/null 2>&1
+ceph-osd -c "$CONF" -i 0
+log "osd started"
 for _ in $(seq 1 60); do
   timeout 5 ceph -c "$CONF" osd stat 2>/dev/null | grep -q "1 up" && break; sleep 0.5
 done
 
 # radosgw
-if ! alive radosgw; then
-  mkdir -p "$CEPH_DIR/rgw"
-  radosgw -c "$CONF" -n client.rgw.a
-  log "radosgw starting"
-fi
+mkdir -p "$CEPH_DIR/rgw"
+radosgw -c "$CONF" -n client.rgw.a
+log "radosgw starting"
 for _ in $(seq 1 120); do rgw_up && break; sleep 0.5; done
 if ! rgw_up; then
   log "radosgw did not answer on 127.0.0.1:$RGW_PORT; see $CEPH_DIR/log/"

@@ -52,6 +52,7 @@ class BagWriter:
     payload: dict[str, dict[str, str]] = field(default_factory=dict)
     tags: dict[str, dict[str, str]] = field(default_factory=dict)
     payload_bytes: int = 0
+    sealed: bool = False  # payload manifests written: no more payload files
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
@@ -68,6 +69,8 @@ class BagWriter:
     def add_payload_stream(self, rel: str, chunks: Iterable[bytes]) -> dict[str, str]:
         """Write ``data/<rel>`` from ``chunks``, hashing while writing; return ``{algo: hex}``."""
         full = f"data/{rel}"
+        if self.sealed:
+            raise ValueError("payload manifests already written; no more payload files")
         if full in self.payload:
             raise ValueError(f"payload path {full} used twice")
         hs = new_hashers(self.algos)
@@ -116,6 +119,22 @@ class BagWriter:
     def _manifest(entries: dict[str, dict[str, str]], algo: str) -> str:
         return "".join(f"{d[algo]}  {p}\n" for p, d in sorted(entries.items()))
 
+    def tag_sha256(self, rel: str) -> str:
+        """SHA-256 of a tag file already written."""
+        return self.tags[rel]["sha256"] if "sha256" in self.tags[rel] else \
+            hashlib.sha256(self._path(rel).read_bytes()).hexdigest()
+
+    def seal_payload(self) -> dict[str, str]:
+        """Write ``manifest-<algo>.txt`` now (no payload may be added after); return their SHA-256 by name.
+
+        Lets a caller commit to the payload manifests (e.g. in an audit event) before the bag is finished.
+        """
+        if not self.sealed:
+            for a in self.algos:
+                self.add_tag(f"manifest-{a}.txt", self._manifest(self.payload, a))
+            self.sealed = True
+        return {f"manifest-{a}.txt": self.tag_sha256(f"manifest-{a}.txt") for a in self.algos}
+
     def finish(self, bag_info: list[tuple[str, str]]) -> dict[str, str]:
         """Write bagit.txt, bag-info.txt, manifests and tag manifests; return tag-manifest digests.
 
@@ -128,8 +147,7 @@ class BagWriter:
             v = " ".join(str(v).split())  # one line per field
             lines.append(f"{k}: {v}\n")
         self.add_tag("bag-info.txt", "".join(lines))
-        for a in self.algos:
-            self.add_tag(f"manifest-{a}.txt", self._manifest(self.payload, a))
+        self.seal_payload()
         out = {}
         for a in self.algos:
             text = self._manifest(self.tags, a).encode("utf-8")

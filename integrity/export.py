@@ -98,6 +98,7 @@ class ExportResult:
     checkpoint_size: int
     export_id: int
     warnings: list[str] = field(default_factory=list)
+    manifest_event_idx: int = -1
 
     def as_json(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -183,6 +184,48 @@ def _algos(rt: Runtime) -> tuple[str, ...]:
     return algos
 
 
+def _ingestion_facts(events: list[dict[str, Any]]) -> dict[str, tuple[int, dict[str, Any]]]:
+    """``{sha256: (log index, leaf)}`` of each original's first ingestion event among ``events``.
+
+    The statement is built from these leaf bytes — what was recorded at ingest and is proven in the
+    bag — never from the (editable) catalog row, and the verifier cross-checks it against them.
+    """
+    out: dict[str, tuple[int, dict[str, Any]]] = {}
+    for e in events:
+        if e["type"] != "ingestion":
+            continue
+        leaf = json.loads(bytes(e["body"]))
+        sha = (leaf.get("subject") or {}).get("sha256")
+        if isinstance(sha, str) and sha not in out:
+            out[sha] = (int(e["idx"]), leaf)
+    return out
+
+
+def _tools(data: dict[str, Any]) -> Any:
+    return data.get("tool") or data.get("tools") or data.get("versions")
+
+
+def _derivation_leaf(events_by_id: dict[int, dict[str, Any]], events: list[dict[str, Any]],
+                     d: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+    """The proven derivation event of derivative row ``d`` (by its event id, else by digests)."""
+    cands = [events_by_id[d["event_id"]]] if d.get("event_id") in events_by_id else events
+    for e in cands:
+        if e["type"] != "derivation":
+            continue
+        leaf = json.loads(bytes(e["body"]))
+        dd = (leaf.get("data") or {}).get("derivative") or {}
+        if dd.get("sha256") == d["sha256"] and (leaf.get("subject") or {}).get("sha256") == d["original_sha256"]:
+            return int(e["idx"]), leaf
+    return None
+
+
+MANIFEST_EVENT = "custody/export-manifest.json"
+MANIFEST_PROOF = "custody/export-manifest.tlog-proof"
+# tag files written before the manifest event, whose SHA-256 it records (with the payload manifests)
+BOUND_FILES = ("custody/events.jsonl", "custody/events-index.json", "custody/derivations.json", "statement.json",
+               "statement.html", "index.html", "README.txt", "verify.py")
+
+
 def export_case(
     runtime: Runtime,
     case_no: str,
@@ -197,8 +240,9 @@ def export_case(
     """Export ``case_no`` (or one ``stage``, or recordings in ``[t_from, t_to]``) as a bag at ``out_dir``.
 
     The caller has checked the approval. ``out_dir`` must not exist or be an empty directory.
-    Raises ``CaseNotFound``, ``ExportError`` (nothing to export, bad arguments, target not empty) or
-    ``VerificationError`` (the store returned bytes that do not match the catalog digest).
+    Raises ``CaseNotFound``, ``ExportError`` (nothing to export, bad arguments, target not empty, an
+    original without an ingestion event in the log) or ``VerificationError`` (the store returned
+    bytes that do not match the catalog digest, or a derivative contradicts its derivation event).
     """
     if not actor:
         raise ExportError("an export needs an actor")
@@ -221,10 +265,14 @@ def export_case(
         "WHERE d.file_id = ANY(%s) ORDER BY d.file_id, d.kind, d.seq",
         ([f["id"] for f in files],),
     )
-
-    cp = checkpoint.publish(rt.catalog, rt.settings)
-    prev = checkpoint.previous(rt.catalog, cp.size)
-    events = _events(rt, case_no, shas + [d["sha256"] for d in ders], cp.size, partial)
+    log_size = log.sequence(rt.catalog)
+    events = _events(rt, case_no, shas + [d["sha256"] for d in ders], log_size, partial)
+    ingest = _ingestion_facts(events)
+    missing = [f for f in files if f["sha256"] not in ingest]
+    if missing:  # the bag could never verify: refuse before building anything
+        raise ExportError(f"{len(missing)} original(s) have no ingestion event in the audit log: " + ", ".join(
+            f"{f['original_name'] or '?'} (sha256 {f['sha256']})" for f in missing))
+    events_by_id = {int(e["id"]): e for e in events}
 
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
@@ -247,29 +295,33 @@ def export_case(
         derived_recs: list[dict[str, Any]] = []
         derived_by_file: dict[str, list[dict[str, str]]] = {}
         for d in ders:
+            what = f"derived {d['kind']} #{d['seq']} of {d['original_sha256'][:16]}"
+            found = _derivation_leaf(events_by_id, events, d)
+            if found is None:
+                warnings.append(f"{what} has no derivation event in the log; not exported")
+                continue
+            d_idx, d_leaf = found
             src = _derived_source(rt, d["path"])
             if not src.is_file():
-                warnings.append(f"derived {d['kind']} #{d['seq']} of {d['original_sha256'][:16]} missing at {src}")
+                warnings.append(f"{what} missing at {src}")
                 continue
             rel = f"derived/{d['original_sha256'][:16]}/{d['kind']}-{d['seq']}{src.suffix.lower()}"
             got = bag.add_payload_file(rel, src)
             if got["sha256"] != d["sha256"]:
                 raise VerificationError(f"derived file {src}", d["sha256"], got["sha256"])
-            recipe = d["recipe"] if isinstance(d["recipe"], dict) else json.loads(d["recipe"] or "{}")
-            derived_recs.append({
+            data = d_leaf.get("data") or {}
+            derived_recs.append({  # from the proven derivation event, not the catalog's copy of the recipe
                 "path": f"data/{rel}", "kind": d["kind"], "seq": d["seq"], "mime": d["mime"], "size": d["size"],
-                "sha256": d["sha256"], "original_sha256": d["original_sha256"],
+                "sha256": d["sha256"], "original_sha256": d_leaf["subject"]["sha256"],
                 "original_path": orig_path[d["original_sha256"]],
-                "argv": recipe.get("argv"),
-                "tool_versions": recipe.get("tool") or recipe.get("tools") or recipe.get("versions"),
-                "recipe": recipe, "created_at": _iso(d["created_at"]), "event_id": d["event_id"],
+                "argv": data.get("argv"), "tool_versions": _tools(data), "recipe": data,
+                "created_at": d_leaf.get("time"), "event_idx": d_idx, "event_id": d["event_id"],
             })
             derived_by_file.setdefault(d["original_sha256"], []).append({"kind": d["kind"], "path": f"data/{rel}"})
 
-        # ---- custody record
+        # ---- custody record (everything the manifest event will commit to)
         ev_lines: list[bytes] = []
         ev_index: list[dict[str, Any]] = []
-        ingest_idx: dict[str, int] = {}
         for n, e in enumerate(events, 1):
             body = bytes(e["body"])
             if b"\n" in body:
@@ -278,43 +330,53 @@ def export_case(
             premis, code = PREMIS.get(e["type"], (e["type"], None))
             leaf = json.loads(body)
             ev_index.append({
-                "line": n, "idx": e["idx"], "event_id": e["id"], "type": e["type"], "premis_event_type": premis,
+                "line": n, "idx": e["idx"], "event_id": e["id"], "type": leaf.get("type"), "premis_event_type": premis,
                 "premis_uri": f"http://id.loc.gov/vocabulary/preservation/eventType/{code}" if code else None,
-                "time": leaf.get("time"), "actor": e["actor"], "subject": leaf.get("subject"),
+                "time": leaf.get("time"), "actor": leaf.get("actor"), "subject": leaf.get("subject"),
             })
-            subj_sha = (leaf.get("subject") or {}).get("sha256")
-            if e["type"] == "ingestion" and isinstance(subj_sha, str):
-                ingest_idx.setdefault(subj_sha, e["idx"])
-            bag.add_tag(f"custody/proofs/{e['idx']}.tlog-proof", tlogproof.for_event(rt.catalog, e["idx"], cp))
-        missing = [s for s in shas if s not in ingest_idx]
-        if missing:
-            warnings.append(f"{len(missing)} original(s) have no ingestion event in the log: "
-                            + ", ".join(m[:16] for m in missing))
         bag.add_tag("custody/events.jsonl", b"".join(b + b"\n" for b in ev_lines))
         bag.add_tag("custody/events-index.json", json.dumps(
-            {"checkpoint_size": cp.size, "events": ev_index}, ensure_ascii=False, indent=1) + "\n")
-        bag.add_tag("custody/checkpoint", cp.note)
-        if prev is not None and prev.size >= 1:
-            hashes = proof.consistency_proof(rt.catalog, prev.size, cp.size)
-            cons = _b64_lines(hashes)
-            bag.add_tag("custody/consistency",
-                        f"liuhen.consistency@v1\nold {prev.size}\nnew {cp.size}\n{cons}\n{prev.note}")
-        else:
-            bag.add_tag("custody/consistency", "liuhen.consistency@v1\nold none\n")
-            warnings.append("no checkpoint was published before this one: no consistency proof")
-        keys = checkpoint.verifier_keys(rt.catalog) or [checkpoint.public_key(rt.settings)]
-        bag.add_tag("custody/log-key.pub", "".join(k + "\n" for k in keys))
+            {"log_size": log_size, "events": ev_index}, ensure_ascii=False, indent=1) + "\n")
         bag.add_tag("custody/derivations.json", json.dumps(
             {"derived": derived_recs}, ensure_ascii=False, indent=1, default=str) + "\n")
 
         # ---- statement, index, readme, verifier
-        doc = _statement(case, files, links, derived_by_file, orig_path, ingest_idx, ev_index, selection,
-                         actor, now, cp, request_id)
+        doc = _statement(rt, case, files, links, derived_by_file, orig_path, ingest, ev_index, selection,
+                         actor, now, log_size, request_id)
         bag.add_tag("statement.json", statement_json(doc))
         bag.add_tag("statement.html", statement_html(doc))
         bag.add_tag("index.html", index_html(doc))
         bag.add_tag("README.txt", readme_txt(doc, algos))
         bag.add_tag("verify.py", VERIFIER_SOURCE.read_bytes())
+        manifests = bag.seal_payload()
+
+        # ---- the manifest event: binds the set of events, the payload manifests and the statement
+        prev = checkpoint.latest(rt.catalog)
+        prev = prev if prev is not None and prev.size >= 1 else None
+        mdata = {
+            "phase": "manifest", "selection": selection, "request_id": request_id, "export_time": _iso(now),
+            "payload_oxum": bag.oxum, "event_indices": [int(e["idx"]) for e in events],
+            "files": {**{rel: bag.tag_sha256(rel) for rel in BOUND_FILES}, **manifests},
+            "previous_checkpoint": None if prev is None else {"size": prev.size, "root": prev.root_b64},
+        }
+        _, man_idx = log.append(rt.catalog, Event("export", actor, subject={"case": case_no}, data=mdata))
+        cp = checkpoint.publish(rt.catalog, rt.settings)
+        if cp.size <= man_idx:  # pragma: no cover - publish() sequences first
+            raise ExportError(f"checkpoint size {cp.size} does not cover the manifest event {man_idx}")
+        bag.add_tag(MANIFEST_EVENT, log.leaf(rt.catalog, man_idx).body + b"\n")
+        bag.add_tag(MANIFEST_PROOF, tlogproof.for_event(rt.catalog, man_idx, cp))
+        for e in events:
+            bag.add_tag(f"custody/proofs/{e['idx']}.tlog-proof", tlogproof.for_event(rt.catalog, e["idx"], cp))
+        bag.add_tag("custody/checkpoint", cp.note)
+        if prev is not None:
+            cons = _b64_lines(proof.consistency_proof(rt.catalog, prev.size, cp.size))
+            bag.add_tag("custody/consistency",
+                        f"liuhen.consistency@v1\nold {prev.size}\nnew {cp.size}\n{cons}\n{prev.note}")
+        else:
+            bag.add_tag("custody/consistency", "liuhen.consistency@v1\nold none\n")
+            warnings.append("no checkpoint was published before this one: no consistency proof")
+        keys = checkpoint.verifier_keys(rt.catalog, rt.settings) or [checkpoint.public_key(rt.settings)]
+        bag.add_tag("custody/log-key.pub", "".join(k + "\n" for k in keys))
         info = [
             ("Source-Organization", case["agency"]),
             ("External-Identifier", case_no),
@@ -331,6 +393,7 @@ def export_case(
             ("Liuhen-Log-Origin", cp.origin),
             ("Liuhen-Checkpoint-Size", str(cp.size)),
             ("Liuhen-Checkpoint-Root", cp.root_b64),
+            ("Liuhen-Manifest-Event-Index", str(man_idx)),
         ]
         tag_digests = bag.finish(info)
         n_orig = len(files)
@@ -338,6 +401,7 @@ def export_case(
 
         # ---- the export event and row: durable before the bag is handed over (I5, I8)
         data = {
+            "phase": "sealed", "manifest_event_idx": man_idx,
             "tagmanifest_sha256": tag_digests["sha256"], "selection": selection, "files": n_orig + n_der,
             "originals": shas, "bytes": bag.payload_bytes, "payload_oxum": bag.oxum, "events": len(events),
             "checkpoint_size": cp.size, "request_id": request_id, "out": str(out),
@@ -366,6 +430,7 @@ def export_case(
         path=out, files=n_orig + n_der, bytes=bag.payload_bytes, originals=n_orig, derived=n_der,
         events=len(events), tagmanifest_sha256=tag_digests["sha256"], event_id=event_id,
         event_idx=-1 if idx is None else idx, checkpoint_size=cp.size, export_id=int(row["id"]), warnings=warnings,
+        manifest_event_idx=man_idx,
     )
 
 
@@ -373,14 +438,45 @@ def _b64_lines(hashes: list[bytes]) -> str:
     return "".join(base64.b64encode(h).decode() + "\n" for h in hashes)
 
 
-def _statement(case: dict[str, Any], files: list[dict[str, Any]], links: dict[int, list[dict[str, Any]]],
-               derived: dict[str, list[dict[str, str]]], paths: dict[str, str], ingest_idx: dict[str, int],
+def _parse_time(v: Any) -> datetime | None:
+    if not isinstance(v, str) or not v:
+        return None
+    try:
+        return _utc(v, "time")
+    except ExportError:
+        return None
+
+
+def _people(rt: Runtime, device: str | None, officer_no: str | None) -> dict[str, Any]:
+    """Names and firmware for the officer and device named by the ingestion event (annotations only)."""
+    r = rt.catalog.one("SELECT officer_no, officer_name, unit_code, firmware FROM recorders WHERE device_serial = %s",
+                       (device,)) if device else None
+    o = rt.catalog.one("SELECT name, unit_code FROM officers WHERE officer_no = %s", (officer_no,)) \
+        if officer_no else None
+    same = r is not None and r["officer_no"] in (None, officer_no)
+    return {
+        "officer_name": (o or {}).get("name") or (r["officer_name"] if same and r else None),
+        "unit_code": (r or {}).get("unit_code") or (o or {}).get("unit_code"),
+        "firmware": (r or {}).get("firmware"),
+    }
+
+
+def _statement(rt: Runtime, case: dict[str, Any], files: list[dict[str, Any]],
+               links: dict[int, list[dict[str, Any]]], derived: dict[str, list[dict[str, str]]],
+               paths: dict[str, str], ingest: dict[str, tuple[int, dict[str, Any]]],
                ev_index: list[dict[str, Any]], selection: dict[str, Any], actor: str, now: datetime,
-               cp: checkpoint.Checkpoint, request_id: int | str | None) -> dict[str, Any]:
+               log_size: int, request_id: int | str | None) -> dict[str, Any]:
+    """The statement document. Producer, production time, size and digests come from each original's
+    ingestion event (the leaf in the bag); only names, firmware and duration are catalog annotations."""
     items = []
     for n, f in enumerate(files, 1):
-        start = f["recorded_at"]
+        idx, leaf = ingest[f["sha256"]]
+        facts = leaf.get("data") or {}
+        device, officer_no = facts.get("device_serial"), facts.get("officer_no")
+        ppl = _people(rt, device, officer_no)
+        start = _parse_time(facts.get("recorded_at"))
         end = start + timedelta(seconds=f["duration_s"]) if start and f["duration_s"] else start
+        ingested_at = _iso(_parse_time(leaf.get("time")))
         lks = []
         for lk in links.get(int(f["id"]), []):
             act = None
@@ -396,30 +492,33 @@ def _statement(case: dict[str, Any], files: list[dict[str, Any]], links: dict[in
             "path": paths[f["sha256"]],
             "original_name": f["original_name"],
             "sha256": f["sha256"],
-            "sm3": f["sm3"],
-            "size": f["size"],
+            "sm3": facts.get("sm3", f["sm3"]),
+            "size": facts.get("size", f["size"]),
             "media_kind": f["media_kind"],
             "media_kind_label": KIND_LABELS.get(f["media_kind"]),
-            "production_method": production_method(f["media_kind"], f["device_serial"], _iso(f["ingested_at"]) or "",
-                                                   f["sha256"]),
+            "production_method": production_method(f["media_kind"], device, ingested_at or "", f["sha256"]),
             "production_time": {"start": _iso(start), "end": _iso(end), "duration_s": f["duration_s"]},
-            "producer": {"officer_no": f["officer_no"], "officer_name": f.get("officer_name_x"),
-                         "unit_code": f.get("unit_code_x"), "device_serial": f["device_serial"],
-                         "device_firmware": f.get("firmware_x")},
+            "producer": {"officer_no": officer_no, "officer_name": ppl["officer_name"],
+                         "unit_code": facts.get("unit_code") or ppl["unit_code"], "device_serial": device,
+                         "device_firmware": ppl["firmware"]},
             "proves": [lk["proves"] for lk in lks if lk["proves"]],
             "links": lks,
-            "ingestion": {"ingested_at": _iso(f["ingested_at"]), "log_index": ingest_idx.get(f["sha256"])},
+            "ingestion": {"ingested_at": ingested_at, "log_index": idx},
             "derived": derived.get(f["sha256"], []),
         })
     return {
-        "format": "liuhen.statement@v1",
+        "format": "liuhen.statement@v2",
         "basis": "最高人民法院关于行政诉讼证据若干问题的规定 第十二条："
                  "视听资料应注明制作方法、制作时间、制作人和证明对象",
+        "sources": "producer (officer_no, device_serial, unit_code), production_time.start, size, sm3 and "
+                   "ingestion are taken from each original's ingestion event (custody/events.jsonl line at "
+                   "ingestion.log_index) and checked by verify.py; officer_name, device_firmware and "
+                   "duration_s are catalog annotations",
         "case": {"case_no": case["case_no"], "agency": case["agency"], "unit_code": case["unit_code"],
                  "subject": case["subject"], "case_type": case["case_type"], "major": case["major"],
                  "stage": case["stage"], "created_at": _iso(case["created_at"])},
         "export": {"time": _iso(now), "exporter": actor, "selection": selection, "request_id": request_id,
-                   "checkpoint_size": cp.size, "checkpoint_root": cp.root_b64, "log_origin": cp.origin},
+                   "log_size": log_size, "log_origin": rt.settings.log_origin},
         "items": items,
         "custody": {"events": ev_index},
     }

@@ -32,7 +32,7 @@ def verify_cmd(
         from liuhen.runtime import open_runtime
 
         with open_runtime() as rt:
-            keys += checkpoint.verifier_keys(rt.catalog) or [checkpoint.public_key(rt.settings)]
+            keys += checkpoint.verifier_keys(rt.catalog, rt.settings) or [checkpoint.public_key(rt.settings)]
     report = verify_bag(bag, trusted_keys=keys or None, workers=workers)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))

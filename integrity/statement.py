@@ -71,7 +71,7 @@ def _case_block(doc: dict[str, Any]) -> str:
         f"<p>案号 Case: <b>{_e(c['case_no'])}</b> · 机关 Agency: {_e(c['agency'])} · "
         f"案由 Subject: {_e(c['subject'])} · 当前阶段 Stage: {_e(STAGE_LABELS.get(c['stage'], c['stage']))}</p>"
         f"<p class=d>导出时间 Exported {_e(e['time'])} by {_e(e['exporter'])} · 范围 Scope: {scope} · "
-        f"日志检查点 Log checkpoint size {_e(e['checkpoint_size'])}</p>\n"
+        f"日志 Audit log: events up to index {_e(e['log_size'])}</p>\n"
     )
 
 
@@ -157,7 +157,7 @@ def readme_txt(doc: dict[str, Any], algos: tuple[str, ...]) -> str:
                "  GM/T 0004 tool, e.g. `gmssl sm3` per file, or verify.py on a Python whose hashlib has sm3.\n")
     return f"""LIUHEN EVIDENCE PACKAGE — 执法音视频证据包
 Case 案号: {c['case_no']}    Agency 机关: {c['agency']}
-Exported 导出: {e['time']} by {e['exporter']}    Checkpoint size: {e['checkpoint_size']}
+Exported 导出: {e['time']} by {e['exporter']}    Audit-log events up to index: {e['log_size']}
 
 This is a BagIt bag (RFC 8493). Layout:
   data/originals/     the original recordings, byte-for-byte as ingested (the evidence)
@@ -169,6 +169,10 @@ This is a BagIt bag (RFC 8493). Layout:
   index.html          readable overview with thumbnails
   custody/events.jsonl         audit-log events for these items (exact log leaf bytes, one per line)
   custody/events-index.json    log index and PREMIS event type of each line
+  custody/export-manifest.json the export's "manifest" audit event: the SHA-256 of events.jsonl, the
+                               list of exported log indices, the digests of the payload manifests,
+                               statement and derivation records, and the previous checkpoint's size
+  custody/export-manifest.tlog-proof  its proof in the signed log
   custody/proofs/N.tlog-proof  C2SP tlog-proof: event N is in the signed log
   custody/checkpoint           the signed log checkpoint (C2SP tlog-checkpoint, Ed25519 signed note)
   custody/consistency          proof that the previously published checkpoint is a prefix of it
@@ -180,9 +184,13 @@ HOW TO VERIFY (either way; both need nothing but this folder):
 
 1. With Python:   python3 verify.py .
    It checks every manifest entry and the tag manifest, the checkpoint's Ed25519 signature, every
-   event's inclusion proof, the consistency proof, and that every original's SHA-256 was recorded
-   in the log at ingest. It ends with "VERDICT: VALID" and exit status 0 only if everything holds;
-   otherwise it names each file or record that failed, with the expected and computed values.
+   event's inclusion proof, the consistency proof, that the export's manifest event (itself proven
+   in the log) names exactly these events, manifests and statement — so nothing can be dropped or
+   rewritten — that every original's SHA-256 was recorded in the log at ingest, that each item's
+   producer and production time in statement.json are those of its ingestion event, and that each
+   derived file's record matches its proven derivation event. It ends with "VERDICT: VALID" and
+   exit status 0 only if everything holds; otherwise it names each file or record that failed,
+   with the expected and computed values.
    Pin the agency's published log key instead of trusting the copy in this folder:
        python3 verify.py . --trusted-key '<key published by the agency>'
    (verify.py is itself listed in tagmanifest-sha256.txt; you may also use your own copy of it.)

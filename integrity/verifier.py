@@ -34,13 +34,15 @@ import base64
 import hashlib
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
-VERIFIER_VERSION = "1"
+VERIFIER_VERSION = "2"
 CHUNK = 4 << 20
 
 # ============================================================== Ed25519 (RFC 8032, verify only)
@@ -659,9 +661,38 @@ def _holds(report: Report, fn: Any, *args: Any) -> bool:
         return False
 
 
-def _check_custody(bag: str, report: Report, payload: dict[str, dict[str, str]],
-                   trusted: list[str] | None) -> None:
-    # -- keys
+MANIFEST_EVENT = "custody/export-manifest.json"
+MANIFEST_PROOF = "custody/export-manifest.tlog-proof"
+# tag files the export manifest event must commit to (besides every payload manifest present)
+MANIFEST_REQUIRED = ("custody/events.jsonl", "custody/events-index.json", "custody/derivations.json",
+                     "statement.json", "manifest-sha256.txt")
+
+
+def _instant(v: Any) -> Any:
+    """An ISO 8601 time as a UTC instant at second precision (other values unchanged), for comparison."""
+    if not isinstance(v, str) or not v.strip():
+        return None
+    s = re.sub(r"\.\d+", "", v.strip())
+    if s.endswith("Z") or s.endswith("z"):
+        s = s[:-1] + "+00:00"
+    try:
+        d = datetime.fromisoformat(s)
+    except ValueError:
+        return v
+    if d.tzinfo is None:
+        d = d.replace(tzinfo=timezone.utc)  # noqa: UP017 (datetime.UTC needs Python 3.11)
+    return d.astimezone(timezone.utc)  # noqa: UP017
+
+
+def _obj(v: Any) -> dict[str, Any]:
+    return v if isinstance(v, dict) else {}
+
+
+def _tools(data: dict[str, Any]) -> Any:
+    return data.get("tool") or data.get("tools") or data.get("versions")
+
+
+def _load_keys(bag: str, report: Report, trusted: list[str] | None) -> list[VerifierKey]:
     key_text = _read(bag, "custody/log-key.pub", report)
     bag_keys = []
     for i, line in enumerate((key_text or "").splitlines(), 1):
@@ -678,7 +709,332 @@ def _check_custody(bag: str, report: Report, payload: dict[str, dict[str, str]],
         report.warnings.append("the log key was taken from the bag itself; pin the agency's published key "
                                "with --trusted-key to rule out a re-signed bag")
     report.info["log_keys"] = [k.text for k in keys]
+    return keys
 
+
+def _prove(report: Report, item: str, pitem: str, proof_text: str, line: bytes, idx: int | None,
+           cp_text: str | None, cp: Checkpoint | None) -> int | None:
+    """Check one tlog-proof of leaf ``line`` (at ``idx``, or the proof's own index when None)."""
+    tp = _guard(report, parse_tlog_proof, proof_text, pitem)
+    if tp is None or cp is None:
+        return None
+    if idx is not None and tp.index != idx:
+        report.fail(pitem, "proof is for another log index", idx, tp.index)
+        return None
+    if tp.checkpoint != cp_text:
+        report.fail(pitem, "proof's checkpoint differs from custody/checkpoint", "the bag's checkpoint",
+                    "another checkpoint")
+        return None
+    if not _holds(report, verify_inclusion, f"{item} (log index {tp.index})", leaf_hash(line), tp.index, cp.size,
+                  list(tp.hashes), cp.root):
+        return None
+    return tp.index
+
+
+def _check_events(bag: str, report: Report, cp_text: str | None,
+                  cp: Checkpoint | None) -> tuple[dict[int, dict[str, Any]], list[dict[str, Any]]]:
+    """Every line of events.jsonl proven at its index; returns ``({idx: proven event}, index entries)``."""
+    ev_text = _read(bag, "custody/events.jsonl", report)
+    idx_text = _read(bag, "custody/events-index.json", report)
+    lines = (ev_text or "").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    index: list[dict[str, Any]] = []
+    if idx_text is not None:
+        try:
+            index = json.loads(idx_text)["events"]
+            if not isinstance(index, list) or not all(isinstance(m, dict) for m in index):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            report.fail("custody/events-index.json", "not valid JSON with an 'events' list")
+            index = []
+    if len(index) != len(lines):
+        report.fail("custody/events-index.json", "one index entry per event line", len(lines), len(index))
+    proof_dir = os.path.join(bag, "custody", "proofs")
+    proof_files = set(os.listdir(proof_dir)) if os.path.isdir(proof_dir) else set()
+    used = set()
+    proven: dict[int, dict[str, Any]] = {}
+    for n, (line, meta) in enumerate(zip(lines, index), 1):  # noqa: B905
+        item = f"custody/events.jsonl line {n}"
+        try:
+            ev = json.loads(line)
+            idx = int(meta["idx"])
+            if not isinstance(ev, dict):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            report.fail(item, "event line or its index entry is not valid JSON")
+            continue
+        for k in ("type", "time", "actor", "subject"):
+            if k in meta and meta[k] != ev.get(k):
+                report.fail(f"custody/events-index.json entry {n}", f"{k} vs the event line", ev.get(k), meta[k])
+        pname = f"{idx}.tlog-proof"
+        pitem = f"custody/proofs/{pname}"
+        if pname not in proof_files:
+            report.fail(pitem, f"proof for event at log index {idx} is missing")
+            continue
+        used.add(pname)
+        with open(os.path.join(proof_dir, pname), encoding="utf-8", newline="") as fh:
+            text = fh.read()
+        if _prove(report, item, pitem, text, line.encode("utf-8"), idx, cp_text, cp) is None:
+            continue
+        report.count("event inclusion proofs")
+        proven[idx] = ev
+    for extra in sorted(proof_files - used):
+        report.fail(f"custody/proofs/{extra}", "proof without an event line in custody/events.jsonl")
+    return proven, index
+
+
+def _safe_rel(rel: Any) -> bool:
+    return (isinstance(rel, str) and bool(rel) and not os.path.isabs(rel) and "\\" not in rel
+            and ".." not in rel.split("/"))
+
+
+def _check_manifest_event(bag: str, report: Report, cp_text: str | None, cp: Checkpoint | None,
+                          index: list[dict[str, Any]], info: dict[str, list[str]]) -> dict[str, Any] | None:
+    """The export's ``manifest`` event, proven in the log, binds the set of events, the payload
+    manifests, the statement and derivation records, Payload-Oxum and the previous checkpoint.
+
+    Returns its data when it is proven (its commitments are checked here), else None.
+    """
+    text = _read(bag, MANIFEST_EVENT, report)
+    ptext = _read(bag, MANIFEST_PROOF, report)
+    if text is None or ptext is None:
+        return None
+    if not text.endswith("\n") or "\n" in text[:-1]:
+        report.fail(MANIFEST_EVENT, "must hold exactly one JSON line (the log leaf)")
+        return None
+    line = text[:-1]
+    try:
+        ev = json.loads(line)
+        data = ev["data"]
+        if not isinstance(data, dict) or not isinstance(ev.get("subject"), dict):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        report.fail(MANIFEST_EVENT, "not a JSON audit event")
+        return None
+    if ev.get("type") != "export" or data.get("phase") != "manifest":
+        report.fail(MANIFEST_EVENT, "not an export manifest event", "type export, phase manifest",
+                    f"type {ev.get('type')}, phase {data.get('phase')}")
+        return None
+    idx = _prove(report, MANIFEST_EVENT, MANIFEST_PROOF, ptext, line.encode("utf-8"), None, cp_text, cp)
+    if idx is None:
+        return None
+    report.count("export manifest event proofs")
+    where = f"the export manifest event (log index {idx})"
+    report.info["manifest_event"] = {"log_index": idx, "time": ev.get("time"), "actor": ev.get("actor")}
+
+    def bag_info(key: str) -> str | None:
+        v = info.get(key)
+        return v[0] if v else None
+
+    case = ev["subject"].get("case")
+    for key, want in (("Liuhen-Case-Number", case), ("External-Identifier", case), ("Liuhen-Exporter", ev.get("actor")),
+                      ("Payload-Oxum", data.get("payload_oxum")),
+                      ("Liuhen-Manifest-Event-Index", str(idx))):
+        if bag_info(key) != want:
+            report.fail("bag-info.txt", f"{key} vs {where}", want, bag_info(key))
+    files = data.get("files")
+    if not isinstance(files, dict):
+        report.fail(MANIFEST_EVENT, "no 'files' digests")
+        files = {}
+    for rel in [*MANIFEST_REQUIRED, *(f for f in sorted(os.listdir(bag)) if f.startswith("manifest-"))]:
+        if rel not in files:
+            report.fail(rel, f"not bound by {where}", "a SHA-256 in the event", None)
+    for rel, want in sorted(files.items()):
+        if not _safe_rel(rel):
+            report.fail(MANIFEST_EVENT, "file path escapes the bag", "a relative path", rel)
+            continue
+        path = os.path.join(bag, rel)
+        if not os.path.isfile(path):
+            report.fail(rel, f"named by {where} but missing from the bag", want, None)
+            continue
+        got = hash_file(path, ["sha256"])[0]["sha256"]
+        if got != want:
+            report.fail(rel, f"SHA-256 vs {where}", want, got)
+        else:
+            report.count("files bound by the export manifest event")
+    want_idx = data.get("event_indices")
+    got_idx = [m.get("idx") for m in index]
+    if want_idx != got_idx:
+        want_set = set(want_idx) if isinstance(want_idx, list) else set()
+        missing = sorted(i for i in want_set - set(got_idx) if isinstance(i, int))
+        added = sorted(i for i in set(got_idx) - want_set if isinstance(i, int))
+        report.fail("custody/events-index.json", f"exported log indices vs {where}",
+                    f"{len(want_idx) if isinstance(want_idx, list) else '?'} events",
+                    f"{len(got_idx)} events; missing log indices {missing[:50]}; not exported {added[:50]}")
+    else:
+        report.count("event sets matched to the export manifest event")
+    return data
+
+
+def _check_consistency(bag: str, report: Report, cp: Checkpoint | None, keys: list[VerifierKey],
+                       manifest: dict[str, Any] | None) -> None:
+    """The previously published checkpoint is a prefix of this one; required when the manifest event
+    says a checkpoint had been published before the export."""
+    cons_text = _read(bag, "custody/consistency", report)
+    if cons_text is None or cp is None:
+        return
+    expected = (manifest or {}).get("previous_checkpoint")
+    if expected is not None and not isinstance(expected, dict):
+        report.fail(MANIFEST_EVENT, "previous_checkpoint is malformed", "an object or null", expected)
+        expected = None
+    cons = _guard(report, parse_consistency, cons_text, "custody/consistency")
+    if cons is None:
+        if cons_text.split("\n")[:2] == [CONSISTENCY_HEADER, "old none"]:
+            if expected is not None:
+                report.fail("custody/consistency", "consistency proof is missing, but a checkpoint had been "
+                            "published before this export (export manifest event)",
+                            f"old {expected.get('size')}", "old none")
+            else:
+                report.warnings.append("no earlier published checkpoint: consistency not applicable")
+        return
+    signed = _guard(report, verify_note, cons.old_checkpoint, keys, "custody/consistency (old checkpoint)")
+    old = _guard(report, parse_checkpoint, signed[0], "custody/consistency (old checkpoint)") if signed else None
+    if old is None:
+        return
+    if old.origin != cp.origin:
+        report.fail("custody/consistency", "old checkpoint origin", cp.origin, old.origin)
+    elif cons.old != old.size or cons.new != cp.size:
+        report.fail("custody/consistency", "proof sizes vs checkpoints", f"{old.size}->{cp.size}",
+                    f"{cons.old}->{cons.new}")
+    elif expected is not None and (old.size != expected.get("size") or _b64(old.root) != expected.get("root")):
+        report.fail("custody/consistency", "previous checkpoint vs the export manifest event",
+                    f"size {expected.get('size')} root {expected.get('root')}",
+                    f"size {old.size} root {_b64(old.root)}")
+    elif _holds(report, verify_consistency, "custody/consistency", old.size, cp.size, list(cons.hashes), old.root,
+                cp.root):
+        report.count("consistency proofs")
+        report.info["previous_checkpoint"] = {"size": old.size, "root": _b64(old.root)}
+
+
+def _check_derived(bag: str, report: Report, payload: dict[str, dict[str, str]],
+                   proven: dict[int, dict[str, Any]]) -> None:
+    """Each derived file has a record in derivations.json that equals its proven derivation event."""
+    der_text = _read(bag, "custody/derivations.json", report)
+    if der_text is None:
+        return
+    try:
+        recs = json.loads(der_text)["derived"]
+        if not isinstance(recs, list) or not all(isinstance(r, dict) for r in recs):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        report.fail("custody/derivations.json", "not valid JSON with a 'derived' list")
+        recs = []
+    originals = {p: d["sha256"] for p, d in payload.items() if p.startswith("data/originals/")}
+    derived_paths = {p for p in payload if p.startswith("data/derived/")}
+    for r in recs:
+        p = str(r.get("path", "?"))
+        if p not in payload:
+            report.fail(p, "derivation record names a file not in the payload")
+            continue
+        derived_paths.discard(p)
+        if payload[p]["sha256"] != r.get("sha256"):
+            report.fail(p, "sha256 vs derivation record", r.get("sha256"), payload[p]["sha256"])
+            continue
+        if r.get("original_sha256") not in originals.values():
+            report.fail(p, "derived from an original that is not in the bag", r.get("original_sha256"), None)
+            continue
+        if originals.get(str(r.get("original_path"))) != r.get("original_sha256"):
+            report.fail(p, "original_path vs original_sha256 in derivations.json", r.get("original_sha256"),
+                        originals.get(str(r.get("original_path"))))
+            continue
+        ei = r.get("event_idx")
+        ev = proven.get(ei) if isinstance(ei, int) else None
+        if ev is None or ev.get("type") != "derivation":
+            report.fail(p, "no proven derivation event at the record's event_idx", "a derivation event", ei)
+            continue
+        data = _obj(ev.get("data"))
+        dd = _obj(data.get("derivative"))
+        where = f"vs its derivation event (log index {ei})"
+        ok = True
+        ev_orig = (ev.get("subject") or {}).get("sha256")
+        for what, rec_v, ev_v in (("sha256", r.get("sha256"), dd.get("sha256")),
+                                  ("original_sha256", r.get("original_sha256"), ev_orig),
+                                  ("kind", r.get("kind"), dd.get("kind", r.get("kind"))),
+                                  ("argv", r.get("argv"), data.get("argv")),
+                                  ("tool_versions", r.get("tool_versions"), _tools(data)),
+                                  ("recipe", r.get("recipe", data), data)):
+            if rec_v != ev_v:
+                report.fail(p, f"{what} in custody/derivations.json {where}", json.dumps(ev_v, ensure_ascii=False),
+                            json.dumps(rec_v, ensure_ascii=False))
+                ok = False
+        if ok:
+            report.count("derivation records matched to proven derivation events")
+    for p in sorted(derived_paths):
+        report.fail(p, "derived file without a derivation record in custody/derivations.json")
+
+
+def _check_statement(bag: str, report: Report, payload: dict[str, dict[str, str]],
+                     proven: dict[int, dict[str, Any]]) -> None:
+    """statement.json describes every original, and each item's producer, production time, size and
+    digests are those recorded in its proven ingestion event."""
+    text = _read(bag, "statement.json", report)
+    if text is None:
+        return
+    try:
+        items = json.loads(text)["items"]
+        if not isinstance(items, list) or not all(isinstance(it, dict) for it in items):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        report.fail("statement.json", "not valid JSON with an 'items' list")
+        return
+    described = set()
+    for n, it in enumerate(items, 1):
+        item = f"statement.json item {n}"
+        path, sha = it.get("path"), it.get("sha256")
+        if not isinstance(path, str) or not path.startswith("data/originals/") or path not in payload:
+            report.fail(item, "path is not an original in the payload", None, path)
+            continue
+        if payload[path]["sha256"] != sha:
+            report.fail(item, f"sha256 vs {path}", payload[path]["sha256"], sha)
+            continue
+        described.add(path)
+        li = (it.get("ingestion") or {}).get("log_index")
+        ev = proven.get(li) if isinstance(li, int) else None
+        if ev is None or ev.get("type") != "ingestion" or (ev.get("subject") or {}).get("sha256") != sha:
+            report.fail(item, "ingestion.log_index is not a proven ingestion event of this file",
+                        "an ingestion event naming " + str(sha), li)
+            continue
+        facts = _obj(ev.get("data"))
+        prod = _obj(it.get("producer"))
+        ptime = _obj(it.get("production_time"))
+        checks = [("producer.officer_no", prod.get("officer_no"), facts.get("officer_no")),
+                  ("producer.device_serial", prod.get("device_serial"), facts.get("device_serial")),
+                  ("production_time.start", _instant(ptime.get("start")), _instant(facts.get("recorded_at"))),
+                  ("ingestion.ingested_at", _instant((it.get("ingestion") or {}).get("ingested_at")),
+                   _instant(ev.get("time")))]
+        if facts.get("unit_code") is not None:
+            checks.append(("producer.unit_code", prod.get("unit_code"), facts.get("unit_code")))
+        if "size" in facts:
+            checks.append(("size", it.get("size"), facts.get("size")))
+        if facts.get("sm3"):
+            checks.append(("sm3", str(it.get("sm3")).lower(), str(facts["sm3"]).lower()))
+        ok = True
+        for what, stmt_v, ev_v in checks:
+            if stmt_v != ev_v:
+                report.fail(item, f"{what} vs its ingestion event (log index {li})", ev_v, stmt_v)
+                ok = False
+        method = _obj(it.get("production_method"))
+        for lang in ("zh", "en"):
+            m = str(method.get(lang, ""))
+            for want in (sha, facts.get("device_serial")):
+                if want and str(want) not in m:
+                    report.fail(item, f"production_method.{lang} does not name {want} (ingestion event {li})",
+                                want, m[:80])
+                    ok = False
+        if ok:
+            report.count("statement items matched to proven ingestion events")
+    for p in sorted(set(originals_of(payload)) - described):
+        report.fail(p, "original not described in statement.json")
+
+
+def originals_of(payload: dict[str, dict[str, str]]) -> list[str]:
+    return [p for p in payload if p.startswith("data/originals/")]
+
+
+def _check_custody(bag: str, report: Report, payload: dict[str, dict[str, str]],
+                   trusted: list[str] | None, info: dict[str, list[str]]) -> None:
+    keys = _load_keys(bag, report, trusted)
     # -- checkpoint
     cp_text = _read(bag, "custody/checkpoint", report)
     cp = None
@@ -689,117 +1045,25 @@ def _check_custody(bag: str, report: Report, payload: dict[str, dict[str, str]],
             cp = _guard(report, parse_checkpoint, signed[0], "custody/checkpoint")
     if cp:
         report.info["checkpoint"] = {"origin": cp.origin, "size": cp.size, "root": _b64(cp.root)}
-
-    # -- events and their proofs
-    ev_text = _read(bag, "custody/events.jsonl", report)
-    idx_text = _read(bag, "custody/events-index.json", report)
-    lines = (ev_text or "").split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    index: list[dict[str, Any]] = []
-    if idx_text is not None:
-        try:
-            index = json.loads(idx_text)["events"]
-        except (ValueError, KeyError, TypeError):
-            report.fail("custody/events-index.json", "not valid JSON with an 'events' list")
-    if len(index) != len(lines):
-        report.fail("custody/events-index.json", "one index entry per event line", len(lines), len(index))
-    proof_dir = os.path.join(bag, "custody", "proofs")
-    proof_files = set(os.listdir(proof_dir)) if os.path.isdir(proof_dir) else set()
-    used = set()
-    ingested: dict[str, int] = {}
-    for n, (line, meta) in enumerate(zip(lines, index), 1):  # noqa: B905
-        item = f"custody/events.jsonl line {n}"
-        try:
-            ev = json.loads(line)
-            idx = int(meta["idx"])
-        except (ValueError, KeyError, TypeError):
-            report.fail(item, "event line or its index entry is not valid JSON")
-            continue
-        if meta.get("type") != ev.get("type"):
-            report.fail(item, "event type in events-index.json", ev.get("type"), meta.get("type"))
-        pname = f"{idx}.tlog-proof"
-        pitem = f"custody/proofs/{pname}"
-        if pname not in proof_files:
-            report.fail(pitem, f"proof for event at log index {idx} is missing")
-            continue
-        used.add(pname)
-        with open(os.path.join(proof_dir, pname), encoding="utf-8", newline="") as fh:
-            tp = _guard(report, parse_tlog_proof, fh.read(), pitem)
-        if tp is None or cp is None:
-            continue
-        if tp.index != idx:
-            report.fail(pitem, "proof is for another log index", idx, tp.index)
-            continue
-        if tp.checkpoint != cp_text:
-            report.fail(pitem, "proof's checkpoint differs from custody/checkpoint",
-                        "the bag's checkpoint", "another checkpoint")
-            continue
-        if not _holds(report, verify_inclusion, f"{item} (log index {idx})", leaf_hash(line.encode("utf-8")),
-                      idx, cp.size, list(tp.hashes), cp.root):
-            continue
-        report.count("event inclusion proofs")
-        if ev.get("type") == "ingestion":
-            sha = (ev.get("subject") or {}).get("sha256")
-            if isinstance(sha, str):
-                ingested[sha.lower()] = idx
-    for extra in sorted(proof_files - used):
-        report.fail(f"custody/proofs/{extra}", "proof without an event line in custody/events.jsonl")
-
-    # -- consistency with the previously published checkpoint
-    cons_text = _read(bag, "custody/consistency", report)
-    if cons_text is not None and cp is not None:
-        cons = _guard(report, parse_consistency, cons_text, "custody/consistency")
-        if cons is None:
-            if cons_text.split("\n")[1:2] == ["old none"]:
-                report.warnings.append("no earlier published checkpoint: consistency not applicable")
-        else:
-            signed = _guard(report, verify_note, cons.old_checkpoint, keys, "custody/consistency (old checkpoint)")
-            old = _guard(report, parse_checkpoint, signed[0], "custody/consistency (old checkpoint)") \
-                if signed else None
-            if old is not None:
-                if old.origin != cp.origin:
-                    report.fail("custody/consistency", "old checkpoint origin", cp.origin, old.origin)
-                elif cons.old != old.size or cons.new != cp.size:
-                    report.fail("custody/consistency", "proof sizes vs checkpoints",
-                                f"{old.size}->{cp.size}", f"{cons.old}->{cons.new}")
-                elif _holds(report, verify_consistency, "custody/consistency", old.size, cp.size,
-                            list(cons.hashes), old.root, cp.root):
-                    report.count("consistency proofs")
-                    report.info["previous_checkpoint"] = {"size": old.size, "root": _b64(old.root)}
-
+        for key, want in (("Liuhen-Log-Origin", cp.origin), ("Liuhen-Checkpoint-Size", str(cp.size)),
+                          ("Liuhen-Checkpoint-Root", _b64(cp.root))):
+            got = info[key][0] if info.get(key) else None
+            if got != want:
+                report.fail("bag-info.txt", f"{key} vs custody/checkpoint", want, got)
+    proven, index = _check_events(bag, report, cp_text, cp)
+    manifest = _check_manifest_event(bag, report, cp_text, cp, index, info)
+    _check_consistency(bag, report, cp, keys, manifest)
     # -- originals are what was ingested
-    for p, d in sorted(payload.items()):
-        if p.startswith("data/originals/"):
-            if d["sha256"] in ingested:
-                report.count("originals matched to a proven ingestion event")
-            else:
-                report.fail(p, "no proven ingestion event in custody/events.jsonl names this file's SHA-256",
-                            "an ingestion event for this digest", d["sha256"])
-    # -- derived files match their derivation records
-    der_text = _read(bag, "custody/derivations.json", report)
-    if der_text is not None:
-        try:
-            recs = json.loads(der_text)["derived"]
-        except (ValueError, KeyError, TypeError):
-            report.fail("custody/derivations.json", "not valid JSON with a 'derived' list")
-            recs = []
-        originals = {d["sha256"] for p, d in payload.items() if p.startswith("data/originals/")}
-        derived_paths = {p for p in payload if p.startswith("data/derived/")}
-        for r in recs:
-            p = r.get("path", "?")
-            if p not in payload:
-                report.fail(p, "derivation record names a file not in the payload")
-                continue
-            derived_paths.discard(p)
-            if payload[p]["sha256"] != r.get("sha256"):
-                report.fail(p, "sha256 vs derivation record", r.get("sha256"), payload[p]["sha256"])
-            elif r.get("original_sha256") not in originals:
-                report.fail(p, "derived from an original that is not in the bag", r.get("original_sha256"), None)
-            else:
-                report.count("derivation records")
-        for p in sorted(derived_paths):
-            report.fail(p, "derived file without a derivation record in custody/derivations.json")
+    ingested = {str((ev.get("subject") or {}).get("sha256")).lower() for ev in proven.values()
+                if ev.get("type") == "ingestion" and isinstance(ev.get("subject"), dict)}
+    for p in sorted(originals_of(payload)):
+        if payload[p]["sha256"] in ingested:
+            report.count("originals matched to a proven ingestion event")
+        else:
+            report.fail(p, "no proven ingestion event in custody/events.jsonl names this file's SHA-256",
+                        "an ingestion event for this digest", payload[p]["sha256"])
+    _check_derived(bag, report, payload, proven)
+    _check_statement(bag, report, payload, proven)
 
 
 def verify_bag(path: str, *, trusted_keys: list[str] | None = None, workers: int = 2) -> Report:
@@ -831,7 +1095,7 @@ def verify_bag(path: str, *, trusted_keys: list[str] | None = None, workers: int
     else:
         report.count("payload oxum")
     _check_manifests(bag, report, "tagmanifest", _tag_files(bag), workers)
-    _check_custody(bag, report, payload, trusted_keys)
+    _check_custody(bag, report, payload, trusted_keys, info)
     report.info["payload_files"] = len(payload)
     report.info["payload_bytes"] = sum(int(d["_size"]) for d in payload.values())
     report.ok = not report.failures

@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from integrity import checkpoint, log, proof, tlogproof
+from integrity import checkpoint, fixity, log, proof, tlogproof
 from integrity.bag import BagWriter, safe_name
 from integrity.errors import IntegrityError, VerificationError
 from integrity.events import Event
@@ -184,20 +184,30 @@ def _algos(rt: Runtime) -> tuple[str, ...]:
     return algos
 
 
-def _ingestion_facts(events: list[dict[str, Any]]) -> dict[str, tuple[int, dict[str, Any]]]:
+def _ingestion_facts(events: list[dict[str, Any]], rt: Runtime) -> dict[str, tuple[int, dict[str, Any]]]:
     """``{sha256: (log index, leaf)}`` of each original's first ingestion event among ``events``.
 
     The statement is built from these leaf bytes — what was recorded at ingest and is proven in the
     bag — never from the (editable) catalog row, and the verifier cross-checks it against them.
+    When ``integrity.fixity.ingestion_facts`` is available it chooses the leaf (and checks the stored
+    leaf hash); the leaf used is always one shipped in ``events.jsonl``.
     """
     out: dict[str, tuple[int, dict[str, Any]]] = {}
+    by_idx: dict[int, dict[str, Any]] = {}
     for e in events:
         if e["type"] != "ingestion":
             continue
         leaf = json.loads(bytes(e["body"]))
+        by_idx[int(e["idx"])] = leaf
         sha = (leaf.get("subject") or {}).get("sha256")
         if isinstance(sha, str) and sha not in out:
             out[sha] = (int(e["idx"]), leaf)
+    facts_of = getattr(fixity, "ingestion_facts", None)
+    if facts_of is not None:
+        for sha in list(out):
+            li = facts_of(rt.catalog, sha).get("log_index")
+            if isinstance(li, int) and li in by_idx:
+                out[sha] = (li, by_idx[li])
     return out
 
 
@@ -267,7 +277,7 @@ def export_case(
     )
     log_size = log.sequence(rt.catalog)
     events = _events(rt, case_no, shas + [d["sha256"] for d in ders], log_size, partial)
-    ingest = _ingestion_facts(events)
+    ingest = _ingestion_facts(events, rt)
     missing = [f for f in files if f["sha256"] not in ingest]
     if missing:  # the bag could never verify: refuse before building anything
         raise ExportError(f"{len(missing)} original(s) have no ingestion event in the audit log: " + ", ".join(

@@ -8,6 +8,7 @@ signature. It reports every problem it finds (not just the first), each naming w
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,23 @@ def trusted_keys(catalog: Catalog, key_dir: Path | None = None, explicit: list[s
     and ``explicit``, plus keys reached from those through verified ``key.rotate`` endorsements.
     Rows of ``log_keys`` are never trusted merely for being there."""
     return checkpoint.key_trust(catalog, key_dir, explicit or []).keys
+
+
+def _check_columns(rep: AuditReport, i: int, r: dict[str, Any]) -> None:
+    """The indexed columns (what lookups by type, subject or case use) must say what the body says."""
+    try:
+        d = json.loads(bytes(r["body"]))
+        subj = d.get("subject") if isinstance(d.get("subject"), dict) else {}
+        sha, case_no = subj.get("sha256"), subj.get("case")
+        want = {"type": d.get("type"), "actor": d.get("actor"),
+                "subject_sha256": sha if isinstance(sha, str) else None,
+                "case_no": case_no if isinstance(case_no, str) else None}
+    except (ValueError, AttributeError) as exc:
+        rep.problems.append(f"leaf {i}: body is not an event: {exc}")
+        return
+    for col, val in want.items():
+        if r[col] != val:
+            rep.problems.append(f"leaf {i}: column {col} is {r[col]!r}, the leaf body says {val!r}")
 
 
 def _inner_nodes_ending_in(a: int, b: int) -> tuple[list[int], list[int], list[int]]:
@@ -128,8 +146,8 @@ def verify_log(catalog: Catalog, vkeys: list[str] | None = None, key_dir: Path |
     front: list[tuple[rfc6962.Node, bytes]] = []
     pos = 0
     while pos < n:
-        rows = catalog.all("SELECT idx, body, leaf_hash FROM log_events WHERE idx >= %s AND idx < %s "
-                           "ORDER BY idx", (pos, min(n, pos + CHUNK)))
+        rows = catalog.all("SELECT idx, body, leaf_hash, type, actor, subject_sha256, case_no FROM log_events "
+                           "WHERE idx >= %s AND idx < %s ORDER BY idx", (pos, min(n, pos + CHUNK)))
         if not rows:
             break
         hashes: list[bytes] = []
@@ -140,6 +158,7 @@ def verify_log(catalog: Catalog, vkeys: list[str] | None = None, key_dir: Path |
                 break
             if computed != stored:
                 rep.problems.append(f"leaf {i}: body hashes to {_b64(computed)}, stored leaf hash {_b64(stored)}")
+            _check_columns(rep, i, r)
             hashes.append(computed)
         # roots at checkpoint sizes inside this chunk, and the stored inner nodes completed here
         created: dict[rfc6962.Node, bytes] = {}

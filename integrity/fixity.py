@@ -5,10 +5,16 @@ For each original checked (all of them in ``full`` mode, a random sample in ``sa
 1. **store vs catalog** — stream the object through ``store.get()`` and hash it (SHA-256, plus SM3
    when the catalog row has one); it must equal ``files.sha256`` / ``files.sm3``, and its size
    ``files.size``; the storage key must be the content address of the catalog digest.
-2. **catalog vs log** — the file's ingestion event (``files.ingest_event_id``, else the sequenced
-   ``ingestion`` event naming the digest) must be in the log, its leaf body must still hash to its
-   leaf hash, and the digests it recorded must equal the catalog's. A digest edited in SQL behind
-   Liuhen's back shows up here (and in step 1, since the store still holds the original bytes).
+2. **catalog vs log** — the file's ingestion event (``files.ingest_event_id``, which must be the first
+   sequenced ``ingestion`` event naming the digest; else that first event) must be in the log, its
+   leaf body must still hash to its leaf hash, and every fact it recorded must equal the catalog's:
+   ``FACT_FIELDS`` (sha256, sm3, size, storage_key, storage_version, device_serial, officer_no,
+   unit_code, recorded_at) and ``original_name`` (the basename of the recorded ``source_path``).
+   Each mismatch names the field, the value in the log (expected) and in the catalog (found). A
+   digest, officer number or recording time edited in SQL behind Liuhen's back shows up here.
+
+``ingestion_facts(catalog, sha256)`` gives the metadata as the log recorded it, for documents (the
+export statement) that must not trust ``files`` columns.
 
 Every file checked gets one ``fixity.check`` event (PREMIS: outcome ``pass``/``fail`` with details);
 all of a run's events are committed in one batch.
@@ -16,13 +22,16 @@ all of a run's events are committed in one batch.
 
 from __future__ import annotations
 
+import posixpath
 import random
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from catalog.db import Catalog
 from integrity import hashing, log, rfc6962
+from integrity.errors import VerificationError
 from integrity.events import Event
 
 if TYPE_CHECKING:
@@ -60,27 +69,139 @@ class FixityReport:
         }
 
 
-def _ingestion_leaf(catalog: Catalog, row: dict[str, Any]) -> log.Leaf | None:
-    if row.get("ingest_event_id"):
-        lf = log.leaf_for_event(catalog, int(row["ingest_event_id"]))
-        if lf is not None:
-            return lf
-    r = catalog.one(
+# Catalog columns checked against what the file's ingestion event recorded (the event's ``data``,
+# and ``subject`` for the digest). A column the event did not record at all is not compared; a
+# column it recorded as null must be null in the catalog too.
+FACT_FIELDS = ("sha256", "sm3", "size", "storage_key", "storage_version", "device_serial", "officer_no",
+               "unit_code", "recorded_at")
+
+
+def _is_ingestion_of(leaf: log.Leaf, sha256: str | None) -> bool:
+    try:
+        ev = leaf.event
+    except (ValueError, KeyError, TypeError):
+        return False
+    subj = ev.subject if isinstance(ev.subject, dict) else {}
+    return ev.type == "ingestion" and (sha256 is None or subj.get("sha256") == sha256)
+
+
+def ingestion_leaf(catalog: Catalog, sha256: str) -> log.Leaf | None:
+    """The first sequenced ``ingestion`` leaf for ``sha256`` (the event that created the file row).
+
+    Looked up by the log only — never through ``files`` columns, which are what is being checked.
+    """
+    rows = catalog.all(
         "SELECT id FROM log_events WHERE subject_sha256 = %s AND type = 'ingestion' AND idx IS NOT NULL "
-        "ORDER BY idx LIMIT 1",
-        (row["sha256"],),
+        "ORDER BY idx",
+        (sha256,),
     )
-    return None if r is None else log.leaf_for_event(catalog, int(r["id"]))
+    for r in rows:
+        lf = log.leaf_for_event(catalog, int(r["id"]))
+        if lf is not None and _is_ingestion_of(lf, sha256):
+            return lf
+    return None
 
 
-def _recorded_digests(leaf: log.Leaf) -> dict[str, Any]:
+def _facts(leaf: log.Leaf) -> dict[str, Any]:
     ev = leaf.event
-    out: dict[str, Any] = {}
-    for src in (ev.data, ev.subject):
-        for k in ("sha256", "sm3", "size"):
-            if isinstance(src, dict) and k in src and k not in out:
-                out[k] = src[k]
+    subj = ev.subject if isinstance(ev.subject, dict) else {}
+    data = ev.data if isinstance(ev.data, dict) else {}
+    out: dict[str, Any] = dict(data)
+    if "sha256" in subj:
+        out["sha256"] = subj["sha256"]
+    out.update(log_index=leaf.idx, event_id=leaf.event_id, ingested_at=ev.time, actor=ev.actor)
     return out
+
+
+def ingestion_facts(catalog: Catalog, sha256: str) -> dict[str, Any]:
+    """The file's metadata *as recorded in the log* by its first ``ingestion`` event.
+
+    Keys: whatever the event recorded (ingest records ``sha256``, ``sm3``, ``size``, ``storage_key``,
+    ``storage_version``, ``device_serial``, ``officer_no``, ``unit_code``, ``recorded_at`` (ISO 8601),
+    ``source_path``, ``recorder_key``, ``ingest_session``, ``dock``, ``port``, ``flags``, …) plus
+    ``log_index``, ``event_id``, ``ingested_at`` (the event's time) and ``actor``. Build statements
+    from this rather than from the ``files`` row, which SQL can edit without touching the log.
+    ``{}`` if no sequenced ingestion event names the digest. Raises ``VerificationError`` if the
+    leaf body no longer hashes to its stored leaf hash.
+    """
+    leaf = ingestion_leaf(catalog, sha256)
+    if leaf is None:
+        return {}
+    computed = rfc6962.leaf_hash(leaf.body)
+    if computed != leaf.leaf_hash:
+        raise VerificationError(f"ingestion leaf {leaf.idx} of {sha256}", leaf.leaf_hash.hex(), computed.hex())
+    return _facts(leaf)
+
+
+def _norm(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name == "size":
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return value
+    if name == "recorded_at":
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                return value
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return value.astimezone(UTC)
+        return value
+    return value
+
+
+def _show(value: Any) -> str:
+    return "null" if value is None else value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def compare_with_log(leaf: log.Leaf, row: dict[str, Any]) -> list[str]:
+    """Problems where the catalog row differs from its ingestion leaf, one per field.
+
+    Each names the field, the value the log recorded (expected) and the catalog's (found).
+    """
+    problems: list[str] = []
+    facts = _facts(leaf)
+    for name in FACT_FIELDS:
+        if name not in facts or name not in row:
+            continue
+        rec, cat = facts[name], row[name]
+        if name == "sm3" and rec is None:
+            continue  # a later ingest may add the SM3 the first one lacked; the re-hash checks it
+        a, b = _norm(name, rec), _norm(name, cat)
+        try:
+            same = a == b
+        except TypeError:  # naive vs aware datetime
+            same = False
+        if not same:
+            problems.append(f"catalog vs log: {name} differs from ingestion leaf {leaf.idx}: "
+                            f"expected {_show(rec)} (log), found {_show(cat)} (catalog)")
+    src = facts.get("source_path")
+    if isinstance(src, str) and row.get("original_name") is not None:
+        base = posixpath.basename(src.replace("\\", "/"))
+        if base != row["original_name"]:
+            problems.append(f"catalog vs log: original_name differs from ingestion leaf {leaf.idx}: "
+                            f"expected {base} (log, from source_path {src}), found {row['original_name']} (catalog)")
+    return problems
+
+
+def _leaf_for_row(catalog: Catalog, row: dict[str, Any], res: FileResult) -> log.Leaf | None:
+    sha = row["sha256"]
+    first = ingestion_leaf(catalog, sha)
+    eid = row.get("ingest_event_id")
+    if not eid:
+        return first
+    lf = log.leaf_for_event(catalog, int(eid))
+    if lf is None or not _is_ingestion_of(lf, None):
+        res.problems.append(f"catalog vs log: files.ingest_event_id {eid} is not a sequenced ingestion event")
+        return first
+    if first is not None and first.event_id != lf.event_id and _is_ingestion_of(lf, sha):
+        res.problems.append(f"catalog vs log: files.ingest_event_id {eid} (leaf {lf.idx}) is not the file's "
+                            f"first ingestion event (event {first.event_id}, leaf {first.idx})")
+        return first
+    return lf
 
 
 def check_file(catalog: Catalog, store: ObjectStore, row: dict[str, Any]) -> tuple[FileResult, int]:
@@ -112,21 +233,13 @@ def check_file(catalog: Catalog, store: ObjectStore, row: dict[str, Any]) -> tup
             res.problems.append(f"catalog: storage key {row['storage_key']} is not the address of {sha}")
     except ValueError as exc:
         res.problems.append(f"catalog: {exc}")
-    leaf = _ingestion_leaf(catalog, row)
+    leaf = _leaf_for_row(catalog, row, res)
     if leaf is None:
         res.problems.append(f"catalog vs log: no sequenced ingestion event records sha256 {sha}")
     else:
         if rfc6962.leaf_hash(leaf.body) != leaf.leaf_hash:
             res.problems.append(f"log: leaf {leaf.idx} body does not hash to its leaf hash")
-        rec = _recorded_digests(leaf)
-        if rec.get("sha256") != sha:
-            res.problems.append(f"catalog vs log: leaf {leaf.idx} recorded sha256 {rec.get('sha256')}, "
-                                f"catalog says {sha}")
-        if row.get("sm3") and rec.get("sm3") and rec["sm3"] != row["sm3"]:
-            res.problems.append(f"catalog vs log: leaf {leaf.idx} recorded sm3 {rec['sm3']}, catalog {row['sm3']}")
-        if "size" in rec and int(rec["size"]) != int(row["size"]):
-            res.problems.append(f"catalog vs log: leaf {leaf.idx} recorded size {rec['size']}, "
-                                f"catalog says {row['size']}")
+        res.problems += compare_with_log(leaf, row)
     res.ok = not res.problems
     return res, nbytes
 
@@ -143,7 +256,8 @@ def run(
     """Run a fixity audit (``full``: every stored original; ``sample``: ``sample`` random ones)."""
     if mode not in ("full", "sample"):
         raise ValueError(f"fixity mode must be 'full' or 'sample', not {mode!r}")
-    cols = "id, sha256, sm3, size, storage_key, ingest_event_id"
+    cols = ("id, sha256, sm3, size, storage_key, storage_version, device_serial, officer_no, unit_code, "
+            "recorded_at, original_name, ingest_event_id")
     if mode == "full":
         rows = catalog.all(f"SELECT {cols} FROM files WHERE status = 'stored' ORDER BY id")
     else:

@@ -160,3 +160,16 @@ def test_I6_rotation_chain_extends_trust_only_through_valid_endorsements(
     assert attacker.verifier.vkey not in trust.keys and trust.untrusted == [attacker.verifier.vkey]
     assert any("without a valid endorsement by the trusted key" in p for p in trust.problems)
     assert not audit.verify_log(populated, key_dir=settings.key_dir).ok
+
+
+def test_I6_indexed_columns_must_match_the_leaf_body(populated: Catalog, settings: Settings) -> None:
+    """Lookups by type/subject (fixity's ingestion event, key rotations) read columns beside the body:
+    an edit of those columns alone (the leaf hash still matches) is reported too."""
+    with populated.tx() as conn:
+        conn.execute("ALTER TABLE log_events DISABLE TRIGGER USER")
+        conn.execute("UPDATE log_events SET subject_sha256 = %s, type = 'ingestion' WHERE idx = 3", ("e" * 64,))
+        conn.execute("ALTER TABLE log_events ENABLE TRIGGER USER")
+    rep = audit.verify_log(populated, key_dir=settings.key_dir)
+    real = f"{3:064x}"
+    assert f"leaf 3: column subject_sha256 is {'e' * 64!r}, the leaf body says {real!r}" in rep.problems
+    assert "leaf 3: column type is 'ingestion', the leaf body says 'access.view'" in rep.problems

@@ -61,7 +61,7 @@ def test_catalog_digest_edited_in_sql_is_detected(stocked) -> None:  # type: ign
     bad = next(r for r in rep.results if not r.ok)
     text = "\n".join(bad.problems)
     assert f"hashes to sha256 {shas[2]}, catalog says {forged}" in text  # store vs catalog
-    assert f"recorded sha256 {shas[2]}, catalog says {forged}" in text  # catalog vs log
+    assert f"sha256 differs from ingestion leaf 2: expected {shas[2]} (log), found {forged} (catalog)" in text
     ev = log.leaf(catalog, bad.event_idx).event  # type: ignore[arg-type]
     assert ev.data["outcome"] == "fail" and ev.data["problems"] == bad.problems
 
@@ -73,7 +73,7 @@ def test_size_edited_and_object_missing_are_detected(stocked) -> None:  # type: 
     store._objs.pop(key_for(shas[1]))  # simulate loss behind the store's back (no API can do this)
     rep = fixity.run(catalog, store, "auditor")
     probs = {r.sha256: "\n".join(r.problems) for r in rep.results if not r.ok}
-    assert "recorded size" in probs[shas[0]] and "catalog says" in probs[shas[0]]
+    assert "size differs from ingestion leaf 0" in probs[shas[0]] and "(log), found" in probs[shas[0]]
     assert "store: cannot read" in probs[shas[1]]
 
 

@@ -41,6 +41,23 @@ def checkpoint_cmd(
         _out(d, as_json, f"origin {cp.origin}\nsize {cp.size}\nroot {cp.root_b64}\n\n{cp.note}")
 
 
+@audit.command("sequence")
+def sequence_cmd(as_json: bool = JSON) -> None:
+    """Give every pending (committed, not yet indexed) event its log index now; print the tree size.
+
+    Commands that record events should sequence before they exit; this is the safety net (cron, ops).
+    """
+    from integrity import log
+    from liuhen.runtime import open_runtime
+
+    with open_runtime() as rt:
+        before = log.pending_count(rt.catalog)
+        size = log.sequence(rt.catalog)
+        left = log.pending_count(rt.catalog)
+    _out({"size": size, "sequenced": before - left, "pending": left}, as_json,
+         f"sequenced {before - left} pending event(s); log size {size}")
+
+
 @audit.command("leaf")
 def leaf_cmd(index: int = typer.Argument(..., min=0, help="Leaf index."), as_json: bool = JSON) -> None:
     """The exact leaf bytes (base64) and the decoded event."""

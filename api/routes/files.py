@@ -27,7 +27,10 @@ Who = Annotated[Principal, Depends(authorize)]
 Digest = Annotated[str, Path(pattern=r"^[0-9a-fA-F]{64}$", description="SHA-256 of the original")]
 PurposeQ = Annotated[str | None, Query(max_length=500, description="why (调阅事由); or header X-Liuhen-Purpose")]
 PurposeH = Annotated[str | None, Header(alias="X-Liuhen-Purpose", max_length=1500, include_in_schema=False)]
-RANGE_DOC = {206: {"description": "Partial content (Range)"}, 200: {"description": "The whole representation"}}
+RANGE_DOC: dict[int | str, dict[str, Any]] = {
+    206: {"description": "Partial content (Range)"},
+    200: {"description": "The whole representation"},
+}
 
 
 def _purpose(q: str | None, h: str | None) -> str:

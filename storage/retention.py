@@ -3,14 +3,17 @@ when the footage is evidence).
 
 - **At ingest** every original gets COMPLIANCE retention until ``now + Settings.retention_days``
   (≥ 180): ``ingest_retain_until`` / ``apply_ingest_retention``.
-- **On link** to a case the original is put under legal hold — kept while any link is active,
-  i.e. permanently by default: ``hold_for_link``. When the last active link is removed the hold is
-  released (retention still applies): ``release_hold_if_unlinked``.
+- **On link** to a case the original is put under legal hold: ``hold_for_link``. Unlinking never
+  releases it. The hold stays until an explicit release (``release_hold``; the API requires a
+  supervisor for it), which is refused while any link is active and — permanently — once any case
+  that ever linked the file has reached 'decision' (决定) or a later stage.
 - **Derivatives** (proxies, thumbnails) are not locked; they are reproducible from originals (I7).
 - **Disposal** (``dispose_expired``) is the one path that removes an original (I4): only files whose
-  retention has expired — per the catalog *and* per the store — that have no legal hold and no active
-  row in ``links`` (``unlinked_at IS NULL``). Each removal commits with a ``disposal`` audit event
-  and ``files.status = 'disposed'``.
+  retention has expired — per the catalog *and* per the store — that have no legal hold, no active
+  row in ``links`` (``unlinked_at IS NULL``) and were never linked to a case that reached 'decision'.
+  Each removal commits with a ``disposal`` audit event and ``files.status = 'disposed'``. An original
+  found missing from the store is *not* a disposal: it gets a failed ``fixity.check`` event, keeps its
+  status, and is listed in ``DisposalReport.missing``.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from integrity.events import Event
 from integrity.log import record
 from storage._util import as_utc, utcnow
 from storage.base import ObjectInfo, ObjectStore
-from storage.errors import ObjectNotFound, StorageError
+from storage.errors import ObjectLocked, ObjectNotFound, StorageError
 
 if TYPE_CHECKING:
     import psycopg
@@ -35,6 +38,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("liuhen.storage.retention")
 
 _ACTIVE_LINKS = "SELECT count(*) AS n FROM links WHERE file_id = %s AND unlinked_at IS NULL"
+# Stages from which a case's evidence is kept permanently: its holds can no longer be released.
+DECIDED_STAGES = ("decision", "service", "execution", "closure")
+_DECIDED_CASES = (
+    "SELECT DISTINCT c.case_no, c.stage FROM links l JOIN cases c ON c.id = l.case_id "
+    "WHERE l.file_id = %s AND c.stage = ANY(%s) ORDER BY c.case_no"
+)
 
 
 def ingest_retain_until(settings: Settings, now: datetime | None = None) -> datetime:
@@ -75,30 +84,54 @@ def hold_for_link(
     return True
 
 
-def release_hold_if_unlinked(catalog: Catalog, store: ObjectStore, *, sha256: str, actor: str) -> bool:
-    """Release the legal hold when no active link remains (call after the unlink committed)."""
-    with catalog.tx() as conn:
-        row = conn.execute(
-            "SELECT id, storage_key, legal_hold FROM files WHERE sha256 = %s FOR UPDATE", (sha256,)
-        ).fetchone()
-        if row is None:
-            raise ObjectNotFound(f"no catalogued original with sha256 {sha256}")
-        active = conn.execute(_ACTIVE_LINKS, (row["id"],)).fetchone()
-        if active and active["n"]:
-            return False
-        store.set_legal_hold(row["storage_key"], False)
-        if not row["legal_hold"]:
-            return False
-        conn.execute("UPDATE files SET legal_hold = false WHERE id = %s", (row["id"],))
-        record(
-            conn,
-            Event(
-                "hold.release",
-                actor,
-                subject={"sha256": sha256},
-                data={"key": row["storage_key"], "reason": "no active case links"},
-            ),
+def release_hold(
+    conn: psycopg.Connection[Any],
+    store: ObjectStore,
+    *,
+    sha256: str,
+    actor: str,
+    reason: str,
+    data: dict[str, Any] | None = None,
+) -> bool:
+    """Release the legal hold of an original, in the caller's transaction; True if it was held.
+
+    Refused (``ObjectLocked``) while any case link is active, and once any case that ever linked the
+    file (active or unlinked) has reached 'decision' or later — that footage is evidence and is kept
+    permanently. Who may call this is the caller's policy (``api.cases.release_hold``: supervisors).
+    The catalog row and the ``hold.release`` event are written first and the store's hold is released
+    last, so a store failure rolls everything back; should the commit fail after the store call, the
+    catalog still says held and ``dispose_expired`` (which needs both released) keeps the object.
+    """
+    if not reason.strip():
+        raise ValueError("releasing a legal hold needs a reason")
+    row = conn.execute(
+        "SELECT id, storage_key, legal_hold FROM files WHERE sha256 = %s FOR UPDATE", (sha256,)
+    ).fetchone()
+    if row is None:
+        raise ObjectNotFound(f"no catalogued original with sha256 {sha256}")
+    active = conn.execute(_ACTIVE_LINKS, (row["id"],)).fetchone()
+    if active and active["n"]:
+        raise ObjectLocked(f"{sha256} is still linked to a case ({active['n']} active link(s)); unlink it first")
+    decided = conn.execute(_DECIDED_CASES, (row["id"], list(DECIDED_STAGES))).fetchall()
+    if decided:
+        names = ", ".join(f"{d['case_no']} ({d['stage']})" for d in decided)
+        raise ObjectLocked(
+            f"{sha256} was evidence in a case that reached a decision ({names}); it is kept permanently "
+            "and its legal hold cannot be released (Art. 13)"
         )
+    if not row["legal_hold"]:
+        return False
+    conn.execute("UPDATE files SET legal_hold = false WHERE id = %s", (row["id"],))
+    record(
+        conn,
+        Event(
+            "hold.release",
+            actor,
+            subject={"sha256": sha256},
+            data={**(data or {}), "key": row["storage_key"], "reason": reason},
+        ),
+    )
+    store.set_legal_hold(row["storage_key"], False)
     return True
 
 
@@ -106,10 +139,22 @@ def release_hold_if_unlinked(catalog: Catalog, store: ObjectStore, *, sha256: st
 class DisposalReport:
     disposed: list[str] = field(default_factory=list)  # sha256 of originals removed
     skipped: dict[str, str] = field(default_factory=dict)  # sha256 -> why not
+    missing: list[str] = field(default_factory=list)  # sha256 of originals NOT in the store (fixity failure)
     dry_run: bool = False
 
+    @property
+    def ok(self) -> bool:
+        """False when an original was found missing from the store (an incident, not a disposal)."""
+        return not self.missing
+
     def to_dict(self) -> dict[str, Any]:
-        return {"disposed": self.disposed, "skipped": self.skipped, "dry_run": self.dry_run}
+        return {
+            "disposed": self.disposed,
+            "skipped": self.skipped,
+            "missing": self.missing,
+            "ok": self.ok,
+            "dry_run": self.dry_run,
+        }
 
 
 _CANDIDATES = """
@@ -118,9 +163,40 @@ SELECT f.id, f.sha256, f.size, f.storage_key, f.retention_until
  WHERE f.status = 'stored' AND NOT f.legal_hold
    AND f.retention_until IS NOT NULL AND f.retention_until <= %s
    AND NOT EXISTS (SELECT 1 FROM links l WHERE l.file_id = f.id AND l.unlinked_at IS NULL)
+   AND NOT EXISTS (SELECT 1 FROM links l JOIN cases c ON c.id = l.case_id
+                    WHERE l.file_id = f.id AND c.stage = ANY(%s))
  ORDER BY f.retention_until, f.id
  LIMIT %s
 """
+
+MISSING = "original missing from store"
+
+
+def _record_missing(catalog: Catalog, store: ObjectStore, actor: str, c: dict[str, Any]) -> None:
+    """A failed ``fixity.check`` for an original the disposal job found absent; the row is left as is."""
+    log.error(
+        "disposal: original %s (key %s) is MISSING from store %s; not recorded as a disposal — investigate",
+        c["sha256"],
+        c["storage_key"],
+        store.name,
+    )
+    with catalog.tx() as conn:
+        record(
+            conn,
+            Event(
+                "fixity.check",
+                actor,
+                subject={"sha256": c["sha256"]},
+                data={
+                    "outcome": "fail",
+                    "mode": "disposal",
+                    "file_id": c["id"],
+                    "problems": [MISSING],
+                    "key": c["storage_key"],
+                    "store": store.name,
+                },
+            ),
+        )
 
 
 def dispose_expired(
@@ -131,21 +207,29 @@ def dispose_expired(
     Per object, in one transaction: lock the ``files`` row (a concurrent link insert waits on it),
     re-check links and hold, ``store.dispose`` (which itself refuses anything retained or held),
     mark the row disposed and record the event. If the store refuses, the transaction rolls back and
-    nothing is recorded. An object already absent from the store is recorded with
-    ``already_absent: true`` so an auditor can tell it from a normal disposal.
+    nothing is recorded.
+
+    An original already absent from the store was not disposed of by us: it is reported in
+    ``missing`` (and logged at ERROR), gets a failed ``fixity.check`` event ("original missing from
+    store"), and its ``files`` row is left unchanged — a misconfigured store must never turn into a
+    wave of recorded disposals.
     """
     now = utcnow()
     report = DisposalReport(dry_run=dry_run)
-    for c in catalog.all(_CANDIDATES, (now, limit)):
+    for c in catalog.all(_CANDIDATES, (now, list(DECIDED_STAGES), limit)):
         sha, key = c["sha256"], c["storage_key"]
         try:
-            info: ObjectInfo | None = store.head(key)
+            info = store.head(key)
         except ObjectNotFound:
-            info = None
-        if info is not None and info.legal_hold:
+            report.missing.append(sha)
+            report.skipped[sha] = MISSING
+            if not dry_run:
+                _record_missing(catalog, store, actor, c)
+            continue
+        if info.legal_hold:
             report.skipped[sha] = "legal hold set in the store"
             continue
-        if info is not None and (info.retain_until is None or info.retain_until > now):
+        if info.retain_until is None or info.retain_until > now:
             report.skipped[sha] = f"store retains it until {info.retain_until}"
             continue
         if dry_run:
@@ -157,13 +241,11 @@ def dispose_expired(
                     "SELECT legal_hold, status FROM files WHERE id = %s FOR UPDATE", (c["id"],)
                 ).fetchone()
                 active = conn.execute(_ACTIVE_LINKS, (c["id"],)).fetchone()
-                if row is None or row["status"] != "stored" or row["legal_hold"] or (active and active["n"]):
+                decided = conn.execute(_DECIDED_CASES, (c["id"], list(DECIDED_STAGES))).fetchall()
+                if row is None or row["status"] != "stored" or row["legal_hold"] or (active and active["n"]) or decided:
                     report.skipped[sha] = "linked, held or already disposed meanwhile"
                     continue
-                if info is not None:
-                    store.dispose(key)
-                else:
-                    log.warning("disposal: %s was already absent from the store", key)
+                store.dispose(key)
                 conn.execute("UPDATE files SET status = 'disposed' WHERE id = %s", (c["id"],))
                 record(
                     conn,
@@ -175,9 +257,8 @@ def dispose_expired(
                             "key": key,
                             "size": c["size"],
                             "store": store.name,
-                            "version": info.version if info else None,
+                            "version": info.version,
                             "retention_until": as_utc(c["retention_until"]).isoformat(),
-                            "already_absent": info is None,
                         },
                     ),
                 )
@@ -185,4 +266,6 @@ def dispose_expired(
             report.skipped[sha] = f"store refused: {exc}"
             continue
         report.disposed.append(sha)
+    if report.missing:
+        log.error("disposal: %d original(s) missing from the store: %s", len(report.missing), report.missing)
     return report

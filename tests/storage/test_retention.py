@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import re
 import time
 from datetime import UTC, datetime, timedelta
@@ -17,13 +18,14 @@ import pytest
 from catalog.db import Catalog
 from liuhen.config import Settings
 from storage.base import ObjectStore, key_for
+from storage.errors import ObjectLocked
 from storage.local import LocalStore
 from storage.retention import (
     apply_ingest_retention,
     dispose_expired,
     hold_for_link,
     ingest_retain_until,
-    release_hold_if_unlinked,
+    release_hold,
 )
 
 pytestmark = pytest.mark.timeout(120)
@@ -46,10 +48,11 @@ def _original(catalog: Catalog, store: ObjectStore, n: int, *, store_until: date
     return sha
 
 
-def _case(catalog: Catalog) -> int:
+def _case(catalog: Catalog, case_no: str = "C-1") -> int:
     row = catalog.one(
         "INSERT INTO cases (case_no, agency, subject, case_type, created_by) "
-        "VALUES ('C-1', 'agency', 'subject', 'penalty', 'tester') RETURNING id"
+        "VALUES (%s, 'agency', 'subject', 'penalty', 'tester') RETURNING id",
+        (case_no,),
     )
     assert row is not None
     return int(row["id"])
@@ -117,7 +120,12 @@ def test_dispose_expired_removes_only_expired_unlinked_unheld(catalog: Catalog, 
     assert again.disposed == [] and len(_events(catalog, "disposal")) == 2
 
 
-def test_link_sets_legal_hold_and_last_unlink_releases_it(catalog: Catalog, settings: Settings) -> None:
+def _release(catalog: Catalog, store: ObjectStore, sha: str) -> bool:
+    with catalog.tx() as conn:
+        return release_hold(conn, store, sha256=sha, actor="supervisor", reason="linked by mistake")
+
+
+def test_unlink_keeps_the_hold_until_an_explicit_release(catalog: Catalog, settings: Settings) -> None:
     store = LocalStore(settings.store_dir)
     sha = _original(catalog, store, 7, store_until=_now() + timedelta(seconds=2), cat_until=_now())
     case_id = _case(catalog)
@@ -134,13 +142,62 @@ def test_link_sets_legal_hold_and_last_unlink_releases_it(catalog: Catalog, sett
     assert store.exists(key_for(sha))
 
     catalog.one("UPDATE links SET unlinked_at = now(), unlinked_by = 'x' WHERE id = %s RETURNING id", (l1,))
-    assert release_hold_if_unlinked(catalog, store, sha256=sha, actor="officer") is False  # l2 still active
-    assert store.head(key_for(sha)).legal_hold is True
+    with pytest.raises(ObjectLocked, match="still linked"):  # l2 still active
+        _release(catalog, store, sha)
     catalog.one("UPDATE links SET unlinked_at = now(), unlinked_by = 'x' WHERE id = %s RETURNING id", (l2,))
-    assert release_hold_if_unlinked(catalog, store, sha256=sha, actor="officer") is True
+    # no active link left: the hold still stands, and the disposal job keeps the object
+    assert store.head(key_for(sha)).legal_hold is True
+    assert dispose_expired(catalog, store, "job").disposed == [] and store.exists(key_for(sha))
+    assert _release(catalog, store, sha) is True
     assert store.head(key_for(sha)).legal_hold is False
-    assert len(_events(catalog, "hold.release")) == 1
+    assert [e["actor"] for e in _events(catalog, "hold.release")] == ["supervisor"]
     assert dispose_expired(catalog, store, "job").disposed == [sha]
+
+
+def test_evidence_of_a_decided_case_is_never_released_or_disposed(catalog: Catalog, settings: Settings) -> None:
+    store = LocalStore(settings.store_dir)
+    soon, past = _now() + timedelta(seconds=2), _now() - timedelta(seconds=1)
+    held = _original(catalog, store, 8, store_until=soon, cat_until=past)
+    unheld = _original(catalog, store, 9, store_until=soon, cat_until=past)  # hold lost somehow
+    case_id = _case(catalog, "C-DECIDED")
+    _link(catalog, case_id, held, unlinked=True)
+    _link(catalog, case_id, unheld, unlinked=True)
+    with catalog.tx() as conn:
+        hold_for_link(conn, store, sha256=held, actor="officer")
+    catalog.one("UPDATE cases SET stage = 'decision' WHERE id = %s RETURNING id", (case_id,))
+    with pytest.raises(ObjectLocked, match="C-DECIDED"):
+        _release(catalog, store, held)
+    assert store.head(key_for(held)).legal_hold is True and not _events(catalog, "hold.release")
+    time.sleep(2.2)
+    rep = dispose_expired(catalog, store, "job")
+    assert rep.disposed == [] and store.exists(key_for(held)) and store.exists(key_for(unheld))
+    assert not _events(catalog, "disposal")
+
+
+def test_an_original_missing_from_the_store_is_a_fixity_failure_not_a_disposal(
+    catalog: Catalog, settings: Settings
+) -> None:
+    store = LocalStore(settings.store_dir)
+    past = _now() - timedelta(days=1)
+    data = b"never stored"
+    sha = hashlib.sha256(data).hexdigest()
+    with catalog.tx() as conn:  # catalogued, but the object is not in the store
+        conn.execute(
+            "INSERT INTO files (sha256, size, storage_key, retention_until) VALUES (%s, %s, %s, %s)",
+            (sha, len(data), key_for(sha), past),
+        )
+    dry = dispose_expired(catalog, store, "job", dry_run=True)
+    assert dry.missing == [sha] and dry.disposed == [] and not _events(catalog, "fixity.check")
+    rep = dispose_expired(catalog, store, "job")
+    assert rep.disposed == [] and rep.missing == [sha] and rep.ok is False
+    assert rep.to_dict()["missing"] == [sha]
+    assert not _events(catalog, "disposal")
+    row = catalog.one("SELECT status FROM files WHERE sha256 = %s", (sha,))
+    assert row is not None and row["status"] == "stored"
+    (fix,) = _events(catalog, "fixity.check")
+    assert fix["subject_sha256"] == sha and fix["actor"] == "job"
+    data = json.loads(bytes(fix["body"]))["data"]
+    assert data["outcome"] == "fail" and data["problems"] == ["original missing from store"], data
 
 
 def test_nothing_else_calls_dispose() -> None:

@@ -3,12 +3,20 @@
 Every view, stream start, download, request, approval and export writes an audit-log event and an
 ``access_events`` row in one transaction that commits *before* the first byte is served (I5).
 A playback session (same token, object, kind and purpose within ``SESSION_WINDOW``) reuses its
-recorded event, so the many Range requests of one seek-heavy playback are one stream start.
+recorded event, so the many Range requests of one seek-heavy playback are one stream start — for
+``view`` and ``stream`` only: every download is its own event (bulk-download detection counts them).
+
+Events recorded while ``cli_origin()`` is active (every ``liuhen`` CLI command) carry
+``via: "cli"`` and ``os_user`` in their data, so the log shows who really ran a command that names
+another user with ``--as``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import getpass
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +32,7 @@ if TYPE_CHECKING:
     from liuhen.runtime import Runtime
 
 SESSION_WINDOW = timedelta(minutes=30)
+SESSION_KINDS = frozenset({"view", "stream"})  # kinds whose repeated requests may reuse one event
 BULK_DOWNLOADS_PER_HOUR = 20
 BULK_FILES_PER_HOUR = 50
 EVENT_TYPE = {
@@ -34,6 +43,44 @@ EVENT_TYPE = {
     "approval": "access.approval",
     "export": "export",
 }
+
+
+_ORIGIN: ContextVar[dict[str, str] | None] = ContextVar("liuhen_audit_origin", default=None)
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+@contextmanager
+def cli_origin() -> Iterator[dict[str, str]]:
+    """Mark every event recorded inside the block as CLI-originated (``via``, ``os_user``)."""
+    origin = {"via": "cli", "os_user": _os_user()}
+    token = _ORIGIN.set(origin)
+    try:
+        yield origin
+    finally:
+        _ORIGIN.reset(token)
+
+
+def with_origin(data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``data`` plus the current origin (``via``/``os_user`` under the CLI; nothing over HTTP)."""
+    return {**(data or {}), **(_ORIGIN.get() or {})}
+
+
+def record_event(
+    conn: psycopg.Connection[Any],
+    type_: str,
+    actor: str,
+    *,
+    subject: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+) -> int:
+    """``integrity.log.record`` in the caller's transaction, with the origin added to ``data``."""
+    return record(conn, Event(type_, actor, subject=subject or {}, data=with_origin(data)))
 
 
 def check_purpose(purpose: str | None) -> str:
@@ -73,7 +120,7 @@ def record_access(
         body["request_id"] = request_id
     if outside:
         body["outside_unit"] = True
-    ev = record(conn, Event(EVENT_TYPE[kind], who.name, subject=subject, data=body))
+    ev = record_event(conn, EVENT_TYPE[kind], who.name, subject=subject, data=body)
     conn.execute(
         "INSERT INTO access_events (event_id, user_name, role, user_unit, token_id, kind, purpose, file_id, "
         "sha256, derivative_id, case_no, request_id, object_unit, outside_unit) "
@@ -108,11 +155,17 @@ def ensure_access_recorded(
     derivative_id: int | None = None,
     request_id: int | None = None,
 ) -> int:
-    """Return the committed event id covering this access, recording one now if the session has none.
+    """Return the committed event id covering this access, recording one now if needed.
 
+    A ``view``/``stream`` reuses the event of the same playback session (``SESSION_WINDOW``), so the
+    Range requests of one playback are one event; every ``download`` records a new event.
     Returns only after COMMIT, so callers serve bytes strictly after the event is durable (I5, I8).
     """
     with runtime.catalog.tx() as conn:
+        if kind not in SESSION_KINDS:
+            return record_access(
+                conn, who, kind, purpose=purpose, file=file, derivative_id=derivative_id, request_id=request_id
+            )
         row = conn.execute(
             "SELECT event_id FROM access_events WHERE token_id IS NOT DISTINCT FROM %s AND user_name = %s "
             "AND file_id = %s AND kind = %s AND purpose = %s AND derivative_id IS NOT DISTINCT FROM %s "
@@ -184,7 +237,11 @@ def decide(
     note: str | None = None,
     valid_hours: float = 72.0,
 ) -> dict[str, Any]:
-    """A supervisor approves or rejects a pending request (not their own); logs ``access.approval``."""
+    """A supervisor approves or rejects a pending request (not their own); logs ``access.approval``.
+
+    Approving a case-scoped download stores the digests it covers — the clips linked to the case at
+    this moment, plus any listed — in ``file_sha256``; ``require_approved`` checks only those.
+    """
     if approver.role != "supervisor":
         raise Forbidden(f"only a supervisor approves access requests; {approver.name} is {approver.role}")
     if not (0 < valid_hours <= 24 * 90):
@@ -199,6 +256,16 @@ def decide(
             raise Forbidden("a supervisor cannot approve their own request")
         status = "approved" if approve else "rejected"
         expires = datetime.now(UTC) + timedelta(hours=valid_hours) if approve else None
+        covered = sorted(set(req["file_sha256"]))
+        if approve and req["kind"] == "download" and req["case_no"]:
+            # Freeze the scope: the clips linked to the case *now*. A clip linked after the approval
+            # is not covered (the supervisor never saw it); it needs a new request.
+            linked = conn.execute(
+                "SELECT DISTINCT f.sha256 FROM links l JOIN cases c ON c.id = l.case_id "
+                "JOIN files f ON f.id = l.file_id WHERE c.case_no = %s AND l.unlinked_at IS NULL",
+                (req["case_no"],),
+            ).fetchall()
+            covered = sorted(set(covered) | {r["sha256"] for r in linked})
         ev = record_access(
             conn,
             approver,
@@ -206,12 +273,12 @@ def decide(
             purpose=note,
             case_no=req["case_no"],
             request_id=request_id,
-            data={"decision": status, "requester": req["requester"], "kind": req["kind"]},
+            data={"decision": status, "requester": req["requester"], "kind": req["kind"], "files": covered},
         )
         row = conn.execute(
             "UPDATE access_requests SET status = %s, decided_by = %s, decided_at = now(), decision_note = %s, "
-            "expires_at = %s, decision_event_id = %s WHERE id = %s RETURNING *",
-            (status, approver.name, note, expires, ev, request_id),
+            "expires_at = %s, decision_event_id = %s, file_sha256 = %s WHERE id = %s RETURNING *",
+            (status, approver.name, note, expires, ev, covered, request_id),
         ).fetchone()
         assert row is not None
     return dict(row)
@@ -258,17 +325,10 @@ def require_approved(
         raise ApprovalRequired(f"request {request_id} is for {row['kind']}, not {kind}")
     if kind == "export" and row["case_no"] != case_no:
         raise ApprovalRequired(f"request {request_id} covers case {row['case_no']}, not {case_no}")
-    if sha256 is not None and sha256 not in row["file_sha256"]:
-        covered = False
-        if row["case_no"]:
-            hit = runtime.catalog.one(
-                "SELECT 1 AS x FROM links l JOIN cases c ON c.id = l.case_id JOIN files f ON f.id = l.file_id "
-                "WHERE c.case_no = %s AND f.sha256 = %s AND l.unlinked_at IS NULL",
-                (row["case_no"], sha256),
-            )
-            covered = hit is not None
-        if not covered:
-            raise ApprovalRequired(f"request {request_id} does not cover file {sha256}")
+    if sha256 is not None and sha256.lower() not in row["file_sha256"]:
+        # file_sha256 is what the supervisor approved: for a case-scoped download, the clips linked
+        # to the case at approval time (frozen by ``decide``), never clips linked later.
+        raise ApprovalRequired(f"request {request_id} does not cover file {sha256}")
     return row
 
 

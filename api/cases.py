@@ -2,11 +2,18 @@
 
 Every state change records its audit event in the same transaction as the rows it describes
 (``case.create``, ``activity.create``, ``stage.change``, ``legal_review``, ``link``, ``unlink``,
-``hold.set``, ``hold.release``).
+``hold.set``, ``hold.release``, ``recording_list.change``). Under the CLI every event also carries
+``via: "cli"`` and ``os_user`` (``api.access.cli_origin``).
 
 Legal hold: ``link_clip`` locks the file row, sets the hold in the store, then commits the link,
 ``files.legal_hold`` and the ``hold.set`` event together. If the commit fails after the store call,
-the object stays held (the safe direction: over-retained, never under-retained).
+the object stays held (the safe direction: over-retained, never under-retained). ``unlink`` never
+releases a hold: only ``release_hold`` does — a supervisor's explicit act, refused while the file is
+linked and for good once any case that ever linked it has reached 'decision' (evidence is kept
+permanently, Art. 13).
+
+Legal reviews are recorded only by a ``Principal`` whose role is ``legal_reviewer`` — checked here,
+not only by the HTTP role matrix, so the CLI and in-process callers cannot bypass the decision gate.
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from api.access import record_event, with_origin
+from api.auth import Principal
 from api.errors import (
     CaseNotFound,
     FileNotFound,
@@ -22,8 +31,8 @@ from api.errors import (
     LegalReviewRequired,
     StageOrderError,
 )
-from integrity.events import Event
-from integrity.log import record
+from integrity.events import EVENT_TYPES
+from liuhen.errors import Forbidden
 
 if TYPE_CHECKING:
     import psycopg
@@ -102,8 +111,8 @@ def create_case(
         data = {"agency": agency, "subject": subject, "case_type": case_type, "major": major}
         if unit_code:
             data["unit_code"] = unit_code
-        record(conn, Event("case.create", actor, subject={"case": case_no}, data=data))
-        ev = record(conn, Event("stage.change", actor, subject={"case": case_no}, data={"to": "filing"}))
+        record_event(conn, "case.create", actor, subject={"case": case_no}, data=data)
+        ev = record_event(conn, "stage.change", actor, subject={"case": case_no}, data={"to": "filing"})
         conn.execute(
             "INSERT INTO case_stages (case_id, stage, entered_by, event_id) VALUES (%s, 'filing', %s, %s)",
             (row["id"], actor, ev),
@@ -147,23 +156,21 @@ def add_activity(
             (case["id"], stage, kind, recording, t0, t1, place, list(officers), note),
         ).fetchone()
         assert row is not None
-        record(
+        record_event(
             conn,
-            Event(
-                "activity.create",
-                actor,
-                subject={"case": case_no},
-                data={
-                    "activity_id": row["id"],
-                    "stage": stage,
-                    "kind": kind,
-                    "recording": recording,
-                    "starts_at": t0.isoformat(),
-                    "ends_at": t1.isoformat(),
-                    "place": place,
-                    "officers": list(officers),
-                },
-            ),
+            "activity.create",
+            actor,
+            subject={"case": case_no},
+            data={
+                "activity_id": row["id"],
+                "stage": stage,
+                "kind": kind,
+                "recording": recording,
+                "starts_at": t0.isoformat(),
+                "ends_at": t1.isoformat(),
+                "place": place,
+                "officers": list(officers),
+            },
         )
     return dict(row)
 
@@ -197,9 +204,8 @@ def advance_stage(runtime: Runtime, case_no: str, stage: str, actor: str) -> dic
                 raise LegalReviewRequired(
                     f"major case {case_no} cannot enter 'decision': it {why} (未经法制审核或审核未通过的，不得作出决定)"
                 )
-        ev = record(
-            conn,
-            Event("stage.change", actor, subject={"case": case_no}, data={"from": case["stage"], "to": stage}),
+        ev = record_event(
+            conn, "stage.change", actor, subject={"case": case_no}, data={"from": case["stage"], "to": stage}
         )
         conn.execute("UPDATE cases SET stage = %s WHERE id = %s", (stage, case["id"]))
         conn.execute(
@@ -211,9 +217,21 @@ def advance_stage(runtime: Runtime, case_no: str, stage: str, actor: str) -> dic
 
 
 def record_legal_review(
-    runtime: Runtime, case_no: str, *, reviewer: str, opinion: str, approved: bool
+    runtime: Runtime, case_no: str, *, reviewer: Principal, opinion: str, approved: bool
 ) -> dict[str, Any]:
-    """Record a legal review (法制审核) while the case is in stage 'review'; logs ``legal_review``."""
+    """Record a legal review (法制审核) while the case is in stage 'review'; logs ``legal_review``.
+
+    ``reviewer`` must be a ``Principal`` with role ``legal_reviewer`` (``Forbidden`` otherwise): an
+    approved review opens the major-decision gate, so who may record one is checked here, for every
+    caller (HTTP, CLI, in-process).
+    """
+    if not isinstance(reviewer, Principal):
+        raise Forbidden(
+            "a legal review is recorded by a legal reviewer: pass reviewer=Principal(name, 'legal_reviewer'), "
+            f"not {type(reviewer).__name__}"
+        )
+    if reviewer.role != "legal_reviewer":
+        raise Forbidden(f"only a legal reviewer records a legal review; {reviewer.name} is {reviewer.role}")
     if not opinion.strip():
         raise InvalidRequest("a legal review needs an opinion")
     with runtime.catalog.tx() as conn:
@@ -222,19 +240,17 @@ def record_legal_review(
             raise StageOrderError(
                 f"legal review is recorded in stage 'review' (审查); case {case_no} is in {case['stage']!r}"
             )
-        ev = record(
+        ev = record_event(
             conn,
-            Event(
-                "legal_review",
-                reviewer,
-                subject={"case": case_no},
-                data={"approved": bool(approved), "opinion": opinion},
-            ),
+            "legal_review",
+            reviewer.name,
+            subject={"case": case_no},
+            data={"approved": bool(approved), "opinion": opinion, "role": reviewer.role},
         )
         row = conn.execute(
             "INSERT INTO legal_reviews (case_id, reviewer, opinion, approved, event_id) "
             "VALUES (%s, %s, %s, %s, %s) RETURNING *",
-            (case["id"], reviewer, opinion, bool(approved), ev),
+            (case["id"], reviewer.name, opinion, bool(approved), ev),
         ).fetchone()
         assert row is not None
     return dict(row)
@@ -281,20 +297,18 @@ def link_clip(
                 raise InvalidRequest(f"activity {activity_id} does not belong to case {case_no}")
             if act["stage"] != stage:
                 raise InvalidRequest(f"activity {activity_id} is in stage {act['stage']!r}, not {stage!r}")
-        ev = record(
+        ev = record_event(
             conn,
-            Event(
-                "link",
-                actor,
-                subject={"case": case_no, "sha256": f["sha256"]},
-                data={
-                    "stage": stage,
-                    "activity_id": activity_id,
-                    "t_start_s": t_start_s,
-                    "t_end_s": t_end_s,
-                    "proves": proves,
-                },
-            ),
+            "link",
+            actor,
+            subject={"case": case_no, "sha256": f["sha256"]},
+            data={
+                "stage": stage,
+                "activity_id": activity_id,
+                "t_start_s": t_start_s,
+                "t_end_s": t_end_s,
+                "proves": proves,
+            },
         )
         row = conn.execute(
             "INSERT INTO links (case_id, stage, activity_id, file_id, t_start_s, t_end_s, proves, linked_by, "
@@ -305,14 +319,12 @@ def link_clip(
         if not f["legal_hold"]:
             runtime.store.set_legal_hold(f["storage_key"], True)
             conn.execute("UPDATE files SET legal_hold = true WHERE id = %s", (f["id"],))
-            record(
+            record_event(
                 conn,
-                Event(
-                    "hold.set",
-                    actor,
-                    subject={"case": case_no, "sha256": f["sha256"]},
-                    data={"reason": "linked as evidence", "link_id": row["id"]},
-                ),
+                "hold.set",
+                actor,
+                subject={"case": case_no, "sha256": f["sha256"]},
+                data={"reason": "linked as evidence", "link_id": row["id"]},
             )
     out = dict(row)
     out["sha256"] = f["sha256"]
@@ -326,12 +338,11 @@ def unlink(
     *,
     actor: str,
     reason: str | None = None,
-    release_hold: bool = True,
 ) -> dict[str, Any]:
     """Mark a link unlinked (the row and its history stay); logs ``unlink``.
 
-    The legal hold is released (``hold.release``) only when ``release_hold`` (policy) and the file
-    has no other active link in any case. The file row is locked so a concurrent link cannot race.
+    The legal hold is never released here (``hold_released`` is always False): evidence stays held
+    until a supervisor releases it with ``release_hold``.
     """
     with runtime.catalog.tx() as conn:
         case = _case_row(conn, case_no)
@@ -345,41 +356,91 @@ def unlink(
 
             raise Conflict(f"link {link_id} was already unlinked at {link['unlinked_at'].isoformat()}")
         f = _file_row(conn, int(link["file_id"]), lock=True)
-        ev = record(
+        ev = record_event(
             conn,
-            Event(
-                "unlink",
-                actor,
-                subject={"case": case_no, "sha256": f["sha256"]},
-                data={"link_id": link_id, "reason": reason},
-            ),
+            "unlink",
+            actor,
+            subject={"case": case_no, "sha256": f["sha256"]},
+            data={"link_id": link_id, "reason": reason},
         )
         row = conn.execute(
             "UPDATE links SET unlinked_by = %s, unlinked_at = now(), unlink_event_id = %s WHERE id = %s RETURNING *",
             (actor, ev, link_id),
         ).fetchone()
         assert row is not None
-        others = conn.execute(
-            "SELECT count(*) AS n FROM links WHERE file_id = %s AND unlinked_at IS NULL", (f["id"],)
-        ).fetchone()
-        released = False
-        if release_hold and f["legal_hold"] and others is not None and others["n"] == 0:
-            runtime.store.set_legal_hold(f["storage_key"], False)
-            conn.execute("UPDATE files SET legal_hold = false WHERE id = %s", (f["id"],))
-            record(
-                conn,
-                Event(
-                    "hold.release",
-                    actor,
-                    subject={"case": case_no, "sha256": f["sha256"]},
-                    data={"reason": "last active link removed", "link_id": link_id},
-                ),
-            )
-            released = True
     out = dict(row)
     out["sha256"] = f["sha256"]
-    out["hold_released"] = released
+    out["hold_released"] = False
     return out
+
+
+def release_hold(runtime: Runtime, sha256: str, approver: Principal, reason: str) -> dict[str, Any]:
+    """A supervisor releases the legal hold of an original (``hold.release``, actor = the supervisor).
+
+    Refused unless ``approver`` is a supervisor (``Forbidden``) and ``reason`` is given; refused with
+    409 while the file has an active link, and permanently once any case that ever linked it reached
+    'decision' or later (``storage.retention.release_hold``). Retention still applies afterwards:
+    the disposal job removes the original only once its retention has expired.
+    """
+    from storage.retention import release_hold as _release
+
+    if not isinstance(approver, Principal) or approver.role != "supervisor":
+        who = approver.name if isinstance(approver, Principal) else repr(approver)
+        raise Forbidden(f"only a supervisor releases a legal hold; {who} is not one")
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise InvalidRequest("releasing a legal hold needs a reason")
+    with runtime.catalog.tx() as conn:
+        f = _file_row(conn, sha256, lock=True)
+        released = _release(
+            conn,
+            runtime.store,
+            sha256=f["sha256"],
+            actor=approver.name,
+            reason=reason[:500],
+            data=with_origin({"role": approver.role}),
+        )
+    return {"sha256": f["sha256"], "released": released, "released_by": approver.name, "reason": reason[:500]}
+
+
+RECORDING_LIST_EVENT = "recording_list.change"
+
+
+def set_recording_item(runtime: Runtime, *, kind: str, recording: str, label: str, actor: str) -> dict[str, Any]:
+    """Add or change one recording-list entry; the change and its audit event commit together.
+
+    Existing activities keep the requirement they were created with. Refused (``Conflict``, 409) rather
+    than done unaudited while the audit event type is not registered in ``integrity.events``.
+    """
+    if RECORDING_LIST_EVENT not in EVENT_TYPES:
+        from liuhen.errors import Conflict
+
+        raise Conflict(
+            f"recording-list changes are audited as {RECORDING_LIST_EVENT!r}, which integrity.events does not "
+            "know yet; refusing an unaudited change"
+        )
+    with runtime.catalog.tx() as conn:
+        before = conn.execute(
+            "SELECT recording, label FROM recording_list WHERE kind = %s FOR UPDATE", (kind,)
+        ).fetchone()
+        row = conn.execute(
+            "INSERT INTO recording_list (kind, recording, label) VALUES (%s, %s, %s) ON CONFLICT (kind) DO UPDATE "
+            "SET recording = EXCLUDED.recording, label = EXCLUDED.label RETURNING kind, recording, label",
+            (kind, recording, label),
+        ).fetchone()
+        assert row is not None
+        record_event(
+            conn,
+            RECORDING_LIST_EVENT,
+            actor,
+            data={
+                "kind": kind,
+                "recording": recording,
+                "label": label,
+                "before": dict(before) if before else None,
+            },
+        )
+    return dict(row)
 
 
 def get_case(runtime: Runtime, case_no: str) -> dict[str, Any]:

@@ -1,12 +1,17 @@
 """CLI: ``liuhen token …`` (admins), ``liuhen case …`` (clerks), ``liuhen access …``, ``liuhen export``.
 
 Commands act as ``LIUHEN_ACTOR`` (default ``cli:<os user>``) unless ``--as USER`` names an API user,
-whose role then applies (approving needs a supervisor).
+whose role then applies (approving and releasing a hold need a supervisor, a legal review needs a
+legal reviewer). The CLI is an **admin-trust path**: it talks to the database directly and does not
+authenticate ``--as`` — anyone who can run it against the catalog is trusted. So every event a CLI
+command records also carries ``via: "cli"`` and ``os_user`` (who really ran it).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,10 +40,14 @@ def _actor(rt: Any) -> str:
     return str(rt.settings.actor_name())
 
 
-def _runtime() -> Any:
+@contextmanager
+def _runtime() -> Iterator[Any]:
+    """The runtime, with every event recorded meanwhile marked ``via: "cli"`` + ``os_user``."""
+    from api.access import cli_origin
     from liuhen.runtime import open_runtime
 
-    return open_runtime()
+    with cli_origin(), open_runtime() as rt:
+        yield rt
 
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
@@ -113,7 +122,7 @@ def case_create(
 
 
 @case_app.command("show")
-def case_show(case_no: str, as_json: bool = JSON) -> None:
+def case_show(case_no: str = typer.Argument(..., help="Case number (案号)."), as_json: bool = JSON) -> None:
     """Show a case: stages, reviews, activities, links."""
     from api import cases
 
@@ -134,7 +143,13 @@ def case_show(case_no: str, as_json: bool = JSON) -> None:
 
 
 @case_app.command("stage")
-def case_stage(case_no: str, stage: str = typer.Argument(..., help="The next stage."), as_json: bool = JSON) -> None:
+def case_stage(
+    case_no: str = typer.Argument(..., help="Case number (案号)."),
+    stage: str = typer.Argument(
+        ..., help="The next stage: filing|investigation|review|decision|service|execution|closure."
+    ),
+    as_json: bool = JSON,
+) -> None:
     """Advance to the next stage (a major case needs an approved legal review for 'decision')."""
     from api import cases
 
@@ -144,26 +159,34 @@ def case_stage(case_no: str, stage: str = typer.Argument(..., help="The next sta
 
 @case_app.command("review")
 def case_review(
-    case_no: str,
-    opinion: str = typer.Option(..., help="Opinion."),
+    case_no: str = typer.Argument(..., help="Case number (案号)."),
+    opinion: str = typer.Option(..., help="The legal reviewer's opinion (审核意见)."),
     approve: bool = typer.Option(..., "--approve/--reject", help="Approve or reject."),
+    as_user: str = typer.Option(
+        ..., "--as", help="The legal reviewer (an existing API user with role legal_reviewer) recording it."
+    ),
     as_json: bool = JSON,
 ) -> None:
-    """Record a legal review (法制审核) as the acting user."""
+    """Record a legal review (法制审核) by USER, who must have the legal_reviewer role."""
     from api import cases
 
     with _runtime() as rt:
-        _emit(cases.record_legal_review(rt, case_no, reviewer=_actor(rt), opinion=opinion, approved=approve), as_json)
+        reviewer = _who(rt, as_user)
+        _emit(cases.record_legal_review(rt, case_no, reviewer=reviewer, opinion=opinion, approved=approve), as_json)
 
 
 @case_app.command("activity")
 def case_activity(
-    case_no: str,
-    stage: str = typer.Option(...),
+    case_no: str = typer.Argument(..., help="Case number (案号)."),
+    stage: str = typer.Option(..., help="The stage the activity belongs to (e.g. investigation)."),
     kind: str = typer.Option(..., help="A kind on the recording list (e.g. seizure, hearing)."),
-    starts_at: datetime = typer.Option(..., "--from", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"]),
-    ends_at: datetime = typer.Option(..., "--to", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"]),
-    place: str | None = typer.Option(None),
+    starts_at: datetime = typer.Option(
+        ..., "--from", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"], help="Start, ISO 8601 (no offset = UTC)."
+    ),
+    ends_at: datetime = typer.Option(
+        ..., "--to", formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"], help="End, ISO 8601 (no offset = UTC)."
+    ),
+    place: str | None = typer.Option(None, help="Where it took place."),
     officer: list[str] = typer.Option([], "--officer", help="Officer number (repeatable)."),
     as_json: bool = JSON,
 ) -> None:
@@ -189,9 +212,9 @@ def case_activity(
 
 @case_app.command("link")
 def case_link(
-    case_no: str,
+    case_no: str = typer.Argument(..., help="Case number (案号)."),
     file: str = typer.Argument(..., help="sha256 or file id"),
-    stage: str = typer.Option(...),
+    stage: str = typer.Option(..., help="The case stage the clip is evidence for."),
     activity: int | None = typer.Option(None, help="Activity id."),
     t_start: float | None = typer.Option(None, help="Start offset in the clip (s)."),
     t_end: float | None = typer.Option(None, help="End offset in the clip (s)."),
@@ -219,17 +242,36 @@ def case_link(
 
 
 @case_app.command("unlink")
-def case_unlink(case_no: str, link_id: int, reason: str | None = typer.Option(None), as_json: bool = JSON) -> None:
-    """Unlink (history kept; hold released only if no other active link)."""
+def case_unlink(
+    case_no: str = typer.Argument(..., help="Case number (案号)."),
+    link_id: int = typer.Argument(..., help="Link id (see `case show`)."),
+    reason: str | None = typer.Option(None, help="Why the link is removed."),
+    as_json: bool = JSON,
+) -> None:
+    """Unlink (history kept). The legal hold stays; a supervisor releases it with `case release-hold`."""
     from api import cases
 
     with _runtime() as rt:
         _emit(cases.unlink(rt, case_no, link_id, actor=_actor(rt), reason=reason), as_json)
 
 
+@case_app.command("release-hold")
+def case_release_hold(
+    sha256: str = typer.Argument(..., help="SHA-256 of the original."),
+    reason: str = typer.Option(..., help="Why the hold is released."),
+    as_user: str = typer.Option(..., "--as", help="The supervisor releasing it (an existing API user)."),
+    as_json: bool = JSON,
+) -> None:
+    """Release an original's legal hold (a supervisor; refused while linked or once its case was decided)."""
+    from api import cases
+
+    with _runtime() as rt:
+        _emit(cases.release_hold(rt, sha256, _who(rt, as_user), reason), as_json)
+
+
 @case_app.command("completeness")
 def case_completeness(
-    case_no: str,
+    case_no: str = typer.Argument(..., help="Case number (案号)."),
     html_out: Path | None = typer.Option(None, "--html", help="Also write the readable HTML page here."),
     as_json: bool = JSON,
 ) -> None:
@@ -267,7 +309,7 @@ AS = typer.Option(None, "--as", help="Act as this API user (their role applies).
 def access_request(
     kind: str = typer.Option(..., help="download|export"),
     purpose: str = typer.Option(..., help="Why (调阅事由)."),
-    case_no: str | None = typer.Option(None, "--case"),
+    case_no: str | None = typer.Option(None, "--case", help="Case number (案号): its linked originals / its export."),
     file: list[str] = typer.Option([], "--file", help="sha256 (repeatable)."),
     as_user: str | None = AS,
     as_json: bool = JSON,
@@ -284,9 +326,9 @@ def access_request(
 
 @access_app.command("approve")
 def access_approve(
-    request_id: int,
+    request_id: int = typer.Argument(..., help="The pending request's id."),
     reject: bool = typer.Option(False, "--reject", help="Reject instead."),
-    note: str | None = typer.Option(None),
+    note: str | None = typer.Option(None, help="A note on the decision."),
     as_user: str = typer.Option(..., "--as", help="The approving supervisor (an API user)."),
     as_json: bool = JSON,
 ) -> None:
@@ -299,9 +341,9 @@ def access_approve(
 
 @access_app.command("report")
 def access_report(
-    case_no: str | None = typer.Option(None, "--case"),
-    sha256: str | None = typer.Option(None, "--file"),
-    user: str | None = typer.Option(None, "--user"),
+    case_no: str | None = typer.Option(None, "--case", help="Only this case (and its linked clips)."),
+    sha256: str | None = typer.Option(None, "--file", help="Only this clip (sha256)."),
+    user: str | None = typer.Option(None, "--user", help="Only this user."),
     unusual: bool = typer.Option(False, help="Show flagged unusual access instead."),
     as_json: bool = JSON,
 ) -> None:

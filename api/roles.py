@@ -58,6 +58,8 @@ MATRIX: dict[str, frozenset[Role]] = {
     "access.request_decide": _r("supervisor"),
     "access.log": _OVERSIGHT,
     "access.unusual": _OVERSIGHT,
+    # legal hold: only a supervisor releases one (unlinking never does)
+    "holds.release": _r("supervisor"),
     # ingest receipts
     "ingest.sessions": _r("clerk", "supervisor", "admin"),
     "ingest.session": _r("clerk", "supervisor", "admin"),

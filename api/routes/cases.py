@@ -82,7 +82,7 @@ def advance_stage(request: Request, who: Who, case_no: CaseNo, body: StageIn) ->
 def legal_review(request: Request, who: Who, case_no: CaseNo, body: LegalReviewIn) -> dict[str, Any]:
     """Record a legal review (法制审核) by the calling legal reviewer."""
     return cases.record_legal_review(
-        runtime_of(request), case_no, reviewer=who.name, opinion=body.opinion, approved=body.approved
+        runtime_of(request), case_no, reviewer=who, opinion=body.opinion, approved=body.approved
     )
 
 
@@ -140,7 +140,8 @@ def link(request: Request, who: Who, case_no: CaseNo, body: LinkIn) -> dict[str,
 def unlink(
     request: Request, who: Who, case_no: CaseNo, link_id: Annotated[int, Path(ge=1, le=2**62)], body: UnlinkIn
 ) -> dict[str, Any]:
-    """Unlink (history kept); the hold is released only if no other active link remains."""
+    """Unlink (history kept). The legal hold stays (``hold_released`` is false): only a supervisor releases
+    it, with ``POST /holds/{sha256}/release``."""
     return cases.unlink(runtime_of(request), case_no, link_id, actor=who.name, reason=body.reason)
 
 
@@ -172,16 +173,15 @@ def recording_list(request: Request, who: Who) -> list[dict[str, Any]]:
     return runtime_of(request).catalog.all("SELECT kind, recording, label FROM recording_list ORDER BY kind")
 
 
-@router.put("/recording-list", name="recording_list.put", response_model=RecordingItem, responses=problems())
+@router.put("/recording-list", name="recording_list.put", response_model=RecordingItem, responses=problems(409))
 def put_recording_item(request: Request, who: Who, body: RecordingItem) -> dict[str, Any]:
-    """Add or change one entry (existing activities keep the requirement they were created with)."""
-    row = runtime_of(request).catalog.one(
-        "INSERT INTO recording_list (kind, recording, label) VALUES (%s, %s, %s) ON CONFLICT (kind) DO UPDATE "
-        "SET recording = EXCLUDED.recording, label = EXCLUDED.label RETURNING kind, recording, label",
-        (body.kind, body.recording, body.label),
+    """Add or change one entry (existing activities keep the requirement they were created with).
+
+    The change is audited (``recording_list.change``, with the previous value) in the same transaction.
+    """
+    return cases.set_recording_item(
+        runtime_of(request), kind=body.kind, recording=body.recording, label=body.label, actor=who.name
     )
-    assert row is not None
-    return row
 
 
 def run_export(

@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, Field
 
-from api import access
+from api import access, cases
 from api.auth import Principal, authorize
 from api.errors import FeatureUnavailable
 from api.models import (
@@ -31,6 +32,7 @@ router = APIRouter()
 Who = Annotated[Principal, Depends(authorize)]
 BigId = Annotated[int, Path(ge=1, le=2**62)]
 Idx = Annotated[int, Query(ge=0, le=2**62)]
+Digest = Annotated[str, Path(pattern=r"^[0-9a-fA-F]{64}$", description="SHA-256 of the original")]
 OVERSEERS = ("supervisor", "admin")
 
 
@@ -108,6 +110,33 @@ def decide(request: Request, who: Who, request_id: BigId, body: DecisionIn) -> d
     return access.decide(
         runtime_of(request), request_id, who, approve=body.approve, note=body.note, valid_hours=body.valid_hours
     )
+
+
+class HoldReleaseIn(BaseModel):
+    reason: str = Field(min_length=2, max_length=500, pattern=r"^[^\x00]*$", description="Why the hold is released")
+
+
+class HoldReleaseOut(BaseModel):
+    sha256: str
+    released: bool = Field(description="False if the original was not under legal hold")
+    released_by: str
+    reason: str
+
+
+@router.post(
+    "/holds/{sha256}/release",
+    name="holds.release",
+    response_model=HoldReleaseOut,
+    tags=["access"],
+    responses=problems(404, 409),
+)
+def release_hold(request: Request, who: Who, sha256: Digest, body: HoldReleaseIn) -> dict[str, Any]:
+    """Release an original's legal hold (supervisors; logged as ``hold.release``). Unlinking never does.
+
+    409 while the original is linked to a case, and always once any case that ever linked it reached
+    'decision' or later (evidence is kept permanently). Retention still applies afterwards.
+    """
+    return cases.release_hold(runtime_of(request), sha256.lower(), who, body.reason)
 
 
 @router.get(

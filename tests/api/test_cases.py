@@ -7,8 +7,14 @@ from datetime import timedelta
 import pytest
 
 from api import cases
+from api.auth import Principal
 from api.errors import InvalidActivity, LegalReviewRequired, StageOrderError
+from liuhen.errors import Forbidden
+from storage.errors import ObjectLocked
 from tests.api.helpers import T0, store_file
+
+LR = Principal("lr1", "legal_reviewer")
+SUP = Principal("sup1", "supervisor")
 
 
 def _events(runtime, type_):
@@ -36,10 +42,10 @@ def test_stage_order_and_major_decision_needs_approved_legal_review(runtime):
     # 未经法制审核…不得作出决定: no review at all
     with pytest.raises(LegalReviewRequired, match="no legal review"):
         cases.advance_stage(runtime, "执罚〔2024〕1号", "decision", "clerk1")
-    cases.record_legal_review(runtime, "执罚〔2024〕1号", reviewer="lr1", opinion="证据不足", approved=False)
+    cases.record_legal_review(runtime, "执罚〔2024〕1号", reviewer=LR, opinion="证据不足", approved=False)
     with pytest.raises(LegalReviewRequired, match="rejected"):
         cases.advance_stage(runtime, "执罚〔2024〕1号", "decision", "clerk1")
-    cases.record_legal_review(runtime, "执罚〔2024〕1号", reviewer="lr1", opinion="同意", approved=True)
+    cases.record_legal_review(runtime, "执罚〔2024〕1号", reviewer=LR, opinion="同意", approved=True)
     c = cases.advance_stage(runtime, "执罚〔2024〕1号", "decision", "clerk1")
     assert c["stage"] == "decision"
     assert [e["type"] for e in _events(runtime, "legal_review")] == ["legal_review", "legal_review"]
@@ -52,7 +58,7 @@ def test_stage_order_and_major_decision_needs_approved_legal_review(runtime):
 def test_non_major_case_may_decide_without_review_and_review_only_in_review_stage(runtime):
     cases.create_case(runtime, case_no="C2", agency="A", subject="S", case_type="inspection", actor="c")
     with pytest.raises(StageOrderError, match="review"):
-        cases.record_legal_review(runtime, "C2", reviewer="lr", opinion="ok", approved=True)
+        cases.record_legal_review(runtime, "C2", reviewer=LR, opinion="ok", approved=True)
     _to_review(runtime, "C2")
     assert cases.advance_stage(runtime, "C2", "decision", "c")["stage"] == "decision"
 
@@ -85,7 +91,7 @@ def test_activity_kinds_come_from_the_recording_list(runtime):
         )
 
 
-def test_link_sets_legal_hold_unlink_keeps_history_and_releases_only_last(runtime, media):
+def test_link_sets_legal_hold_unlink_keeps_history_and_the_hold(runtime, media):
     f = store_file(runtime, media["h264_mp4"])
     for no in ("L1", "L2"):
         cases.create_case(runtime, case_no=no, agency="A", subject="S", case_type="penalty", actor="c")
@@ -95,14 +101,24 @@ def test_link_sets_legal_hold_unlink_keeps_history_and_releases_only_last(runtim
     l2 = cases.link_clip(runtime, "L2", f["id"], stage="filing", t_start_s=1, t_end_s=2, actor="c")
     assert len(_events(runtime, "hold.set")) == 1  # set once
     r1 = cases.unlink(runtime, "L1", l1["id"], actor="c", reason="wrong case")
-    assert r1["hold_released"] is False  # still linked to L2
-    assert runtime.store.head(f["storage_key"]).legal_hold is True
+    assert r1["hold_released"] is False
+    with pytest.raises(ObjectLocked, match="still linked"):  # a supervisor cannot release while L2 links it
+        cases.release_hold(runtime, f["sha256"], SUP, "linked by mistake")
     r2 = cases.unlink(runtime, "L2", l2["id"], actor="c")
-    assert r2["hold_released"] is True
-    assert runtime.store.head(f["storage_key"]).legal_hold is False
+    assert r2["hold_released"] is False  # unlinking the last link does not release the hold either
+    assert runtime.store.head(f["storage_key"]).legal_hold is True
+    assert runtime.catalog.one("SELECT legal_hold FROM files WHERE id=%s", (f["id"],))["legal_hold"]
     hist = cases.get_case(runtime, "L1")["links"]
     assert len(hist) == 1 and hist[0]["unlinked_by"] == "c" and hist[0]["unlinked_at"] is not None
-    assert len(_events(runtime, "unlink")) == 2 and len(_events(runtime, "hold.release")) == 1
+    assert len(_events(runtime, "unlink")) == 2 and _events(runtime, "hold.release") == []
+    # only a supervisor releases it, with a reason
+    for who in (Principal("c", "clerk"), Principal("lr", "legal_reviewer"), Principal("adm", "admin")):
+        with pytest.raises(Forbidden, match="supervisor"):
+            cases.release_hold(runtime, f["sha256"], who, "linked by mistake")
+    out = cases.release_hold(runtime, f["sha256"], SUP, "linked by mistake")
+    assert out["released"] is True and runtime.store.head(f["storage_key"]).legal_hold is False
+    (ev,) = _events(runtime, "hold.release")
+    assert ev["actor"] == "sup1" and ev["subject_sha256"] == f["sha256"]
 
 
 def test_completeness_missing_av_gaps_late_upload_and_drift(runtime, media):

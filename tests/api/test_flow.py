@@ -12,9 +12,20 @@ from tests.api.conftest import bearer
 from tests.api.helpers import T0, store_file
 
 
+def _ingestion_event(runtime, f):
+    """The ``ingestion`` event ingest would have recorded (an export proves each original's ingestion)."""
+    from integrity.events import Event
+    from integrity.log import append
+
+    data = {k: f[k] for k in ("size", "officer_no", "device_serial", "unit_code")}
+    data["recorded_at"] = f["recorded_at"].isoformat()
+    append(runtime.catalog, Event("ingestion", "ingest", subject={"sha256": f["sha256"]}, data=data))
+
+
 def test_case_flow_over_http(runtime, client, tokens, media):
     clerk, lr, sup = bearer(tokens["clerk"]), bearer(tokens["legal_reviewer"]), bearer(tokens["supervisor"])
     f = store_file(runtime, media["h264_mp4"], officer_no="110009")
+    _ingestion_event(runtime, f)
     r = client.post(
         "/cases",
         headers=clerk,

@@ -364,7 +364,8 @@ def export_case(
         prev = checkpoint.latest(rt.catalog)
         prev = prev if prev is not None and prev.size >= 1 else None
         mdata = {
-            "phase": "manifest", "selection": selection, "request_id": request_id, "export_time": _iso(now),
+            "phase": "manifest", "agency": case["agency"], "selection": selection, "request_id": request_id,
+            "export_time": _iso(now),
             "payload_oxum": bag.oxum, "event_indices": [int(e["idx"]) for e in events],
             "files": {**{rel: bag.tag_sha256(rel) for rel in BOUND_FILES}, **manifests},
             "previous_checkpoint": None if prev is None else {"size": prev.size, "root": prev.root_b64},

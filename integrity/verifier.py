@@ -829,10 +829,19 @@ def _check_manifest_event(bag: str, report: Report, cp_text: str | None, cp: Che
 
     case = ev["subject"].get("case")
     for key, want in (("Liuhen-Case-Number", case), ("External-Identifier", case), ("Liuhen-Exporter", ev.get("actor")),
-                      ("Payload-Oxum", data.get("payload_oxum")),
-                      ("Liuhen-Manifest-Event-Index", str(idx))):
+                      ("Payload-Oxum", data.get("payload_oxum")), ("Liuhen-Manifest-Event-Index", str(idx)),
+                      ("Source-Organization", data.get("agency")), ("Liuhen-Agency", data.get("agency")),
+                      ("Liuhen-Export-Time", data.get("export_time")),
+                      ("Liuhen-Request-Id", "" if data.get("request_id") is None else str(data.get("request_id")))):
         if bag_info(key) != want:
             report.fail("bag-info.txt", f"{key} vs {where}", want, bag_info(key))
+    try:
+        selection = json.loads(bag_info("Liuhen-Selection") or "")
+    except ValueError:
+        selection = bag_info("Liuhen-Selection")
+    if selection != data.get("selection"):
+        report.fail("bag-info.txt", f"Liuhen-Selection vs {where}", json.dumps(data.get("selection")),
+                    bag_info("Liuhen-Selection"))
     files = data.get("files")
     if not isinstance(files, dict):
         report.fail(MANIFEST_EVENT, "no 'files' digests")

@@ -83,6 +83,19 @@ def test_dropping_events_and_rewriting_the_tag_manifest_fails(exported: dict[str
     assert r.returncode == 1 and "custody/events.jsonl" in r.stdout
 
 
+def test_rewriting_bag_info_with_the_tag_manifest_fails(exported: dict[str, Any],  # noqa: F811
+                                                        tmp_path: Path) -> None:
+    bag = _copy(exported, tmp_path)
+    info = bag / "bag-info.txt"
+    info.write_text(info.read_text().replace("Liuhen-Request-Id: 7", "Liuhen-Request-Id: 8")
+                    .replace("Source-Organization: 杭州市综合行政执法局", "Source-Organization: 别的机关"))
+    _rewrite_tagmanifests(bag)
+    rep = verify_bag(str(bag))
+    whats = _failures(rep, "bag-info.txt")
+    assert not rep.ok and any(w.startswith("Liuhen-Request-Id vs the export manifest event") for w in whats)
+    assert any(w.startswith("Source-Organization vs the export manifest event") for w in whats), whats
+
+
 def test_removing_the_manifest_event_fails(exported: dict[str, Any], tmp_path: Path) -> None:  # noqa: F811
     bag = _copy(exported, tmp_path)
     (bag / MANIFEST_EVENT).unlink()

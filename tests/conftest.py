@@ -124,6 +124,21 @@ def runtime(settings: Settings):  # type: ignore[no-untyped-def]
     rt.close()
 
 
+@pytest.fixture
+def open_tmp() -> Iterator[Path]:
+    """A temporary directory every user can traverse.
+
+    Embedded PostgreSQL runs as the unprivileged ``pgserver`` user when the tests run as root, and
+    pytest's own ``/tmp/pytest-of-<user>`` is mode 0700 (and reset to it by every new session).
+    """
+    import shutil
+
+    d = Path(tempfile.mkdtemp(prefix="liuhen-test-"))
+    d.chmod(0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Small real footage made by ffmpeg, shared by the whole session (treat as read-only)."""

@@ -59,8 +59,9 @@ def _check_summary(s: dict, recorders: int = 3) -> None:  # type: ignore[type-ar
     assert Path(s["export"], "bagit.txt").exists()
 
 
-def test_demo_on_embedded_defaults(tmp_path: Path) -> None:
+def test_demo_on_embedded_defaults(open_tmp: Path) -> None:
     """README command 1: embedded PostgreSQL, local WORM store, in-process workers; no server left behind."""
+    tmp_path = open_tmp
     env = _env(tmp_path)
     s = _run_demo(env)
     _check_summary(s)
@@ -96,7 +97,8 @@ def test_demo_on_ci_postgres_and_rabbitmq_with_worker_processes(tmp_path: Path, 
     assert pids and os.getpid() not in pids, "derivatives must come from separate worker processes"
 
 
-def test_ctrl_c_leaves_no_postgres_behind(tmp_path: Path) -> None:
+def test_ctrl_c_leaves_no_postgres_behind(open_tmp: Path) -> None:
+    tmp_path = open_tmp
     env = _env(tmp_path)
     pgdata = tmp_path / "data" / "pgdata"
     proc = subprocess.Popen(
@@ -121,11 +123,11 @@ def test_ctrl_c_leaves_no_postgres_behind(tmp_path: Path) -> None:
     assert not _postgres_procs(pgdata), "postgres left running after Ctrl-C"
 
 
-def test_second_process_reuses_running_embedded_server(tmp_path: Path) -> None:
+def test_second_process_reuses_running_embedded_server(open_tmp: Path) -> None:
     """Two processes on one data dir share one server; it stops when the last one exits."""
     from liuhen.embedded import start_postgres
 
-    pgdata = tmp_path / "pg"
+    pgdata = open_tmp / "pg"
     code = (
         "import sys,time; from pathlib import Path; from liuhen.embedded import start_postgres;"
         f"start_postgres(Path({str(pgdata)!r})); print('up', flush=True); sys.stdin.readline()"

@@ -177,7 +177,10 @@ def _sample_case(rt: Runtime, actor: str, file_ids: list[int]) -> tuple[str, dic
     for f in others:
         cases.link_clip(rt, case_no, f["sha256"], stage="investigation", proves="现场取证", actor=actor)
     cases.advance_stage(rt, case_no, "review", actor=actor)
-    cases.record_legal_review(rt, case_no, reviewer="legal:赵敏", opinion="事实清楚，证据充分", approved=True)
+    from api.auth import Principal
+
+    legal = Principal("legal:赵敏", "legal_reviewer", unit_code="110101000000")
+    cases.record_legal_review(rt, case_no, reviewer=legal, opinion="事实清楚，证据充分", approved=True)
     cases.advance_stage(rt, case_no, "decision", actor=actor)
     return case_no, cases.completeness(rt, case_no)
 

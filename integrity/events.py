@@ -36,6 +36,7 @@ EVENT_TYPES = frozenset(
         "hold.release",
         "disposal",
         "key.rotate",
+        "recording_list.change",
         "token.issue",
         "token.revoke",
     }

@@ -72,7 +72,8 @@ def dispose_cmd(
 ) -> None:
     """Dispose of originals whose retention expired, with no legal hold and no active case link.
 
-    The only way an original is removed; each removal is a ``disposal`` audit event.
+    The only way an original is removed; each removal is a ``disposal`` audit event. Exits 1 when an
+    original was found missing from the store (an incident: logged as a failed fixity check).
     """
     from liuhen.runtime import open_runtime
     from storage.retention import dispose_expired
@@ -81,13 +82,17 @@ def dispose_cmd(
         rep = dispose_expired(rt.catalog, rt.store, rt.settings.actor_name(), dry_run=dry_run, limit=limit)
     if json_out:
         typer.echo(json.dumps(rep.to_dict(), indent=2))
-        return
-    verb = "would dispose" if dry_run else "disposed"
-    typer.echo(f"{verb} {len(rep.disposed)} original(s); skipped {len(rep.skipped)}")
-    for sha in rep.disposed:
-        typer.echo(f"  {verb}: {sha}")
-    for sha, why in rep.skipped.items():
-        typer.echo(f"  skipped {sha}: {why}")
+    else:
+        verb = "would dispose" if dry_run else "disposed"
+        typer.echo(f"{verb} {len(rep.disposed)} original(s); skipped {len(rep.skipped)}")
+        for sha in rep.disposed:
+            typer.echo(f"  {verb}: {sha}")
+        for sha, why in rep.skipped.items():
+            typer.echo(f"  skipped {sha}: {why}")
+        for sha in rep.missing:
+            typer.secho(f"  MISSING FROM STORE (fixity failure recorded): {sha}", fg=typer.colors.RED, err=True)
+    if not rep.ok:
+        raise typer.Exit(1)
 
 
 @storage_app.command("head")

@@ -6,6 +6,7 @@ Embedded defaults: pgserver PostgreSQL under the data dir, the local write-once 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,11 +32,23 @@ class Runtime:
         if self._closed:
             return
         self._closed = True
+        self._sequence_pending()
         self.catalog.close()
         if self.embedded_db:
             from liuhen.embedded import stop_postgres
 
             stop_postgres()
+
+
+    def _sequence_pending(self) -> None:
+        """Give every event this process recorded its log index before leaving (CLI commands record
+        events in their transactions; without a running ``serve`` nothing else would sequence them)."""
+        from integrity import log as auditlog
+
+        try:
+            auditlog.sequence(self.catalog)
+        except Exception as exc:  # the events are committed (pending); the next sequencer run numbers them
+            logging.getLogger("liuhen.runtime").warning("could not sequence pending audit events: %s", exc)
 
 
 def database_url(settings: Settings) -> tuple[str, bool]:

@@ -87,15 +87,25 @@ def test_workers_share_work_and_survive_sigkill(runtime, settings, clips, add, t
         broker.declare_queue(queue)
         for fid in ids:
             broker.enqueue(Message(queue_name=queue, actor_name="liuhen_transcode", args=(fid,), kwargs={}, options={}))
-        # kill the process running the first job seen in flight
-        running = _wait(
-            lambda: runtime.catalog.one(
-                "SELECT id, file_id, pid FROM transcode_jobs WHERE finished_at IS NULL ORDER BY id LIMIT 1"
-            ),
-            90,
-            "a running job",
-        )
-        os.kill(running["pid"], signal.SIGKILL)
+        # Kill the process running a job in flight. If the kill lands just after that job committed its
+        # file (a race we cannot rule out from outside), it was not "mid-job": try another one.
+        running = None
+        for _attempt in range(3):
+            cand = _wait(
+                lambda: runtime.catalog.one(
+                    "SELECT j.id, j.file_id, j.pid FROM transcode_jobs j JOIN files f ON f.id = j.file_id "
+                    "WHERE j.finished_at IS NULL AND f.media_status = 'pending' ORDER BY j.id LIMIT 1"
+                ),
+                90,
+                "a running job",
+            )
+            os.kill(cand["pid"], signal.SIGKILL)
+            time.sleep(0.5)
+            status = runtime.catalog.one("SELECT media_status FROM files WHERE id = %s", (cand["file_id"],))
+            if status["media_status"] == "pending":
+                running = cand
+                break
+        assert running is not None, "could not kill a worker in the middle of a job"
         _wait(
             lambda: runtime.catalog.one(
                 "SELECT count(*) = %s AS done FROM files WHERE media_status = 'ok'", (N_FILES,)

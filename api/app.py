@@ -101,7 +101,29 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(case_routes.router)
     app.include_router(file_routes.router)
     app.include_router(oversight.router)
+    _document_journal_refusal(app)
     return app
+
+
+def _document_journal_refusal(app: FastAPI) -> None:
+    """Every authorised route can answer 503 (its read-journal row could not be written): say so in OpenAPI."""
+    plain = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = plain()
+            for path, ops in schema.get("paths", {}).items():
+                for op in ops.values():
+                    responses = op.get("responses", {})
+                    if path != "/health" and "401" in responses and "503" not in responses:
+                        responses["503"] = {
+                            "description": "Read audit unavailable (the request could not be journaled) "
+                            "or another component this endpoint needs is unavailable",
+                            "content": responses["401"].get("content", {}),
+                        }
+        return app.openapi_schema or plain()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def all_routes(app: FastAPI) -> list[Any]:

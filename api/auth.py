@@ -8,10 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import psycopg
 from fastapi import Request
 
+from api import readaudit
 from api.errors import RoleForbidden, Unauthenticated
-from api.roles import ANONYMOUS, MATRIX, ROLES
+from api.readaudit import ReadAuditUnavailable
+from api.roles import ACCESS_EVENT_ROUTES, ANONYMOUS, MATRIX, ROLES
 from integrity.events import Event
 from integrity.log import record
 from liuhen.errors import InvalidRequest, NotFound
@@ -101,12 +104,14 @@ def lookup_user(runtime: Runtime, name: str) -> Principal:
     return Principal(row["name"], row["role"], row["unit_code"], None, row["id"])
 
 
-def principal_for(runtime: Runtime, token: str) -> Principal:
-    row = runtime.catalog.one(
-        "SELECT t.id AS token_id, t.expires_at, t.revoked_at, u.id AS user_id, u.name, u.role, u.unit_code, "
-        "u.disabled FROM api_tokens t JOIN api_users u ON u.id = t.user_id WHERE t.token_hash = %s",
-        (hash_token(token),),
-    )
+_PRINCIPAL_SQL = (
+    "SELECT t.id AS token_id, t.expires_at, t.revoked_at, u.id AS user_id, u.name, u.role, u.unit_code, "
+    "u.disabled FROM api_tokens t JOIN api_users u ON u.id = t.user_id WHERE t.token_hash = %s"
+)
+
+
+def _principal(conn: psycopg.Connection[Any], token: str) -> Principal:
+    row = conn.execute(_PRINCIPAL_SQL, (hash_token(token),), prepare=True).fetchone()
     if row is None or row["revoked_at"] is not None or row["disabled"]:
         raise Unauthenticated("unknown or revoked token")
     if row["expires_at"] is not None and row["expires_at"] < datetime.now(UTC):
@@ -114,17 +119,45 @@ def principal_for(runtime: Runtime, token: str) -> Principal:
     return Principal(row["name"], row["role"], row["unit_code"], row["token_id"], row["user_id"])
 
 
+def principal_for(runtime: Runtime, token: str) -> Principal:
+    with runtime.catalog.tx() as conn:
+        return _principal(conn, token)
+
+
 def authorize(request: Request) -> Principal:
-    """The one dependency: bearer token → principal; the role matrix decides by route name."""
+    """The one dependency: bearer token → principal; the role matrix decides by route name.
+
+    An authorised request to any route but the footage routes (which record their own access event)
+    is journaled in ``read_journal`` in the same transaction as the token lookup, before the route
+    runs; if that row cannot be committed the request is refused with 503 (fail closed).
+    """
     route = request.scope.get("route")
     name = getattr(route, "name", None) or ""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("a bearer token is required (Authorization: Bearer …)")
-    principal = principal_for(request.app.state.runtime, token.strip())
-    if name in ANONYMOUS:
-        return principal
-    if principal.role not in MATRIX.get(name, frozenset()):
-        raise RoleForbidden(f"role {principal.role!r} may not call {name or request.url.path!r}")
+    try:
+        with request.app.state.runtime.catalog.tx() as conn:
+            principal = _principal(conn, token.strip())
+            if name in ANONYMOUS:
+                return principal
+            if principal.role not in MATRIX.get(name, frozenset()):
+                raise RoleForbidden(f"role {principal.role!r} may not call {name or request.url.path!r}")
+            if name not in ACCESS_EVENT_ROUTES:
+                readaudit.journal(
+                    conn,
+                    user=principal.name,
+                    role=principal.role,
+                    token_id=principal.token_id,
+                    route=name,
+                    method=request.method,
+                    raw_path=request.scope.get("raw_path") or request.url.path,
+                    query=request.scope.get("query_string"),
+                    client_host=request.client.host if request.client else None,
+                )
+    except psycopg.Error as exc:
+        raise ReadAuditUnavailable(
+            f"authorisation or read journal failed ({type(exc).__name__}); not served unaudited"
+        ) from exc
     return principal

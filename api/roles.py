@@ -14,6 +14,10 @@ ROLES: tuple[Role, ...] = ("clerk", "reviewer", "legal_reviewer", "supervisor", 
 
 ANONYMOUS = frozenset({"health"})  # route names reachable without a token
 
+# Routes that record their own access event (access.view/stream/download/export, I5) before the first
+# byte; every other authorised request gets a read_journal row from ``authorize`` (api/readaudit.py).
+ACCESS_EVENT_ROUTES = frozenset({"files.proxy", "files.original", "files.thumbnail", "files.preview", "cases.export"})
+
 _ALL: frozenset[Role] = frozenset(ROLES)
 _STAFF: frozenset[Role] = frozenset({"clerk", "reviewer", "legal_reviewer", "supervisor"})
 _REVIEW: frozenset[Role] = frozenset({"reviewer", "legal_reviewer", "supervisor"})
@@ -58,6 +62,7 @@ MATRIX: dict[str, frozenset[Role]] = {
     "access.request_decide": _r("supervisor"),
     "access.log": _OVERSIGHT,
     "access.unusual": _OVERSIGHT,
+    "access.reads": _OVERSIGHT,  # the read journal (api/readaudit.py)
     # legal hold: only a supervisor releases one (unlinking never does)
     "holds.release": _r("supervisor"),
     # ingest receipts

@@ -27,6 +27,7 @@ EVENT_TYPES = frozenset(
         "legal_review",
         "access.view",
         "access.stream",
+        "access.read_batch",
         "access.download",
         "access.request",
         "access.approval",

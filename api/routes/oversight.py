@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from api import access, cases
+from api import access, cases, readaudit
 from api.auth import Principal, authorize
 from api.errors import FeatureUnavailable
 from api.models import (
@@ -170,6 +170,44 @@ def unusual(
 ) -> list[dict[str, Any]]:
     """Flagged access: bulk downloads/retrieval within an hour, access outside the user's unit."""
     return access.unusual(runtime_of(request), since=since, bulk_downloads=bulk_downloads, bulk_files=bulk_files)
+
+
+class ReadJournalOut(BaseModel):
+    id: int
+    at: datetime
+    user_name: str
+    role: str
+    token_id: int | None
+    route: str = Field(description="Route name (the key in the role matrix)")
+    method: str
+    path: str = Field(description="Raw request path (percent-encoded as sent; at most 2048 characters)")
+    query: str | None = Field(description="Raw query string, at most 2048 characters")
+    status: int | None = Field(description="Not known when the row is written (before the route runs): null")
+    client_ip: str | None
+    sealed_event: int | None = Field(description="Event id of the access.read_batch that sealed this row")
+
+
+@router.get(
+    "/access/reads",
+    name="access.reads",
+    response_model=list[ReadJournalOut],
+    tags=["access"],
+    responses=problems(),
+)
+def reads(
+    request: Request,
+    who: Who,
+    user: Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")] = None,
+    route: Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**62, description="keyset: rows with id below")] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 200,
+) -> list[dict[str, Any]]:
+    """The read journal, newest first: every authorised request that is not an access event (who, route, when)."""
+    return readaudit.query(
+        runtime_of(request).catalog, user=user, route=route, since=since, until=until, before_id=before_id, limit=limit
+    )
 
 
 @router.get(

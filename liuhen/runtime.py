@@ -43,9 +43,11 @@ class Runtime:
     def _sequence_pending(self) -> None:
         """Give every event this process recorded its log index before leaving (CLI commands record
         events in their transactions; without a running ``serve`` nothing else would sequence them)."""
+        from api import readaudit
         from integrity import log as auditlog
 
         try:
+            readaudit.seal(self.catalog)  # API reads journaled by this process, as one batch event
             auditlog.sequence(self.catalog)
         except Exception as exc:  # the events are committed (pending); the next sequencer run numbers them
             logging.getLogger("liuhen.runtime").warning("could not sequence pending audit events: %s", exc)

@@ -64,13 +64,16 @@ def _check_store(rt: Runtime) -> None:
 
 
 def _background_loops(rt: Runtime, stop: threading.Event) -> list[threading.Thread]:
-    """The log sequencer (safety net for pending events), checkpoint publication, scheduled fixity
-    audits and the disposal job, each in a daemon thread until ``stop`` is set."""
+    """The log sequencer (safety net for pending events), sealing of the API read journal into the log,
+    checkpoint publication, scheduled fixity audits and the disposal job, each in a daemon thread
+    until ``stop`` is set."""
+    from api import readaudit
     from integrity import checkpoint, fixity
     from integrity import log as auditlog
 
     loops: list[tuple[str, Any]] = [
         ("sequencer", lambda: auditlog.run_sequencer(rt.catalog, stop)),
+        ("read-audit", lambda: _every(stop, 30.0, lambda: readaudit.seal(rt.catalog))),
         ("checkpoints", lambda: checkpoint.run_publisher(rt.catalog, rt.settings, stop)),
         ("fixity", lambda: fixity.run_scheduler(rt.catalog, rt.store, stop)),
     ]

@@ -98,3 +98,12 @@ def test_serve_ingests_a_docked_recorder_transcodes_and_answers_the_api(tmp_path
         except subprocess.TimeoutExpired:
             server.kill()
             raise
+    # every authorised API read was journaled, and sealed into the audit log by the time serve exited
+    with psycopg.connect(pg_url) as conn:
+        (reads, unsealed) = conn.execute(  # type: ignore[misc]
+            "SELECT count(*), count(*) FILTER (WHERE sealed_event IS NULL) FROM read_journal"
+        ).fetchone()
+        (batches,) = conn.execute(  # type: ignore[misc]
+            "SELECT count(*) FROM log_events WHERE type = 'access.read_batch' AND idx IS NOT NULL"
+        ).fetchone()
+    assert reads >= 2 and unsealed == 0 and batches >= 1

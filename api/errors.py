@@ -93,3 +93,10 @@ __all__ = [
     "StageOrderError",
     "Unauthenticated",
 ]
+
+
+class PayloadTooLarge(ApiError):
+    """An upload larger than the endpoint accepts."""
+
+    status = 413
+    title = "Payload too large"

@@ -19,6 +19,7 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
         403: "Role not allowed by the role matrix, or no approved request",
         404: "Not found",
         409: "Conflict with the current state (stage order, legal review gate, already decided)",
+        413: "Upload too large",
         416: "Range not satisfiable",
         422: "Invalid request",
         428: "A stated purpose is required (query `purpose` or header X-Liuhen-Purpose)",

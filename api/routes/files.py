@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from api import access
 from api.auth import Principal, authorize
-from api.errors import FeatureUnavailable, FileNotFound
+from api.errors import FeatureUnavailable, FileNotFound, PayloadTooLarge
 from api.models import FileDetail, FileOut, MatchOut, SearchPage, Stage, ThumbnailOut
 from api.routes import problems, runtime_of
 from api.search import search_files
@@ -253,9 +253,14 @@ def preview(
     return _serve_derivative(request, rt, d)
 
 
-@router.post("/match", name="files.match", response_model=MatchOut, responses=problems(503))
+MAX_MATCH_UPLOAD_BYTES = 512 * 1024 * 1024  # a clip to look up, not an archive: bounded disk and decode time
+
+
+@router.post("/match", name="files.match", response_model=MatchOut, responses=problems(413, 503))
 def match(request: Request, who: Who, upload: UploadFile) -> dict[str, Any]:
-    """Which stored footage does this clip (e.g. a copy found elsewhere) come from? (perceptual match)"""
+    """Which stored footage does this clip (e.g. a copy found elsewhere) come from? (perceptual match)
+
+    Uploads over 512 MiB are refused (413) while they stream in, before anything is decoded."""
     try:
         from transcoder.match import match_file
     except ImportError as exc:
@@ -263,7 +268,11 @@ def match(request: Request, who: Who, upload: UploadFile) -> dict[str, Any]:
     rt = runtime_of(request)
     suffix = FsPath(upload.filename or "clip.mp4").suffix[:10] or ".mp4"
     with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
+        received = 0
         while chunk := upload.file.read(1 << 20):
+            received += len(chunk)
+            if received > MAX_MATCH_UPLOAD_BYTES:
+                raise PayloadTooLarge(f"clip larger than {MAX_MATCH_UPLOAD_BYTES >> 20} MiB; cut the part to match")
             tmp.write(chunk)
         tmp.flush()
         try:

@@ -159,8 +159,8 @@ def _check_one(runtime: Runtime, f: FileReceipt, row: dict[str, Any] | None) -> 
     got = info.retain_until if info.retain_until.tzinfo else info.retain_until.replace(tzinfo=UTC)
     if want is not None and got < want - timedelta(seconds=1):
         return f"retention_short: store retains until {got.isoformat()}, catalog expects {want.isoformat()}"
-    if info.retention_mode not in (None, "COMPLIANCE"):
-        return f"retention_mode: {info.retention_mode}, COMPLIANCE required"
+    if info.retention_mode != "COMPLIANCE":
+        return f"retention_mode: the store reports {info.retention_mode or 'no mode'}, COMPLIANCE required"
     f.retain_until = _iso(got)
     f.storage_version = info.version or f.storage_version
     if f.log_index is None:

@@ -54,6 +54,7 @@ class MediaInfo:
     gps: dict[str, float] | None = None
     tags: dict[str, str] = field(default_factory=dict)
     packets: int = 0
+    decodable_s: float | None = None  # end time of the last packet actually present (main stream)
 
     @property
     def video(self) -> StreamInfo | None:
@@ -65,6 +66,14 @@ class MediaInfo:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+class Truncated(ProbeFailed):
+    """Fewer packets than the container index declares; ``info`` describes the part that is present."""
+
+    def __init__(self, message: str, info: MediaInfo) -> None:
+        super().__init__(message)
+        self.info = info
 
 
 def parse_iso6709(text: str) -> dict[str, float] | None:
@@ -221,15 +230,21 @@ def _demux_all(container: Any, info: MediaInfo) -> None:
     declared = sum(s.frames or 0 for s in info.streams)
     count = 0
     wanted = [container.streams[s.index] for s in info.streams]
+    main = (info.video or info.audio or info.streams[0]).index
+    end = 0.0
     try:
         for pkt in container.demux(wanted):
             if pkt.size:
                 count += 1
+                if pkt.stream.index == main and pkt.pts is not None and pkt.time_base:
+                    end = max(end, float((pkt.pts + (pkt.duration or 0)) * pkt.time_base))
     except av.FFmpegError as exc:
         raise ProbeFailed(f"demuxer error after {count} packets: {exc.strerror or exc}") from exc
     info.packets = count
+    info.decodable_s = round(end, 3) if end else None
     if declared and declared - count > max(2, declared // 100) and info.kind != "photo":
-        raise ProbeFailed(
+        raise Truncated(
             f"truncated: only {count} of {declared} packets the container index declares are present "
-            f"(file is {info.size} bytes; recording probably cut off)"
+            f"(file is {info.size} bytes; recording probably cut off)",
+            info,
         )

@@ -25,6 +25,8 @@ from transcoder.tool import INPUT, OUTPUT, template
 PLAYABLE_CONTAINERS = ("mp4", "mov")
 PLAYABLE_H264_PROFILES = frozenset({"Baseline", "Constrained Baseline", "Main", "High"})
 AUDIO_BITRATE = "128k"
+# Reading a truncated recording: keep going past damaged packets at the cut, drop them.
+PARTIAL_INPUT = {"err_detect": "ignore_err", "fflags": "+discardcorrupt"}
 
 
 @dataclass
@@ -70,6 +72,11 @@ def plan_proxy(info: MediaInfo, s: Settings, ts: TranscoderSettings) -> Step:
     if remuxable(info):
         out = fp.output(*streams, OUTPUT, c="copy", f="mp4", movflags="+faststart", map_metadata=0)
         return Step("proxy", "remux", template(out), ["proxy.mp4"], "video/mp4", {"copy": True})
+    return _transcode_video(info, s, inp, "proxy.mp4")
+
+
+def _transcode_video(info: MediaInfo, s: Settings, inp: Any, name: str) -> Step:
+    """H.264 High/yuv420p + AAC-LC MP4 at most ``proxy_max_height`` high (never upscaled)."""
     h = s.proxy_max_height
     v = inp.video.filter("scale", w=-2, h=f"min({h},trunc(ih/2)*2)")
     vopts = {
@@ -90,7 +97,33 @@ def plan_proxy(info: MediaInfo, s: Settings, ts: TranscoderSettings) -> Step:
         "acodec": "aac" if info.audio else None,
         "audio_bitrate": AUDIO_BITRATE if info.audio else None,
     }
-    return Step("proxy", "transcode", template(out), ["proxy.mp4"], "video/mp4", params)
+    return Step("proxy", "transcode", template(out), [name], "video/mp4", params)
+
+
+def plan_partial(info: MediaInfo, s: Settings, ts: TranscoderSettings) -> list[Step]:
+    """Derivatives of the decodable part of a truncated recording, each labelled ``partial``.
+
+    Always a transcode (never a remux of a damaged stream), reading with ``PARTIAL_INPUT`` so damaged
+    packets at the cut are dropped instead of failing the run. Names say ``partial``; every step's
+    ``params`` carry ``partial: true``, the decodable and the declared duration.
+    """
+    mark = {"partial": True, "decodable_s": info.decodable_s, "declared_s": info.duration_s}
+    inp = fp.input(INPUT, **PARTIAL_INPUT)
+    if info.kind == "audio":
+        out = fp.output(
+            inp.audio, OUTPUT, f="mp4", movflags="+faststart", map_metadata=0, acodec="aac", **{"b:a": AUDIO_BITRATE}
+        )
+        params = {"codec": "aac", "bitrate": AUDIO_BITRATE, **mark}
+        return [Step("audio", "transcode", template(out), ["audio.partial.m4a"], "audio/mp4", params)]
+    if info.kind != "video":
+        return []
+    proxy = _transcode_video(info, s, inp, "proxy.partial.mp4")
+    proxy.params.update(mark)
+    steps = [proxy]
+    for t in plan_thumbnails(info, s, ts, partial=True):
+        t.params.update(mark)
+        steps.append(t)
+    return steps
 
 
 def _every(v: Any, seconds: float) -> Any:
@@ -102,17 +135,22 @@ def _jpeg_ready(v: Any) -> Any:
     return v.filter("format", "yuvj420p")
 
 
-def plan_thumbnails(info: MediaInfo, s: Settings, ts: TranscoderSettings) -> list[Step]:
-    """Thumbnails every ``thumbnail_interval_s`` (keyframes only) and one contact sheet."""
+def plan_thumbnails(info: MediaInfo, s: Settings, ts: TranscoderSettings, *, partial: bool = False) -> list[Step]:
+    """Thumbnails every ``thumbnail_interval_s`` (keyframes only) and one contact sheet.
+
+    ``partial``: of the decodable part of a truncated file (its duration, ``PARTIAL_INPUT``).
+    """
     if info.kind != "video":
         return []
-    dur = info.duration_s or 0.0
+    dur = (info.decodable_s if partial else info.duration_s) or 0.0
+    iopts: dict[str, Any] = {"skip_frame": "nokey", **(PARTIAL_INPUT if partial else {})}
     every = s.thumbnail_interval_s
     count = max(1, int(dur // every) + (1 if dur % every > 0.5 or dur < every else 0))
-    inp = fp.input(INPUT, skip_frame="nokey")
+    inp = fp.input(INPUT, **iopts)
     thumbs = _jpeg_ready(_every(inp.video, every).filter("scale", w=ts.thumbnail_width, h=-2, out_range="full"))
-    out = fp.output(thumbs, f"{OUTPUT}/thumb_%04d.jpg", **{"q:v": 4, "f": "image2", "fps_mode": "passthrough"})
-    names = [f"thumb_{i + 1:04d}.jpg" for i in range(count)]  # expected; the run's listing is authoritative
+    stem = "thumb_partial_" if partial else "thumb_"
+    out = fp.output(thumbs, f"{OUTPUT}/{stem}%04d.jpg", **{"q:v": 4, "f": "image2", "fps_mode": "passthrough"})
+    names = [f"{stem}{i + 1:04d}.jpg" for i in range(count)]  # expected; the run's listing is authoritative
     steps = [
         Step(
             "thumbnail",
@@ -129,11 +167,10 @@ def plan_thumbnails(info: MediaInfo, s: Settings, ts: TranscoderSettings) -> lis
     cols = min(ts.contact_sheet_columns, tiles)
     rows = -(-tiles // cols)
     sheet = _jpeg_ready(
-        _every(fp.input(INPUT, skip_frame="nokey").video, round(sheet_every, 3)).filter(
-            "scale", w=160, h=-2, out_range="full"
-        )
+        _every(fp.input(INPUT, **iopts).video, round(sheet_every, 3)).filter("scale", w=160, h=-2, out_range="full")
     ).filter("tile", layout=f"{cols}x{rows}", padding=2, margin=2)
     out2 = fp.output(sheet, OUTPUT, vframes=1, **{"q:v": 4, "f": "image2", "update": 1})
     params = {"interval_s": round(sheet_every, 3), "tiles": tiles, "layout": f"{cols}x{rows}", "tile_width": 160}
-    steps.append(Step("contact_sheet", "extract", template(out2), ["contact_sheet.jpg"], "image/jpeg", params))
+    sheet_name = "contact_sheet.partial.jpg" if partial else "contact_sheet.jpg"
+    steps.append(Step("contact_sheet", "extract", template(out2), [sheet_name], "image/jpeg", params))
     return steps

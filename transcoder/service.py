@@ -122,7 +122,8 @@ def process_file(
 
 
 def _process_locked(runtime: Runtime, row: dict[str, Any], actor: str) -> ProcessResult:
-    from transcoder.probe import probe
+    from transcoder.probe import Truncated, probe
+    from transcoder.proxy import plan_proxy, plan_thumbnails
 
     s, ts = runtime.settings, transcoder_settings()
     file_id, sha = int(row["id"]), str(row["sha256"])
@@ -134,6 +135,8 @@ def _process_locked(runtime: Runtime, row: dict[str, Any], actor: str) -> Proces
         src = fetch_original(runtime, row, work / (f"original.{ext}" if ext else "original"))
         try:
             info = probe(src, ts)
+        except Truncated as exc:
+            return _partial(runtime, row, exc, src, work, out_dir, actor, ts)
         except MediaError as exc:
             return _flag(runtime, row, exc)
         except Exception as exc:  # a demuxer/decoder misbehaving on hostile input is a media problem
@@ -141,7 +144,8 @@ def _process_locked(runtime: Runtime, row: dict[str, Any], actor: str) -> Proces
         result = ProcessResult(file_id, sha, "ok", info.kind)
         have = {(d.kind, d.seq): d for d in records.existing(runtime.catalog, file_id)}
         try:
-            result.derivatives += _run_steps(runtime, row, info, src, work, out_dir, have, actor, ts)
+            steps = [plan_proxy(info, s, ts), *plan_thumbnails(info, s, ts)]
+            result.derivatives += _run_steps(runtime, row, steps, src, work, out_dir, have, actor, ts)
             if ts.fingerprint and info.kind == "video":
                 result.fingerprint_seconds = _fingerprint(runtime, row, src, actor)
         except MediaError as exc:
@@ -163,10 +167,41 @@ def _flag(
     return ProcessResult(int(row["id"]), str(row["sha256"]), status, kind, str(exc))
 
 
+def _partial(
+    runtime: Runtime,
+    row: dict[str, Any],
+    exc: Any,
+    src: Path,
+    work: Path,
+    out_dir: Path,
+    actor: str,
+    ts: TranscoderSettings,
+) -> ProcessResult:
+    """A truncated recording stays flagged ``corrupt`` (same message), but the part that is present
+    and decodable (the probe decoded its first frame) gets derivatives labelled ``partial``.
+
+    A failure making them is logged and leaves the file flagged as it is; it never raises.
+    """
+    from transcoder.proxy import plan_partial
+
+    info = exc.info
+    made: list[records.Derived] = []
+    if info.packets and info.decodable_s:
+        have = {(d.kind, d.seq): d for d in records.existing(runtime.catalog, int(row["id"]))}
+        try:
+            steps = plan_partial(info, runtime.settings, ts)
+            made = _run_steps(runtime, row, steps, src, work, out_dir, have, actor, ts)
+        except MediaError as err:
+            log.warning("file %s: truncated, and no partial derivatives either: %s", row["id"], err)
+    result = _flag(runtime, row, exc, info.to_json(), info.kind)
+    result.derivatives = made
+    return result
+
+
 def _run_steps(
     runtime: Runtime,
     row: dict[str, Any],
-    info: Any,
+    steps: list[Any],
     src: Path,
     work: Path,
     out_dir: Path,
@@ -174,11 +209,9 @@ def _run_steps(
     actor: str,
     ts: TranscoderSettings,
 ) -> list[records.Derived]:
-    from transcoder.proxy import plan_proxy, plan_thumbnails
-
     s = runtime.settings
     out: list[records.Derived] = []
-    for step in [plan_proxy(info, s, ts), *plan_thumbnails(info, s, ts)]:
+    for step in steps:
         done = [d for (k, _), d in have.items() if k == step.kind]
         if done and all((s.derived_dir / d.path).exists() for d in done):
             out += done  # a previous delivery finished this step

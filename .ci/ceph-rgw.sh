@@ -18,11 +18,24 @@ log() { echo "ceph-rgw: $*" >&2; }
 rgw_up() { curl -fsS -o /dev/null -m 3 "http://127.0.0.1:$RGW_PORT/" 2>/dev/null; }
 
 # Stop every daemon of this cluster and forget its state (the OSD is memstore: its data is in RAM anyway).
+# Waits until the old processes are really gone: a monitor still holding its port would answer the new
+# cluster's commands with the old fsid ("wrong fsid").
 stop_all() {
   pkill -f -- "-c $CONF" 2>/dev/null || true
-  for _ in $(seq 1 40); do pgrep -f -- "-c $CONF" >/dev/null || break; sleep 0.25; done
+  for _ in $(seq 1 60); do pgrep -f -- "-c $CONF" >/dev/null || break; sleep 0.25; done
   pkill -9 -f -- "-c $CONF" 2>/dev/null || true
+  for _ in $(seq 1 60); do pgrep -f -- "-c $CONF" >/dev/null || break; sleep 0.25; done
   rm -rf "$CEPH_DIR"
+}
+
+# One retry from scratch if the fresh cluster does not come up (the daemons are timing-sensitive on 2 cores).
+retry_or_fail() {
+  if [[ -z ${LIUHEN_CEPH_RETRIED:-} ]]; then
+    log "$1; retrying once from scratch"
+    LIUHEN_CEPH_RETRIED=1 exec bash "$0"
+  fi
+  log "$1"
+  exit 1
 }
 
 if [[ "${1:-}" == "stop" ]]; then
@@ -101,14 +114,15 @@ for _ in $(seq 1 30); do timeout 5 ceph -c "$CONF" mon stat >/dev/null 2>&1 && b
 
 # one memstore OSD (its data is in RAM)
 OSD_UUID=$(uuidgen)
-timeout 10 ceph -c "$CONF" osd new "$OSD_UUID" >/dev/null
+timeout 10 ceph -c "$CONF" osd new "$OSD_UUID" >/dev/null || retry_or_fail "could not register the OSD"
 mkdir -p "$CEPH_DIR/osd/0"
-ceph-osd -c "$CONF" -i 0 --mkfs --osd-uuid "$OSD_UUID" >/dev/null 2>&1
-ceph-osd -c "$CONF" -i 0
+ceph-osd -c "$CONF" -i 0 --mkfs --osd-uuid "$OSD_UUID" >/dev/null 2>&1 || retry_or_fail "OSD mkfs failed"
+ceph-osd -c "$CONF" -i 0 || retry_or_fail "the OSD did not start"
 log "osd started"
 for _ in $(seq 1 60); do
   timeout 5 ceph -c "$CONF" osd stat 2>/dev/null | grep -q "1 up" && break; sleep 0.5
 done
+timeout 5 ceph -c "$CONF" osd stat 2>/dev/null | grep -q "1 up" || retry_or_fail "the OSD did not come up"
 
 # radosgw
 mkdir -p "$CEPH_DIR/rgw"
@@ -116,8 +130,7 @@ radosgw -c "$CONF" -n client.rgw.a
 log "radosgw starting"
 for _ in $(seq 1 120); do rgw_up && break; sleep 0.5; done
 if ! rgw_up; then
-  log "radosgw did not answer on 127.0.0.1:$RGW_PORT; see $CEPH_DIR/log/"
-  exit 1
+  retry_or_fail "radosgw did not answer on 127.0.0.1:$RGW_PORT; see $CEPH_DIR/log/"
 fi
 
 # S3 user

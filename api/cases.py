@@ -31,6 +31,7 @@ from api.errors import (
     LegalReviewRequired,
     StageOrderError,
 )
+from catalog.stages import STAGES
 from integrity.events import EVENT_TYPES
 from liuhen.errors import Forbidden
 
@@ -39,16 +40,6 @@ if TYPE_CHECKING:
 
     from liuhen.runtime import Runtime
 
-STAGES = ("filing", "investigation", "review", "decision", "service", "execution", "closure")
-STAGE_LABELS = {
-    "filing": "立案",
-    "investigation": "调查取证",
-    "review": "审查",
-    "decision": "决定",
-    "service": "送达",
-    "execution": "执行",
-    "closure": "结案",
-}
 CASE_TYPES = ("permit", "penalty", "coercive", "levy", "inspection")
 
 

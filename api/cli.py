@@ -18,6 +18,8 @@ from typing import Any
 
 import typer
 
+from catalog.stages import STAGE_LABELS
+
 token_app = typer.Typer(
     help="API tokens (admins): issue, revoke, list. Tokens are stored only as SHA-256.", no_args_is_help=True
 )
@@ -133,7 +135,7 @@ def case_show(case_no: str = typer.Argument(..., help="Case number (案号)."), 
         return
     typer.echo(
         f"{c['case_no']} [{c['case_type']}{' major' if c['major'] else ''}] {c['agency']} / {c['subject']}: "
-        f"stage {c['stage']} ({cases.STAGE_LABELS[c['stage']]})"
+        f"stage {c['stage']} ({STAGE_LABELS[c['stage']]})"
     )
     for a in c["activities"]:
         typer.echo(f"  activity {a['id']}: {a['stage']} {a['kind']} ({a['recording']}) {a['starts_at']}–{a['ends_at']}")

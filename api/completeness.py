@@ -22,7 +22,8 @@ import html
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from api.cases import STAGE_LABELS, _case_row
+from api.cases import _case_row
+from catalog.stages import STAGE_LABELS
 
 if TYPE_CHECKING:
     from liuhen.runtime import Runtime

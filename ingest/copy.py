@@ -37,6 +37,7 @@ from ingest.errors import (
     SourceVanished,
     StagingFull,
 )
+from liuhen.process import pid_alive
 from storage._util import HashingWriter, Sealed, drop_cached
 
 CHUNK = 8 << 20  # 8 MiB reads: few syscalls, and hashlib drops the GIL for the whole update
@@ -102,7 +103,7 @@ def clean_orphans(staging_dir: Path) -> int:
             pid = int(name[len(STAGING_PREFIX) :].split("-", 1)[0])
         except ValueError:
             continue
-        if pid == os.getpid() or _alive(pid):
+        if pid == os.getpid() or pid_alive(pid):
             continue
         try:
             os.unlink(e.path)
@@ -110,16 +111,6 @@ def clean_orphans(staging_dir: Path) -> int:
         except FileNotFoundError:
             pass
     return n
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class _Sm3Thread:

@@ -12,15 +12,8 @@ import html
 import json
 from typing import Any
 
-STAGE_LABELS = {
-    "filing": "立案",
-    "investigation": "调查取证",
-    "review": "审查",
-    "decision": "决定",
-    "service": "送达",
-    "execution": "执行",
-    "closure": "结案",
-}
+from catalog.stages import STAGE_LABELS
+
 KIND_LABELS = {"video": "视频", "audio": "音频", "photo": "照片", "unknown": "文件"}
 METHOD = {
     "video": ("执法记录仪现场同步录音录像", "recorded on scene by a body-worn recorder (audio and video)"),

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
 import sys
 import warnings
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from liuhen.errors import EmbeddedServiceError
+from liuhen.process import pid_alive
 
 log = logging.getLogger("liuhen.embedded")
 DATABASE = "liuhen"
@@ -33,19 +33,9 @@ def _prune_dead_handles(pgdata: Path) -> None:
         pids = json.loads(handles.read_text() or "[]")
     except (OSError, ValueError):
         return
-    alive = [p for p in pids if _pid_alive(int(p))]
+    alive = [p for p in pids if pid_alive(int(p))]
     if alive != pids:
         handles.write_text(json.dumps(alive))
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def start_postgres(pgdata: Path) -> str:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from catalog.stages import stages_from
 from integrity.events import Event
 from integrity.log import record
 from storage._util import as_utc, utcnow
@@ -39,7 +40,7 @@ log = logging.getLogger("liuhen.storage.retention")
 
 _ACTIVE_LINKS = "SELECT count(*) AS n FROM links WHERE file_id = %s AND unlinked_at IS NULL"
 # Stages from which a case's evidence is kept permanently: its holds can no longer be released.
-DECIDED_STAGES = ("decision", "service", "execution", "closure")
+DECIDED_STAGES = stages_from("decision")
 _DECIDED_CASES = (
     "SELECT DISTINCT c.case_no, c.stage FROM links l JOIN cases c ON c.id = l.case_id "
     "WHERE l.file_id = %s AND c.stage = ANY(%s) ORDER BY c.case_no"

@@ -41,6 +41,7 @@ from liuhen.export.statement import (
     statement_json,
 )
 from liuhen.integrity import checkpoint, fixity, log, proof, tlogproof
+from liuhen.integrity import keys as logkeys
 from liuhen.integrity.errors import IntegrityError, VerificationError
 from liuhen.integrity.events import Event
 from liuhen.runtime import Runtime
@@ -385,7 +386,7 @@ def export_case(
         else:
             bag.add_tag("custody/consistency", "liuhen.consistency@v1\nold none\n")
             warnings.append("no checkpoint was published before this one: no consistency proof")
-        keys = checkpoint.verifier_keys(rt.catalog, rt.settings) or [checkpoint.public_key(rt.settings)]
+        keys = logkeys.verifier_keys(rt.catalog, rt.settings) or [logkeys.public_key(rt.settings)]
         bag.add_tag("custody/log-key.pub", "".join(k + "\n" for k in keys))
         info = [
             ("Source-Organization", case["agency"]),

@@ -10,7 +10,7 @@ import json
 import typer
 
 from liuhen.core.verifier import render, verify_bag
-from liuhen.integrity import checkpoint
+from liuhen.integrity import keys as logkeys
 from liuhen.wiring import open_runtime
 
 
@@ -33,7 +33,7 @@ def verify_cmd(
     if local_keys:
 
         with open_runtime() as rt:
-            keys += checkpoint.verifier_keys(rt.catalog, rt.settings) or [checkpoint.public_key(rt.settings)]
+            keys += logkeys.verifier_keys(rt.catalog, rt.settings) or [logkeys.public_key(rt.settings)]
     report = verify_bag(bag, trusted_keys=keys or None, workers=workers)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))

@@ -196,7 +196,7 @@ def export_case(runtime: Runtime, case_no: str, out_dir: str | os.PathLike[str],
                   "log_size": sel.log_size, "log_origin": rt.settings.log_origin}
     paths = {f["sha256"]: f"data/{build.original_rel(f)}" for f in sel.files}
     build.refuse_unsafe_text(sel.case, actor, request_id, statement_doc(
-        sel.case, sel.files, sel.links, {}, paths, ingest, sel.people, ev_index, export_doc))
+        sel.case, sel.files, sel.links, {}, paths, ingest, sel.people, ev_index, export_doc, rt.settings.display_tz))
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
     warnings: list[str] = []
@@ -205,7 +205,7 @@ def export_case(runtime: Runtime, case_no: str, out_dir: str | os.PathLike[str],
         paths = _originals(rt, bag, sel.files)
         recs, derived_by_file = _derived(rt, bag, sel, paths, warnings)
         doc = statement_doc(sel.case, sel.files, sel.links, derived_by_file, paths, ingest, sel.people, ev_index,
-                            export_doc)
+                            export_doc, rt.settings.display_tz)
         _tag_files(rt, bag, doc, jsonl, ev_index, recs, sel.log_size)
         man_idx, cp = _seal(rt, bag, sel, actor, selection, request_id, now, warnings)
         tag_digests = bag.finish(build.bag_info(sel.case, actor, now, selection, request_id,

@@ -218,12 +218,13 @@ this package; ask the agency for that log entry to confirm this is the package i
 def statement_doc(case: dict[str, Any], files: list[dict[str, Any]], links: dict[int, list[dict[str, Any]]],
                   derived: dict[str, list[dict[str, str]]], paths: dict[str, str],
                   ingest: dict[str, tuple[int, dict[str, Any]]], people: dict[Any, dict[str, Any]],
-                  ev_index: list[dict[str, Any]], export: dict[str, Any]) -> dict[str, Any]:
+                  ev_index: list[dict[str, Any]], export: dict[str, Any], zone: str = DEFAULT_ZONE) -> dict[str, Any]:
     """The statement document. Producer, production time, size and digests come from each original's
     ingestion event (the leaf in the bag); only names, firmware and duration are catalog annotations.
-    ``export`` holds time, exporter, selection, request_id, log_size and log_origin."""
+    ``export`` holds time, exporter, selection, request_id, log_size and log_origin. Times are UTC ISO
+    8601, except inside ``production_method``'s prose, which people read (``zone``, with its offset)."""
     items = [_item(n, f, links.get(int(f["id"]), []), derived.get(f["sha256"], []), paths[f["sha256"]],
-                   ingest[f["sha256"]], people) for n, f in enumerate(files, 1)]
+                   ingest[f["sha256"]], people, zone) for n, f in enumerate(files, 1)]
     return {
         "format": "liuhen.statement@v2",
         "basis": "最高人民法院关于行政诉讼证据若干问题的规定 第十二条："
@@ -254,7 +255,7 @@ def _link(lk: dict[str, Any]) -> dict[str, Any]:
 
 
 def _item(n: int, f: dict[str, Any], links: list[dict[str, Any]], derived: list[dict[str, str]], path: str,
-          ingestion: tuple[int, dict[str, Any]], people: dict[Any, dict[str, Any]]) -> dict[str, Any]:
+          ingestion: tuple[int, dict[str, Any]], people: dict[Any, dict[str, Any]], zone: str) -> dict[str, Any]:
     idx, leaf = ingestion
     facts = leaf.get("data") or {}
     device, officer_no = facts.get("device_serial"), facts.get("officer_no")
@@ -272,7 +273,7 @@ def _item(n: int, f: dict[str, Any], links: list[dict[str, Any]], derived: list[
         "size": facts.get("size", f["size"]),
         "media_kind": f["media_kind"],
         "media_kind_label": KIND_LABELS.get(f["media_kind"]),
-        "production_method": production_method(f["media_kind"], device, ingested_at or "", f["sha256"]),
+        "production_method": production_method(f["media_kind"], device, _t(ingested_at, zone), f["sha256"]),
         "production_time": {"start": iso(start), "end": iso(end), "duration_s": f["duration_s"]},
         "producer": {"officer_no": officer_no, "officer_name": ppl.get("officer_name"),
                      "unit_code": facts.get("unit_code") or ppl.get("unit_code"), "device_serial": device,

@@ -19,6 +19,8 @@ from typing import Any
 from liuhen.core.errors import InvalidRequest
 
 _REFUSED_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
+_NAMES = {"\t": "TAB", "\n": "LINE FEED", "\r": "CARRIAGE RETURN", "\x00": "NUL", "\x7f": "DELETE",
+          "\x85": "NEXT LINE"}
 
 
 def first_control(value: str) -> tuple[int, str] | None:
@@ -35,7 +37,7 @@ def describe(field: str, value: str) -> str | None:
     if hit is None:
         return None
     i, c = hit
-    name = unicodedata.name(c, "control character")
+    name = _NAMES.get(c) or unicodedata.name(c, "control character")
     return (f"{field} contains U+{ord(c):04X} ({name}) at position {i}; text fields may not contain control "
             "characters or line breaks")
 

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from liuhen.catalog.db import Catalog
-from liuhen.integrity import checkpoint, note, rfc6962, tree
-from liuhen.integrity.errors import VerificationError
+from liuhen.integrity import checkpoint, rfc6962, tree
+from liuhen.integrity import keys as logkeys
+from liuhen.integrity.errors import MalformedKey, VerificationError
 
 CHUNK = 20000
 
@@ -53,10 +54,10 @@ def _b64(h: bytes) -> str:
 
 
 def trusted_keys(catalog: Catalog, key_dir: Path | None = None, explicit: list[str] | None = None) -> list[str]:
-    """Keys to check signatures with (``checkpoint.key_trust``): the keys on disk in ``key_dir``
+    """Keys to check signatures with (``logkeys.key_trust``): the keys on disk in ``key_dir``
     and ``explicit``, plus keys reached from those through verified ``key.rotate`` endorsements.
     Rows of ``log_keys`` are never trusted merely for being there."""
-    return checkpoint.key_trust(catalog, key_dir, explicit or []).keys
+    return logkeys.key_trust(catalog, key_dir, explicit or []).keys
 
 
 def _check_columns(rep: AuditReport, i: int, r: dict[str, Any]) -> None:
@@ -94,9 +95,9 @@ def _inner_nodes_ending_in(a: int, b: int) -> tuple[list[int], list[int], list[i
 def verify_log(catalog: Catalog, vkeys: list[str] | None = None, key_dir: Path | None = None) -> AuditReport:
     """Audit the whole log. Checkpoint signatures are checked against the trust anchors — the keys on
     disk in ``key_dir`` and ``vkeys`` — and keys endorsed from them by ``key.rotate`` events; every
-    ``log_keys`` row outside that set is a problem (``checkpoint.key_trust``)."""
+    ``log_keys`` row outside that set is a problem (``logkeys.key_trust``)."""
     rep = AuditReport()
-    trust = checkpoint.key_trust(catalog, key_dir, vkeys or [])
+    trust = logkeys.key_trust(catalog, key_dir, vkeys or [])
     rep.trusted_keys, rep.untrusted_keys = trust.keys, trust.untrusted
     rep.problems += trust.problems
     if not trust.anchors:
@@ -125,7 +126,7 @@ def verify_log(catalog: Catalog, vkeys: list[str] | None = None, key_dir: Path |
             if (body.origin, body.size, body.root) != (cp.origin, cp.size, cp.root):
                 rep.problems.append(f"checkpoint {cp.id}: note says size {body.size} root {_b64(body.root)}, "
                                     f"row says size {cp.size} root {cp.root_b64}")
-        except (VerificationError, note.MalformedKey) as exc:
+        except (VerificationError, MalformedKey) as exc:
             rep.problems.append(f"checkpoint {cp.id} (size {cp.size}): {exc}")
         if cp.size < prev_size:
             rep.problems.append(f"checkpoint {cp.id}: size {cp.size} is smaller than an earlier checkpoint's "

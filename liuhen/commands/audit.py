@@ -11,6 +11,7 @@ import typer
 
 from liuhen.integrity import audit as auditmod
 from liuhen.integrity import checkpoint, fixity, log, proof, tlogproof
+from liuhen.integrity import keys as logkeys
 from liuhen.wiring import open_runtime
 
 audit = typer.Typer(name="audit", help="The Merkle audit log: checkpoints, proofs, verification, fixity.",
@@ -39,7 +40,7 @@ def checkpoint_cmd(
         cp = checkpoint.publish(rt.catalog, rt.settings) if publish else checkpoint.latest(rt.catalog)
         if cp is None:
             cp = checkpoint.publish(rt.catalog, rt.settings)
-        d = cp.as_json() | {"public_key": checkpoint.public_key(rt.settings)}
+        d = cp.as_json() | {"public_key": logkeys.public_key(rt.settings)}
         _out(d, as_json, f"origin {cp.origin}\nsize {cp.size}\nroot {cp.root_b64}\n\n{cp.note}")
 
 
@@ -177,7 +178,7 @@ def rotate_key_cmd(as_json: bool = JSON) -> None:
     """Replace the checkpoint signing key (logged as a key.rotate event; old checkpoints stay verifiable)."""
 
     with open_runtime() as rt:
-        old = checkpoint.public_key(rt.settings)
+        old = logkeys.public_key(rt.settings)
         new = checkpoint.rotate_key(rt.catalog, rt.settings, rt.settings.actor_name())
         cp = checkpoint.latest(rt.catalog)
     _out({"old_key": old, "new_key": new, "checkpoint": cp.note if cp else None}, as_json,
@@ -189,9 +190,9 @@ def public_key_cmd(as_json: bool = JSON) -> None:
     """The current verifier key (signed-note format), every trusted key, and any untrusted log_keys row."""
 
     with open_runtime() as rt:
-        cur = checkpoint.public_key(rt.settings)
+        cur = logkeys.public_key(rt.settings)
         checkpoint.publish(rt.catalog, rt.settings)
-        trust = checkpoint.key_trust(rt.catalog, Path(rt.settings.key_dir))
+        trust = logkeys.key_trust(rt.catalog, Path(rt.settings.key_dir))
     _out({"public_key": cur, "all_keys": trust.keys, "untrusted_keys": trust.untrusted}, as_json, cur)
 
 

@@ -1,4 +1,4 @@
-"""CLI: ``liuhen token …`` (admins), ``liuhen case …`` (clerks), ``liuhen access …``, ``liuhen export``.
+"""CLI: ``liuhen token …`` (admins), ``liuhen case …`` (clerks), ``liuhen access …``.
 
 Commands act as ``LIUHEN_ACTOR`` (default ``cli:<os user>``) unless ``--as USER`` names an API user,
 whose role then applies (approving and releasing a hold need a supervisor, a legal review needs a
@@ -19,15 +19,12 @@ from typing import Any
 import typer
 
 from liuhen.api.auth import issue_token, list_tokens, lookup_user, revoke_token
-from liuhen.api.routes.cases import _plain
 from liuhen.cases import access
 from liuhen.cases import service as cases
 from liuhen.cases.access import cli_origin
 from liuhen.cases.completeness import render_html
 from liuhen.cases.principal import Principal
-from liuhen.cases.service import as_utc
 from liuhen.catalog.stages import STAGE_LABELS
-from liuhen.export.service import run_export
 from liuhen.wiring import open_runtime
 
 token_app = typer.Typer(
@@ -348,34 +345,7 @@ def access_report(
     _emit(rows, as_json)
 
 
-def export_cmd(
-    case_no: str = typer.Argument(..., help="案号"),
-    out: Path = typer.Option(..., "--out", help="Directory to write the bag to."),
-    request_id: int = typer.Option(..., "--request", help="The approved export request id."),
-    stage: str | None = typer.Option(None, help="Only this stage."),
-    t_from: str | None = typer.Option(None, "--from", help="ISO 8601 start."),
-    t_to: str | None = typer.Option(None, "--to", help="ISO 8601 end."),
-    as_user: str | None = AS,
-    as_json: bool = JSON,
-) -> None:
-    """Export a case as a verifiable BagIt bag (checks the approved request first)."""
-
-    with _runtime() as rt:
-        path, result = run_export(
-            rt,
-            case_no,
-            _who(rt, as_user),
-            request_id=request_id,
-            out_dir=out,
-            stage=stage,
-            t_from=as_utc(t_from),
-            t_to=as_utc(t_to),
-        )
-    _emit({"case_no": case_no, "path": path, **_plain(result)}, as_json)
-
-
 def register(app: typer.Typer) -> None:
     app.add_typer(token_app, name="token")
     app.add_typer(case_app, name="case")
     app.add_typer(access_app, name="access")
-    app.command("export")(export_cmd)

@@ -25,9 +25,11 @@ import psycopg
 import pytest
 
 from benchmarks.export import build_sample_case
+from liuhen.cases.errors import CaseNotFound
 from liuhen.core.config import Settings
 from liuhen.core.verifier import verify_bag
-from liuhen.export.build import CaseNotFound, ExportError, export_case
+from liuhen.export.errors import ExportError
+from liuhen.export.service import export_case
 from liuhen.integrity import checkpoint, log
 from liuhen.integrity.note import Signer, sign
 

@@ -21,8 +21,10 @@ from typing import Any
 import pytest
 
 from liuhen.core.verifier import Report, verify_bag
-from liuhen.export.build import MANIFEST_EVENT, ExportError, export_case
-from tests.integrity.test_export import _verify_py, exported  # noqa: F401  (module fixture)
+from liuhen.export.build import MANIFEST_EVENT
+from liuhen.export.errors import ExportError
+from liuhen.export.service import export_case
+from tests.export.test_service import _verify_py, exported  # noqa: F401  (module fixture)
 
 
 def _rewrite_tagmanifests(bag: Path) -> None:

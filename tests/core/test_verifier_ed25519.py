@@ -1,4 +1,6 @@
-"""The pure-Python Ed25519 verifier shipped in every bag (integrity/verifier.py) against RFC 8032 §7.1.
+"""The pure-Python Ed25519 verifier shipped in every bag (liuhen/core/verifier.py) against RFC 8032 §7.1,
+and, differentially (Hypothesis), against OpenSSL's through ``cryptography`` — the primitive
+integrity's ``note.Verifier`` uses, so the bag and the log accept exactly the same signatures.
 
 The five vectors (TEST 1, 2, 3, 1024, SHA(abc)) are the RFC's secret key, public key, message and
 signature. The test also re-derives each public key and signature with the ``cryptography`` package
@@ -10,8 +12,11 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from liuhen.core.verifier import _L, _P, ed25519_verify
 
@@ -160,3 +165,75 @@ def test_signatures_made_by_openssl_verify() -> None:
     pub = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     for msg in (b"", b"liuhen.local/audit\n42\n" + b"x" * 44 + b"\n", bytes(range(256)) * 5):
         assert ed25519_verify(pub, msg, key.sign(msg))
+
+
+# ------------------------------------------------------------------ differential: pure Python vs OpenSSL
+
+
+def _openssl_verify(public: bytes, message: bytes, signature: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(public).verify(signature, message)
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.binary(min_size=32, max_size=32), message=st.binary(max_size=300))
+def test_differential_random_keys_and_messages_verify_in_both(seed: bytes, message: bytes) -> None:
+    key = Ed25519PrivateKey.from_private_bytes(seed)
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    sig = key.sign(message)
+    assert ed25519_verify(public, message, sig) is True
+    assert _openssl_verify(public, message, sig) is True
+
+
+@settings(max_examples=80, deadline=None)
+@given(seed=st.binary(min_size=32, max_size=32), message=st.binary(max_size=100),
+       flip=st.integers(min_value=0, max_value=64 * 8 - 1), other=st.binary(max_size=100))
+def test_differential_corrupted_signatures_and_messages_are_refused_by_both(
+        seed: bytes, message: bytes, flip: int, other: bytes) -> None:
+    key = Ed25519PrivateKey.from_private_bytes(seed)
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    sig = bytearray(key.sign(message))
+    sig[flip // 8] ^= 1 << (flip % 8)
+    assert ed25519_verify(public, message, bytes(sig)) == _openssl_verify(public, message, bytes(sig)) == False  # noqa: E712
+    if other != message:
+        good = key.sign(message)
+        assert ed25519_verify(public, other, good) == _openssl_verify(public, other, good) == False  # noqa: E712
+
+
+@settings(max_examples=150, deadline=None)
+@given(public=st.binary(min_size=32, max_size=32), sig=st.binary(min_size=64, max_size=64),
+       message=st.binary(max_size=50))
+def test_differential_arbitrary_keys_and_signatures_agree(public: bytes, sig: bytes, message: bytes) -> None:
+    """Malformed points, S >= L, small-order keys: whatever the bytes, both give the same answer."""
+    assert ed25519_verify(public, message, sig) == _openssl_verify(public, message, sig)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.binary(min_size=32, max_size=32), message=st.binary(max_size=50),
+       cut=st.integers(min_value=0, max_value=70))
+def test_differential_wrong_lengths_are_refused_by_both(seed: bytes, message: bytes, cut: int) -> None:
+    key = Ed25519PrivateKey.from_private_bytes(seed)
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    sig = key.sign(message)
+    bad = (sig + sig)[:cut] if cut != 64 else sig[:63]
+    assert ed25519_verify(public, message, bad) is False
+    assert _openssl_verify(public, message, bad) is False
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.binary(min_size=32, max_size=32), message=st.binary(max_size=50),
+       add=st.integers(min_value=1, max_value=8))
+def test_differential_non_canonical_s_is_refused_by_both(seed: bytes, message: bytes, add: int) -> None:
+    """S + k·L (same scalar mod L, non-canonical encoding) must be refused (RFC 8032 §5.1.7 step 1)."""
+    key = Ed25519PrivateKey.from_private_bytes(seed)
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    sig = key.sign(message)
+    s = int.from_bytes(sig[32:], "little") + add * _L
+    if s >= 1 << 256:
+        return
+    bad = sig[:32] + s.to_bytes(32, "little")
+    assert ed25519_verify(public, message, bad) is False
+    assert _openssl_verify(public, message, bad) is False

@@ -177,6 +177,30 @@ def ensure_access_recorded(
         )
 
 
+CORRUPT_FLAG = "fixity_failed"
+
+
+def record_corrupt_original(runtime: Runtime, who: Principal, file: dict[str, Any], computed: str) -> int:
+    """A download found the stored original no longer hashes to its digest: log a failed
+    ``fixity.check`` (mode ``download``) and flag the file ``fixity_failed``; return the event id."""
+    problem = (f"store vs catalog: object {file['storage_key']} hashes to sha256 {computed}, "
+               f"catalog says {file['sha256']} (found while serving a download)")
+    with runtime.catalog.tx() as conn:
+        ev = record_event(
+            conn,
+            "fixity.check",
+            who.name,
+            subject={"sha256": file["sha256"]},
+            data={"outcome": "fail", "mode": "download", "file_id": file["id"],
+                  "computed": {"sha256": computed}, "problems": [problem]},
+        )
+        conn.execute(
+            "UPDATE files SET flags = array_append(flags, %s) WHERE id = %s AND NOT (%s = ANY(flags))",
+            (CORRUPT_FLAG, file["id"], CORRUPT_FLAG),
+        )
+    return ev
+
+
 def create_request(
     runtime: Runtime,
     who: Principal,

@@ -18,7 +18,7 @@ from liuhen.api.errors import PayloadTooLarge
 from liuhen.api.models import FileDetail, FileOut, MatchOut, SearchPage, Stage, ThumbnailOut
 from liuhen.api.routes import problems, runtime_of
 from liuhen.api.search import search_files
-from liuhen.api.streaming import file_reader, ranged_response
+from liuhen.api.streaming import DigestGuard, file_reader, ranged_response
 from liuhen.cases import access
 from liuhen.cases.errors import FileNotFound
 from liuhen.cases.principal import Principal
@@ -173,7 +173,11 @@ def download_original(
     sha256: Digest,
     request_id: Annotated[int | None, Query(ge=1, le=2**62, description="approved download request")] = None,
 ) -> Response:
-    """The original, byte for byte from the store, with Range. Needs an approved download request."""
+    """The original, byte for byte from the store, with Range. Needs an approved download request.
+
+    The whole original is re-hashed while it is sent; if it no longer matches its digest the transfer
+    is cut before the last bytes, a failed ``fixity.check`` is logged and the file is flagged
+    ``fixity_failed``."""
     rt = runtime_of(request)
     f = _file(rt, sha256)
     req = access.require_approved(rt, request_id, who, kind="download", sha256=f["sha256"])
@@ -189,6 +193,7 @@ def download_original(
         last_modified=f["ingested_at"],
         filename=f"{f['sha256']}.{f['ext'] or 'bin'}",
         attachment=True,
+        guard=DigestGuard(f["sha256"], lambda computed: access.record_corrupt_original(rt, who, f, computed)),
     )
 
 

@@ -28,6 +28,10 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+MAX_EXPIRES_DAYS = 36_500  # a hundred years; beyond that say --no-expiry
+DEFAULT_EXPIRES_DAYS = 90.0  # the CLI's default when neither --expires-days nor --no-expiry is given
+
+
 def issue_token(
     runtime: Runtime,
     *,
@@ -38,13 +42,20 @@ def issue_token(
     label: str | None = None,
     expires_days: float | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """Create (or update the role/unit of) ``user`` and issue a token; return (token, row). Logs ``token.issue``."""
+    """Create (or update the role/unit of) ``user`` and issue a token; return (token, row). Logs ``token.issue``.
+
+    ``expires_days=None`` issues a token that never expires; otherwise it must be a positive number of days."""
+    if expires_days is not None and not (0 < expires_days <= MAX_EXPIRES_DAYS):
+        raise InvalidRequest(
+            f"--expires-days must be more than 0 and at most {MAX_EXPIRES_DAYS} (got {expires_days:g}); "
+            "for a token that never expires say --no-expiry"
+        )
     if role not in ROLES:
         raise InvalidRequest(f"unknown role {role!r}; one of {', '.join(ROLES)}")
     if not user.strip():
         raise InvalidRequest("user must not be empty")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    expires = datetime.now(UTC) + timedelta(days=expires_days) if expires_days else None
+    expires = datetime.now(UTC) + timedelta(days=expires_days) if expires_days is not None else None
     with runtime.catalog.tx() as conn:
         u = conn.execute(
             "INSERT INTO api_users (name, role, unit_code) VALUES (%s, %s, %s) ON CONFLICT (name) DO UPDATE "

@@ -18,7 +18,7 @@ from typing import Any
 
 import typer
 
-from liuhen.api.auth import issue_token, list_tokens, lookup_user, revoke_token
+from liuhen.api.auth import DEFAULT_EXPIRES_DAYS, issue_token, list_tokens, lookup_user, revoke_token
 from liuhen.api.routes.cases import _plain
 from liuhen.cases import access
 from liuhen.cases import service as cases
@@ -69,11 +69,18 @@ def token_issue(
     role: str = typer.Option(..., "--role", help="clerk|reviewer|legal_reviewer|supervisor|admin|external"),
     unit: str | None = typer.Option(None, "--unit", help="The user's unit code (for outside-unit flags)."),
     label: str | None = typer.Option(None, help="A note on the token."),
-    expires_days: float | None = typer.Option(None, help="Expire after N days."),
+    expires_days: float | None = typer.Option(
+        None, help=f"Expire after N days (more than 0; default {DEFAULT_EXPIRES_DAYS:g})."
+    ),
+    no_expiry: bool = typer.Option(False, "--no-expiry", help="Issue a token that never expires (explicit choice)."),
     as_json: bool = JSON,
 ) -> None:
     """Issue a bearer token; it is printed once and stored only as its SHA-256."""
 
+    if no_expiry and expires_days is not None:
+        raise typer.BadParameter("give --expires-days N or --no-expiry, not both")
+    if not no_expiry and expires_days is None:
+        expires_days = DEFAULT_EXPIRES_DAYS
     with _runtime() as rt:
         tok, row = issue_token(
             rt, user=user, role=role, unit_code=unit, actor=_actor(rt), label=label, expires_days=expires_days

@@ -201,6 +201,12 @@ def record_corrupt_original(runtime: Runtime, who: Principal, file: dict[str, An
     return ev
 
 
+# Roles that see no catalog: a request naming an unknown case or digest is accepted (201) exactly like
+# one naming a real object, so the answer cannot be used to probe what exists; the supervisor deciding
+# it sees what is (not) stored, and an approval of something unknown serves nothing.
+BLIND_ROLES = frozenset({"external"})
+
+
 def create_request(
     runtime: Runtime,
     who: Principal,
@@ -219,16 +225,17 @@ def create_request(
         raise InvalidRequest("an export request names a case")
     if not case_no and not shas:
         raise InvalidRequest("name a case or at least one file digest")
+    blind = who.role in BLIND_ROLES  # may not learn what exists: same answer for real and unknown objects
     with runtime.catalog.tx() as conn:
         case_unit = None
         if case_no:
             c = conn.execute("SELECT unit_code FROM cases WHERE case_no = %s", (case_no,)).fetchone()
-            if c is None:
+            if c is None and not blind:
                 raise NotFound(f"no case {case_no!r}")
-            case_unit = c["unit_code"]
+            case_unit = c["unit_code"] if c else None
         if shas:
             found = conn.execute("SELECT count(*) AS n FROM files WHERE sha256 = ANY(%s)", (shas,)).fetchone()
-            if found is None or found["n"] != len(shas):
+            if (found is None or found["n"] != len(shas)) and not blind:
                 raise NotFound("one or more requested files are not stored")
         row = conn.execute(
             "INSERT INTO access_requests (requester, kind, case_no, file_sha256, purpose) "

@@ -6,7 +6,6 @@ Every view/stream/download is recorded (committed) before the response object ex
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime
 from pathlib import Path as FsPath
 from typing import Annotated, Any
 
@@ -15,7 +14,7 @@ from fastapi.responses import Response
 
 from liuhen.api.auth import authorize
 from liuhen.api.errors import PayloadTooLarge
-from liuhen.api.models import FileDetail, FileOut, MatchOut, SearchPage, Stage, ThumbnailOut
+from liuhen.api.models import FileDetail, FileOut, MatchOut, Moment, SearchPage, Stage, ThumbnailOut
 from liuhen.api.routes import problems, runtime_of
 from liuhen.api.search import search_files
 from liuhen.api.streaming import DigestGuard, file_reader, ranged_response
@@ -93,8 +92,8 @@ def search(
     officer: Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00]*$")] = None,
     device: Annotated[str | None, Query(max_length=128, pattern=r"^[^\x00]*$")] = None,
     unit: Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00]*$")] = None,
-    recorded_from: datetime | None = None,
-    recorded_to: datetime | None = None,
+    recorded_from: Moment | None = None,
+    recorded_to: Moment | None = None,
     flag: Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00]*$")] = None,
     sha256: Annotated[str | None, Query(pattern=r"^[0-9a-fA-F]{6,64}$", description="digest or prefix")] = None,
     media_kind: Annotated[str | None, Query(pattern=r"^(video|audio|photo|unknown)$")] = None,

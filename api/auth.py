@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,7 +13,7 @@ from fastapi import Request
 
 from liuhen.api.errors import RoleForbidden, Unauthenticated
 from liuhen.api.roles import ACCESS_EVENT_ROUTES, ANONYMOUS, MATRIX, ROLES
-from liuhen.cases import readaudit
+from liuhen.cases import readaudit, scope
 from liuhen.cases.errors import ReadAuditUnavailable
 from liuhen.cases.principal import Principal
 from liuhen.core.errors import InvalidRequest, NotFound
@@ -125,6 +126,9 @@ def principal_for(runtime: Runtime, token: str) -> Principal:
         return _principal(conn, token)
 
 
+_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
+
+
 def authorize(request: Request) -> Principal:
     """The one dependency: bearer token → principal; the role matrix decides by route name.
 
@@ -161,4 +165,21 @@ def authorize(request: Request) -> Principal:
         raise ReadAuditUnavailable(
             f"authorisation or read journal failed ({type(exc).__name__}); not served unaudited"
         ) from exc
+    check_scope(request, principal)
     return principal
+
+
+def check_scope(request: Request, who: Principal) -> None:
+    """Units are boundaries (``cases.scope``): the case and the file a route names in its path must be
+    within the caller's scope, else 404 exactly as for an unknown one. (The request is journaled first.)"""
+    case_no = request.path_params.get("case_no")
+    sha256 = request.path_params.get("sha256")
+    case_ok = isinstance(case_no, str) and case_no and "\x00" not in case_no
+    file_ok = isinstance(sha256, str) and _DIGEST.fullmatch(sha256) is not None
+    if not case_ok and not file_ok:
+        return
+    with request.app.state.runtime.catalog.tx() as conn:
+        if case_ok:
+            scope.check_case(conn, who, str(case_no))
+        if file_ok:
+            scope.check_file(conn, who, str(sha256))

@@ -98,6 +98,21 @@ class CaseOut(Out):
     created_at: datetime
 
 
+class GrantIn(In):
+    unit_code: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f/]+$", description="unit to share with")
+    reason: str = Field(min_length=2, max_length=500, pattern=r"^[^\x00]*$", description="e.g. 联合办案 and the order")
+
+
+class GrantOut(Out):
+    id: int
+    case_no: str
+    unit_code: str
+    granted_by: str
+    reason: str
+    granted_at: datetime
+    event_id: int
+
+
 class StageIn(In):
     stage: Stage
 

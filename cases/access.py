@@ -22,7 +22,8 @@ from typing import Any
 
 import psycopg
 
-from liuhen.cases.errors import ApprovalRequired, PurposeRequired
+from liuhen.cases import scope
+from liuhen.cases.errors import ApprovalRequired, CaseNotFound, FileNotFound, PurposeRequired
 from liuhen.cases.principal import Principal
 from liuhen.core.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from liuhen.integrity.events import Event
@@ -201,6 +202,18 @@ def record_corrupt_original(runtime: Runtime, who: Principal, file: dict[str, An
     return ev
 
 
+def _in_scope(conn: psycopg.Connection[Any], who: Principal, case_no: str | None, shas: Iterable[str]) -> bool:
+    """Whether every object a request names is within ``who``'s units (``cases.scope``)."""
+    try:
+        if case_no:
+            scope.check_case(conn, who, case_no)
+        for sha in shas:
+            scope.check_file(conn, who, sha)
+    except (CaseNotFound, FileNotFound):
+        return False
+    return True
+
+
 # Roles that see no catalog: a request naming an unknown case or digest is accepted (201) exactly like
 # one naming a real object, so the answer cannot be used to probe what exists; the supervisor deciding
 # it sees what is (not) stored, and an approval of something unknown serves nothing.
@@ -237,6 +250,8 @@ def create_request(
             found = conn.execute("SELECT count(*) AS n FROM files WHERE sha256 = ANY(%s)", (shas,)).fetchone()
             if (found is None or found["n"] != len(shas)) and not blind:
                 raise NotFound("one or more requested files are not stored")
+        if not blind and not _in_scope(conn, who, case_no, shas):  # another unit's: as if unknown
+            raise NotFound(f"no case {case_no!r}" if case_no else "one or more requested files are not stored")
         row = conn.execute(
             "INSERT INTO access_requests (requester, kind, case_no, file_sha256, purpose) "
             "VALUES (%s, %s, %s, %s, %s) RETURNING *",
@@ -277,7 +292,7 @@ def decide(
         raise InvalidRequest("valid_hours must be in (0, 2160]")
     with runtime.catalog.tx() as conn:
         req = conn.execute("SELECT * FROM access_requests WHERE id = %s FOR UPDATE", (request_id,)).fetchone()
-        if req is None:
+        if req is None or not _in_scope(conn, approver, req["case_no"], req["file_sha256"]):
             raise NotFound(f"no access request {request_id}")
         if req["status"] != "pending":
             raise Conflict(f"request {request_id} was already {req['status']}")

@@ -473,9 +473,14 @@ def list_cases(
     unit_code: str | None = None,
     limit: int = 100,
     after_id: int = 0,
+    visible: tuple[str, list[Any]] | None = None,
 ) -> list[dict[str, Any]]:
+    """Cases in id order; ``visible``: an SQL condition on alias ``c`` (``cases.scope.case_sql``)."""
     where: list[str] = ["id > %s"]
     params: list[object] = [after_id]
+    if visible is not None:
+        where.append(visible[0])
+        params += visible[1]
     if stage:
         where.append("stage = %s")
         params.append(_check_stage(stage))
@@ -483,7 +488,7 @@ def list_cases(
         where.append("unit_code = %s")
         params.append(unit_code)
     return runtime.catalog.all(
-        f"SELECT * FROM cases WHERE {' AND '.join(where)} ORDER BY id LIMIT %s", (*params, limit)
+        f"SELECT * FROM cases c WHERE {' AND '.join(where)} ORDER BY id LIMIT %s", (*params, limit)
     )
 
 

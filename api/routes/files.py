@@ -18,7 +18,7 @@ from liuhen.api.models import FileDetail, FileOut, MatchOut, Moment, SearchPage,
 from liuhen.api.routes import problems, runtime_of
 from liuhen.api.search import search_files
 from liuhen.api.streaming import DigestGuard, file_reader, ranged_response
-from liuhen.cases import access
+from liuhen.cases import access, scope
 from liuhen.cases.errors import FileNotFound
 from liuhen.cases.principal import Principal
 from liuhen.core.errors import InvalidRequest, LiuhenError
@@ -117,6 +117,7 @@ def search(
         held=held,
         cursor=cursor,
         limit=limit,
+        visible=scope.file_sql(who),
     )
     more = len(rows) > limit
     rows = rows[:limit]

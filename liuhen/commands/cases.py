@@ -27,6 +27,8 @@ from liuhen.cases.completeness import render_html
 from liuhen.cases.principal import Principal
 from liuhen.cases.service import as_utc
 from liuhen.catalog.stages import STAGE_LABELS
+from liuhen.core.config import get_settings
+from liuhen.core.timefmt import local, utc_iso
 from liuhen.export.service import run_export
 from liuhen.wiring import open_runtime
 
@@ -37,15 +39,25 @@ case_app = typer.Typer(help="Cases, stages, legal reviews, activities, clip link
 access_app = typer.Typer(help="Supervised retrieval (调阅审批): request, approve/reject, report.", no_args_is_help=True)
 
 
+def _machine(v: Any) -> Any:
+    """JSON keeps UTC (``2026-12-01T18:18:32Z``)."""
+    return utc_iso(v) if isinstance(v, datetime) else str(v)
+
+
+def _human(v: Any) -> Any:
+    """People read times in the agency's zone with its offset (``2026-12-02 02:18:32 +08:00``)."""
+    return local(v, get_settings().display_tz) if isinstance(v, datetime) else v
+
+
 def _emit(obj: Any, as_json: bool) -> None:
     if as_json:
-        typer.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+        typer.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=_machine))
     elif isinstance(obj, list):
         for row in obj:
-            typer.echo("  ".join(f"{k}={v}" for k, v in row.items()))
+            typer.echo("  ".join(f"{k}={_human(v)}" for k, v in row.items()))
     else:
         for k, v in obj.items():
-            typer.echo(f"{k}: {v}")
+            typer.echo(f"{k}: {_human(v)}")
 
 
 def _actor(rt: Any) -> str:

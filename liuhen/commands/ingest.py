@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from liuhen.core.config import get_settings
 from liuhen.core.errors import NotFound
+from liuhen.core.timefmt import local
 from liuhen.ingest.layout import discover
 from liuhen.ingest.offload import ingest_path
 from liuhen.ingest.progress import RichProgress
@@ -36,6 +39,10 @@ def _print_receipt(r: Receipt, *, verbose: bool = False) -> None:
         f"session {r.session_id} — {verdict}  ({r.counts}, {r.bytes_total / 1e6:.1f} MB"
         f"{', receipt log #' + str(r.receipt_log_index) if r.receipt_log_index is not None else ''})"
     )
+    zone = get_settings().display_tz
+    started = local(datetime.fromisoformat(r.started_at), zone) if r.started_at else "?"
+    finished = local(datetime.fromisoformat(r.finished_at), zone) if r.finished_at else "not finished"
+    con.print(f"  offloaded {started} → {finished}", highlight=False)
     if r.flags:
         con.print(f"  recorder flags: {', '.join(r.flags)}")
     for why in r.reasons:
@@ -151,7 +158,7 @@ def sessions_cmd(
             f"{s['files_done']}/{s['files_total']}",
             f"{s['bytes_done'] / 1e6:.1f}/{s['bytes_total'] / 1e6:.1f}",
             "yes" if s["safe_to_wipe"] else "no",
-            str(s["started_at"])[:19],
+            local(s["started_at"], get_settings().display_tz),
         )
     Console().print(t)
 

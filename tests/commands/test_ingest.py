@@ -43,3 +43,12 @@ def test_receipt_recheck_says_what_it_checked_and_content_finds_a_flipped_byte(c
     assert out["files"][0]["error"].startswith("content_mismatch: store vs catalog")
     res = cli.invoke(app, ["receipt", str(sid), "--content"])
     assert res.exit_code == 2 and "--content goes with --recheck" in res.output
+
+
+def test_receipt_and_sessions_show_agency_time(cli, tmp_path: Path) -> None:
+    make_recorder(tmp_path / "dock" / "port01", "DSJ-CLI-0003", n=1)
+    sid = json.loads(cli.invoke(app, ["ingest", str(tmp_path / "dock"), "--json"]).stdout)[0]["session_id"]
+    res = cli.invoke(app, ["receipt", str(sid)])
+    line = next(x for x in res.stdout.splitlines() if "offloaded" in x)
+    assert line.count("+08:00") == 2
+    assert "+08:00" in cli.invoke(app, ["dock", "sessions"]).stdout

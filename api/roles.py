@@ -44,6 +44,7 @@ MATRIX: dict[str, frozenset[Role]] = {
     "cases.completeness": _STAFF,
     "cases.completeness_html": _STAFF,
     "cases.export": _STAFF,  # and an approved export request
+    "cases.grant": _r("supervisor"),  # share a joint case with another unit (cases/scope.py)
     "recording_list.get": _STAFF | _r("admin"),
     "recording_list.put": _r("admin"),
     # footage: search, metadata, playback

@@ -18,6 +18,7 @@ not only by the HTTP role matrix, so the CLI and in-process callers cannot bypas
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -58,6 +59,22 @@ def _check_stage(stage: str) -> str:
     return stage
 
 
+# A case number is one URL path segment (GET /cases/{case_no}): '/' and '\\' would make it unreachable.
+# Real 案号 use 〔〕（）and full-width characters, all accepted: 京公（朝）行罚决字〔2024〕第123号.
+CASE_NO_PATTERN = r"^[^\x00/\\]*[^\x00/\\.][^\x00/\\]*$"  # not only dots (".", "..": path segments)
+
+
+def check_case_no(case_no: str) -> str:
+    """``case_no`` stripped, or ``InvalidRequest`` naming what is wrong with it."""
+    case_no = case_no.strip()
+    if not re.fullmatch(CASE_NO_PATTERN, case_no):
+        raise InvalidRequest(
+            f"case number {case_no!r} cannot be used: it must not be empty or only dots, nor contain '/' or '\\' "
+            "(a case number is addressed as /cases/<case_no>)"
+        )
+    return case_no
+
+
 def create_case(
     runtime: Runtime,
     *,
@@ -70,8 +87,8 @@ def create_case(
     unit_code: str | None = None,
 ) -> dict[str, Any]:
     """Open a case in stage 'filing' (立案); ``case.create`` and the first ``stage.change`` are logged."""
-    case_no = case_no.strip()
-    if not case_no or not agency.strip() or not subject.strip():
+    case_no = check_case_no(case_no)
+    if not agency.strip() or not subject.strip():
         raise InvalidRequest("case_no, agency and subject must not be empty")
     if case_type not in CASE_TYPES:
         raise InvalidRequest(f"unknown case type {case_type!r}; one of {', '.join(CASE_TYPES)}")
@@ -456,9 +473,14 @@ def list_cases(
     unit_code: str | None = None,
     limit: int = 100,
     after_id: int = 0,
+    visible: tuple[str, list[Any]] | None = None,
 ) -> list[dict[str, Any]]:
+    """Cases in id order; ``visible``: an SQL condition on alias ``c`` (``cases.scope.case_sql``)."""
     where: list[str] = ["id > %s"]
     params: list[object] = [after_id]
+    if visible is not None:
+        where.append(visible[0])
+        params += visible[1]
     if stage:
         where.append("stage = %s")
         params.append(_check_stage(stage))
@@ -466,7 +488,7 @@ def list_cases(
         where.append("unit_code = %s")
         params.append(unit_code)
     return runtime.catalog.all(
-        f"SELECT * FROM cases WHERE {' AND '.join(where)} ORDER BY id LIMIT %s", (*params, limit)
+        f"SELECT * FROM cases c WHERE {' AND '.join(where)} ORDER BY id LIMIT %s", (*params, limit)
     )
 
 

@@ -22,6 +22,7 @@ EVENT_TYPES = frozenset(
         "link",
         "unlink",
         "case.create",
+        "case.grant",
         "activity.create",
         "stage.change",
         "legal_review",

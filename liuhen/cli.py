@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import typer
+from rich.console import Console
 
 from liuhen.commands import audit, cases, export, ingest, storage, transcoder
 from liuhen.core.errors import LiuhenError
@@ -58,7 +59,18 @@ def demo_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Run the whole pipeline on the embedded defaults: dock → ingest → transcode → case → export → verify."""
-    summary = run_demo(recorders=recorders, minutes=minutes, small=small)
+    try:
+        # with --json stdout is exactly one JSON document: the summary table goes to stderr
+        summary = run_demo(
+            recorders=recorders, minutes=minutes, small=small, table_out=Console(stderr=True) if json_out else None
+        )
+    except KeyboardInterrupt:
+        typer.secho(
+            "demo interrupted: stopped cleanly (workers stopped, catalog closed, everything stored so far kept); "
+            "run `liuhen demo` again to continue",
+            err=True,
+        )
+        raise typer.Exit(130) from None
     if json_out:
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
     if not summary.get("ok"):

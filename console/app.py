@@ -18,8 +18,8 @@ from liuhen.console.config import ConsoleSettings, get_console_settings
 from liuhen.console.errors import ConsoleError, PasswordChangeRequired, SessionInvalid
 from liuhen.console.i18n import HERE
 from liuhen.console.routes import auth, cases, dock, footage, oversight
-from liuhen.console.web import SecurityHeaders, context, login_redirect
-from liuhen.errors import LiuhenError
+from liuhen.console.web import SecurityHeaders, context, gate, login_redirect
+from liuhen.core.errors import LiuhenError
 
 log = logging.getLogger("liuhen.console")
 
@@ -43,8 +43,6 @@ def create_console(runtime: Any, settings: ConsoleSettings | None = None) -> Fas
         if not isinstance(exc, ConsoleError) and request.cookies.get("liuhen_session") is None:
             return login_redirect(ctx)
         try:
-            from liuhen.console.web import gate
-
             ctx = gate(request, "console.home", allow_must_change=True)
         except LiuhenError:
             pass

@@ -1,23 +1,25 @@
-"""The one place the console names lower-layer modules (so the package reorganisation touches one file).
-
-Phase A: today's top-level names. After the reorganisation these become ``liuhen.api.*``,
-``liuhen.cases.*`` (service, access, completeness, readaudit) and ``liuhen.integrity.*``.
-"""
+"""The one place the console names lower-layer modules (cases, API helpers, stages)."""
 
 from __future__ import annotations
 
-from api import access, completeness, readaudit
-from api import cases as case_service
-from api.auth import Principal, list_tokens
-from api.roles import MATRIX
-from api.search import search_files
-from api.streaming import file_reader, ranged_response
-from catalog.stages import STAGES
+from liuhen.api.auth import list_tokens
+from liuhen.api.roles import CONSOLE_ACCESS_EVENT_PAGES, CONSOLE_PAGES, MATRIX
+from liuhen.api.roles import allowed as roles_allowed
+from liuhen.api.search import search_files
+from liuhen.api.streaming import file_reader, ranged_response
+from liuhen.cases import access, completeness, readaudit
+from liuhen.cases import service as case_service
+from liuhen.cases.errors import ReadAuditUnavailable
+from liuhen.cases.principal import Principal
+from liuhen.catalog.stages import STAGES
 
 __all__ = [
+    "CONSOLE_ACCESS_EVENT_PAGES",
+    "CONSOLE_PAGES",
     "MATRIX",
     "STAGES",
     "Principal",
+    "ReadAuditUnavailable",
     "access",
     "case_service",
     "completeness",
@@ -25,5 +27,6 @@ __all__ = [
     "list_tokens",
     "ranged_response",
     "readaudit",
+    "roles_allowed",
     "search_files",
 ]

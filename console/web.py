@@ -7,6 +7,7 @@ unless the page records its own access event. Anonymous requests are redirected 
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -20,7 +21,7 @@ from liuhen.console import labels, pages, policy, sessions, timefmt
 from liuhen.console.config import ConsoleSettings
 from liuhen.console.errors import CsrfRejected, PageForbidden, PasswordChangeRequired, SessionInvalid
 from liuhen.console.i18n import environment, gettext_for, negotiate
-from liuhen.console.services import Principal, readaudit
+from liuhen.console.services import Principal, ReadAuditUnavailable, readaudit
 
 COOKIE = "liuhen_session"
 LANG_COOKIE = "liuhen_lang"
@@ -122,7 +123,7 @@ def gate(request: Request, name: str, *, allow_must_change: bool = False) -> Ctx
                         query=request.scope.get("query_string"), client_host=client_ip(request),
                     )
     except psycopg.Error as exc:
-        raise readaudit.ReadAuditUnavailable(f"session check or read journal failed ({type(exc).__name__})") from exc
+        raise ReadAuditUnavailable(f"session check or read journal failed ({type(exc).__name__})") from exc
     if me is None:
         raise SessionInvalid(reason or "none")
     ctx.me = me
@@ -134,8 +135,6 @@ def gate(request: Request, name: str, *, allow_must_change: bool = False) -> Ctx
 
 
 def _ip(host: str | None) -> str | None:
-    import ipaddress
-
     try:
         return str(ipaddress.ip_address(host)) if host else None
     except ValueError:

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from liuhen.console import accounts, labels, policy, sessions, timefmt
 from liuhen.console.errors import AccountLocked, PasswordRejected, SignInFailed
-from liuhen.console.web import COOKIE, PRE_COOKIE, Ctx, check_csrf, client_ip, context, gate, secure
+from liuhen.console.web import COOKIE, PRE_COOKIE, Ctx, _ip, check_csrf, client_ip, context, gate, secure
 
 router = APIRouter()
 
@@ -64,8 +64,6 @@ async def login(request: Request) -> Response:
 
 
 def _ipv(host: str | None) -> str | None:
-    from liuhen.console.web import _ip
-
     return _ip(host)
 
 

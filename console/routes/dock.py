@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from liuhen.console import labels
 from liuhen.console.errors import PageForbidden
 from liuhen.console.web import gate
+from liuhen.core.errors import NotFound
 
 router = APIRouter()
 
@@ -74,8 +75,6 @@ def receipt(request: Request, session_id: int) -> Response:
         "SELECT s.*, s.identity->>'officer_no' AS officer FROM ingest_sessions s WHERE id = %s", (session_id,)
     )
     if s is None:
-        from liuhen.errors import NotFound
-
         raise NotFound(f"no offload session {session_id}")
     files = ctx.runtime.catalog.all(
         "SELECT sf.*, e.idx AS log_index FROM session_files sf LEFT JOIN log_events e ON e.id = sf.event_id "

@@ -16,7 +16,7 @@ from liuhen.console import pages, timefmt
 from liuhen.console.errors import PurposeRequired
 from liuhen.console.services import STAGES, access, case_service, file_reader, ranged_response, search_files
 from liuhen.console.web import Ctx, check_csrf, gate
-from liuhen.errors import InvalidRequest, NotFound
+from liuhen.core.errors import InvalidRequest, NotFound
 
 router = APIRouter()
 HEX64 = re.compile(r"^[0-9a-f]{64}$")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
@@ -9,8 +10,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from liuhen.console import accounts, labels
-from liuhen.console.services import access, list_tokens, readaudit
+from liuhen.console.services import access, list_tokens, ranged_response, readaudit
 from liuhen.console.web import Ctx, check_csrf, gate
+from liuhen.core.errors import NotFound
 
 router = APIRouter()
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -60,13 +62,9 @@ async def decide(request: Request, request_id: int) -> Response:
 def download(request: Request, request_id: int, sha256: str) -> Response:
     """The original, once the caller's own download request covering it is approved (event before bytes)."""
     ctx = gate(request, "console.download")
-    from liuhen.console.services import ranged_response
-
     sha = sha256.lower()
     f = ctx.runtime.catalog.one("SELECT * FROM files WHERE sha256 = %s", (sha,)) if HEX64.match(sha) else None
     if f is None:
-        from liuhen.errors import NotFound
-
         raise NotFound(f"no stored file {sha256[:64]}")
     req = access.require_approved(ctx.runtime, request_id, ctx.principal, kind="download", sha256=sha)
     access.ensure_access_recorded(ctx.runtime, ctx.principal, "download", purpose=req["purpose"], file=f,
@@ -123,8 +121,6 @@ def audit(request: Request) -> Response:
     ctx = gate(request, "console.audit")
     cp = ctx.runtime.catalog.one("SELECT * FROM checkpoints ORDER BY size DESC, id DESC LIMIT 1")
     if cp is not None:
-        import base64
-
         root = cp.get("root")
         cp = {**cp, "root": base64.b64encode(bytes(root)).decode() if isinstance(root, (bytes, memoryview)) else root}
     return ctx.render("audit.html", cp=cp, can_prove=False, proof=None, index=None, active="/audit",

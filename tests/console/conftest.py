@@ -32,7 +32,7 @@ def users(runtime) -> dict[str, str]:  # type: ignore[no-untyped-def]
 def web(runtime, csettings):  # type: ignore[no-untyped-def]
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
+    from liuhen.api.app import create_app
     from liuhen.console.app import mount
 
     app = create_app(runtime)

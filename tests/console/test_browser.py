@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chrom
 def server(runtime, csettings):  # type: ignore[no-untyped-def]
     import uvicorn
 
-    from api.app import create_app
+    from liuhen.api.app import create_app
     from liuhen.console.app import mount
 
     app = create_app(runtime)

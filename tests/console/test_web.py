@@ -83,7 +83,7 @@ def test_first_password_must_be_changed(web, runtime) -> None:  # type: ignore[n
 
 
 def test_case_subject_is_escaped(web, users, runtime) -> None:  # type: ignore[no-untyped-def]
-    from api import cases
+    from liuhen.cases import service as cases
 
     cases.create_case(runtime, case_no="XSS-1", agency="A", subject="<script>alert(1)</script>",
                       case_type=cases.CASE_TYPES[0], actor="t")

@@ -91,6 +91,7 @@ CONSOLE_PAGES: dict[str, frozenset[Role]] = {
     "console.case_stage": _r("clerk", "supervisor"),  # = cases.stage
     "console.case_review": _r("legal_reviewer"),  # = cases.legal_review
     "console.multicam": _STAFF,
+    "console.multicam_purpose": _STAFF,
     "console.search": _STAFF,  # = files.search
     "console.file": _STAFF,  # = files.get
     "console.play": _STAFF,

@@ -31,7 +31,7 @@ def _file(ctx: Ctx, sha256: str) -> dict[str, Any]:
     return row
 
 
-def _drift(ctx: Ctx, file_id: int) -> timedelta | None:
+def drift(ctx: Ctx, file_id: int) -> timedelta | None:
     """Recorder clock minus dock clock at the (first) offload that brought this file."""
     row = ctx.runtime.catalog.one(
         "SELECT s.identity->>'clock' AS clock, s.started_at FROM session_files sf JOIN ingest_sessions s "
@@ -83,7 +83,7 @@ def file_page(request: Request, sha256: str) -> Response:
     ctx = gate(request, "console.file")
     f = _file(ctx, sha256)
     cat = ctx.runtime.catalog
-    shown, recorder_clock = timefmt.shown(f["recorded_at"], _drift(ctx, f["id"]), ctx.settings.zone)
+    shown, recorder_clock = timefmt.shown(f["recorded_at"], drift(ctx, f["id"]), ctx.settings.zone)
     derivs = cat.all("SELECT * FROM derivatives WHERE file_id = %s ORDER BY kind, seq", (f["id"],))
     for d in derivs:
         recipe = d.get("recipe") or {}
@@ -100,7 +100,7 @@ def file_page(request: Request, sha256: str) -> Response:
                       links=links, receipts=receipts, log_index=ev["idx"] if ev else None, active="/files")
 
 
-def _grant(ctx: Ctx, grant: str | None, sha256: str) -> dict[str, Any]:
+def lookup_grant(ctx: Ctx, grant: str | None, sha256: str) -> dict[str, Any]:
     """The purpose this session stated for this file (recent enough), or ``PurposeRequired``."""
     assert ctx.me is not None
     if not grant or not grant.isdigit():
@@ -136,12 +136,12 @@ def grant_purpose(ctx: Ctx, f: dict[str, Any], purpose: str) -> int:
 def player(request: Request, sha256: str, grant: str | None = None) -> Response:
     ctx = gate(request, "console.play")
     f = _file(ctx, sha256)
-    g = _grant(ctx, grant, f["sha256"]) if grant else None
+    g = lookup_grant(ctx, grant, f["sha256"]) if grant else None
     cat = ctx.runtime.catalog
     proxy = cat.one("SELECT id FROM derivatives WHERE file_id = %s AND kind = 'proxy' LIMIT 1", (f["id"],))
     thumbs = cat.all("SELECT seq FROM derivatives WHERE file_id = %s AND kind = 'thumbnail' ORDER BY seq", (f["id"],))
     step = ctx.runtime.settings.thumbnail_interval_s
-    fixed = timefmt.corrected(f["recorded_at"], _drift(ctx, f["id"]))
+    fixed = timefmt.corrected(f["recorded_at"], drift(ctx, f["id"]))
     assert ctx.me is not None
     return ctx.render(
         "player.html", f=f, grant=g["id"] if g else None, purpose=g["purpose"] if g else None, proxy=proxy,
@@ -176,7 +176,7 @@ def _serve(request: Request, ctx: Ctx, f: dict[str, Any], d: dict[str, Any], pur
 def proxy(request: Request, sha256: str, grant: str | None = None) -> Response:
     ctx = gate(request, "console.proxy")
     f = _file(ctx, sha256)
-    g = _grant(ctx, grant, f["sha256"])
+    g = lookup_grant(ctx, grant, f["sha256"])
     d = ctx.runtime.catalog.one(
         "SELECT * FROM derivatives WHERE file_id = %s AND kind = 'proxy' ORDER BY seq LIMIT 1", (f["id"],))
     if d is None:
@@ -188,7 +188,7 @@ def proxy(request: Request, sha256: str, grant: str | None = None) -> Response:
 def thumbnail(request: Request, sha256: str, seq: int, grant: str | None = None) -> Response:
     ctx = gate(request, "console.thumbnail")
     f = _file(ctx, sha256)
-    g = _grant(ctx, grant, f["sha256"])
+    g = lookup_grant(ctx, grant, f["sha256"])
     d = ctx.runtime.catalog.one(
         "SELECT * FROM derivatives WHERE file_id = %s AND kind = 'thumbnail' AND seq = %s", (f["id"], seq))
     if d is None:

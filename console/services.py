@@ -12,6 +12,7 @@ from liuhen.cases import service as case_service
 from liuhen.cases.errors import ReadAuditUnavailable
 from liuhen.cases.principal import Principal
 from liuhen.catalog.stages import STAGES
+from liuhen.export.service import run_export
 
 __all__ = [
     "CONSOLE_ACCESS_EVENT_PAGES",
@@ -28,5 +29,6 @@ __all__ = [
     "ranged_response",
     "readaudit",
     "roles_allowed",
+    "run_export",
     "search_files",
 ]

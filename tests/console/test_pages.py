@@ -69,5 +69,6 @@ def test_external_recipient_gets_only_their_approved_bags(web: TestClient, users
     assert r.status_code == 200 and r.headers["content-type"] == "application/zip", r.text[-2000:]
     names = zipfile.ZipFile(io.BytesIO(r.content)).namelist()
     assert any(n.endswith("bagit.txt") for n in names) and any(n.endswith("manifest-sha256.txt") for n in names)
-    ev = runtime.catalog.all("SELECT * FROM access_events WHERE kind = 'export' AND user_name = %s", (users["external"],))
+    ev = runtime.catalog.all("SELECT * FROM access_events WHERE kind = 'export' AND user_name = %s",
+                             (users["external"],))
     assert ev and all(e["request_id"] == mine["id"] for e in ev)

@@ -110,7 +110,6 @@ CONSOLE_PAGES: dict[str, frozenset[Role]] = {
     "console.admin": _r("admin"),
     "console.admin_user": _r("admin"),
     "console.audit": _ALL,
-    "console.audit_proof": _REVIEW | _r("admin"),  # = audit.inclusion
 }
 # Console routes that record their own access event before the first byte (I5) instead of a read-journal row.
 CONSOLE_ACCESS_EVENT_PAGES = frozenset({"console.proxy", "console.thumbnail", "console.download",

@@ -32,9 +32,9 @@ import httpx
 import psycopg
 import uvicorn
 
-from benchmarks.api import _free_port, _pct, seed, start_nginx
 from liuhen.api.app import create_app
 from liuhen.api.auth import issue_token
+from liuhen.benchmarks.api import _free_port, _pct, seed, start_nginx
 from liuhen.catalog.db import Catalog, migrate
 from liuhen.console import accounts
 from liuhen.console.app import mount
@@ -87,9 +87,11 @@ def page_latencies(rt: Runtime, base: str, rows: int, n: int) -> dict[str, dict[
     out: dict[str, dict[str, list[float]]] = {}
     with httpx.Client(timeout=60, follow_redirects=False) as c:
         console_login(c, base, "bench")
-        ui = {"case": [f"{base}/ui/cases/{x}" for x in cases], "search": [f"{base}/ui/files?officer={o}" for o in officers],
+        ui = {"case": [f"{base}/ui/cases/{x}" for x in cases],
+              "search": [f"{base}/ui/files?officer={o}" for o in officers],
               "file": [f"{base}/ui/files/{s}" for s in shas]}
-        api = {"case": [f"{base}/cases/{x}" for x in cases], "search": [f"{base}/files?officer={o}" for o in officers],
+        api = {"case": [f"{base}/cases/{x}" for x in cases],
+               "search": [f"{base}/files?officer={o}" for o in officers],
                "file": [f"{base}/files/{s}" for s in shas]}
         for k in ui:
             timed(c, ui[k][:5])
@@ -104,7 +106,7 @@ SEEK = "t => new Promise(r => { const v = document.querySelector('video'); const
     " v.addEventListener('seeked', () => r(performance.now() - t0), {once: true}); v.currentTime = t; })"
 
 
-def browser_trials(url: str, cookies: list[dict[str, Any]], trials: int, browser: Any) -> tuple[list[float], list[float]]:
+def browser_trials(url: str, cookies: list[Any], trials: int, browser: Any) -> tuple[list[float], list[float]]:
     """Per trial, a fresh context: navigate to the video, time to first frame; then three seeks."""
     first, seeks = [], []
     rnd = random.Random(3)
@@ -183,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     trials = 5 if args.quick else 15
     dbname = f"liuhen_bench_{uuid.uuid4().hex[:8]}"
     info = psycopg.conninfo.conninfo_to_dict(args.pg)
-    url = psycopg.conninfo.make_conninfo(**{**info, "dbname": dbname})
+    url = psycopg.conninfo.make_conninfo("", **{**info, "dbname": dbname})
     with psycopg.connect(args.pg, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{dbname}"'.encode())
     tmp = Path(tempfile.mkdtemp(prefix="liuhen-bench-console-"))

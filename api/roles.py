@@ -77,5 +77,46 @@ MATRIX: dict[str, frozenset[Role]] = {
 }
 
 
+_DOCK: frozenset[Role] = _r("clerk", "supervisor", "admin")
+
+# The web console's pages and actions (liuhen.console), by route name. Same roles, same rules as the API rows
+# above: ``allowed()`` consults both, and tests/console/test_roles.py checks every role × every page.
+CONSOLE_PAGES: dict[str, frozenset[Role]] = {
+    "console.home": _ALL,
+    "console.password": _ALL,
+    "console.dock": _DOCK,
+    "console.dock_state": _DOCK,
+    "console.receipt": _DOCK,
+    "console.cases": _STAFF,
+    "console.case": _STAFF,
+    "console.case_stage": _r("clerk", "supervisor"),  # = cases.stage
+    "console.case_review": _r("legal_reviewer"),  # = cases.legal_review
+    "console.multicam": _STAFF,
+    "console.multicam_purpose": _STAFF,
+    "console.search": _STAFF,  # = files.search
+    "console.file": _STAFF,  # = files.get
+    "console.play": _STAFF,
+    "console.purpose": _STAFF,
+    "console.proxy": _STAFF,  # = files.proxy, and a stated purpose
+    "console.thumbnail": _STAFF,
+    "console.link": _r("clerk", "reviewer", "supervisor"),  # = cases.link
+    "console.requests": _STAFF | _r("external"),
+    "console.request_create": _STAFF | _r("external"),  # = access.request_create
+    "console.download": _REVIEW,  # = files.original, and an approved download request
+    "console.inbox": _r("supervisor"),
+    "console.decide": _r("supervisor"),  # = access.request_decide
+    "console.bags": _r("external", "supervisor"),
+    "console.bag_download": _r("external", "supervisor"),  # and an approved export request for the caller
+    "console.oversight": _OVERSIGHT,  # = access.log / access.reads
+    "console.admin": _r("admin"),
+    "console.admin_user": _r("admin"),
+    "console.audit": _ALL,
+}
+# Console routes that record their own access event before the first byte (I5) instead of a read-journal row.
+CONSOLE_ACCESS_EVENT_PAGES = frozenset({"console.proxy", "console.thumbnail", "console.download",
+                                        "console.bag_download"})
+
+
 def allowed(route_name: str, role: str) -> bool:
-    return role in MATRIX.get(route_name, frozenset())
+    """THE check for the API and the console: a name missing from both tables is refused for everyone."""
+    return role in MATRIX.get(route_name, CONSOLE_PAGES.get(route_name, frozenset()))

@@ -48,7 +48,7 @@ def test_manual_findings_and_floor_at_zero() -> None:
     m = manual_finding("DOC-1", 45, "询问笔录缺签名", by="evaluator:li")
     ev = evaluate(CaseRecord("C", "U", manual=[m, m, m]), TODAY)
     assert ev.score == 0 and ev.findings[0].manual and ev.findings[0].by == "evaluator:li"
-    with pytest.raises(EvaluationInputInvalid, match="deduction must be 0..100"):
+    with pytest.raises(EvaluationInputInvalid, match=r"deduction must be 0\.\.100"):
         manual_finding("X", -5, "adds points", by="x")
     with pytest.raises(EvaluationInputInvalid, match="needs a code"):
         manual_finding("X", 5, " ", by="x")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from liuhen.core.errors import LiuhenError
+from liuhen.core.errors import Conflict, LiuhenError, NotFound
 
 
 class PublicationError(LiuhenError):
@@ -57,3 +57,15 @@ class FeedRejected(PublicationError):
 
     status = 422
     title = "Feed batch rejected"
+
+
+class PublicationNotFound(NotFound):
+    """No publication record for that case (one opens when the case enters 决定)."""
+
+    title = "Publication not found"
+
+
+class PublicationStateError(Conflict):
+    """The record's state does not allow this step (e.g. publishing without an approved text)."""
+
+    title = "Publication state does not allow this"

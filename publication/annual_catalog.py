@@ -11,6 +11,7 @@ from typing import Any
 
 import psycopg
 
+from liuhen.cases.completeness import _span, gaps
 from liuhen.publication.annual_log import year_bounds
 from liuhen.publication.figures import Figure, figure
 
@@ -40,3 +41,42 @@ def recording_figures(conn: psycopg.Connection[Any], year: int, as_of: datetime,
         figure("recording_tb_by_unit", "各单位音像记录数据量", "TB", {r["unit"]: int(r["bytes"]) / TB for r in rows}),
         figure("late_uploads", f"超过{late_hours:g}小时上传的记录", "files", {"files": int(late["n"])}),
     ]
+
+
+def coverage_figures(conn: psycopg.Connection[Any], year: int, as_of: datetime) -> list[Figure]:
+    """Full-AV activities (全程音像记录) that started in the year: how many had footage covering all of them.
+
+    The same rule as the completeness report (``liuhen.cases.completeness``): an activity's footage is the
+    clips linked to it, plus stage-level clips of its case and stage that overlap it; links as of ``as_of``.
+    """
+    a, b = year_bounds(year)
+    acts = conn.execute(
+        "SELECT id, case_id, stage, starts_at, ends_at FROM activities WHERE recording = 'full_av' "
+        "AND starts_at >= %s AND starts_at < %s ORDER BY id", (a, b)).fetchall()
+    segs = conn.execute(
+        "SELECT l.case_id, l.stage, l.activity_id, l.t_start_s, l.t_end_s, f.recorded_at, f.duration_s, "
+        "f.media_info FROM links l JOIN files f ON f.id = l.file_id WHERE l.case_id IN (SELECT case_id FROM "
+        "activities WHERE recording = 'full_av' AND starts_at >= %s AND starts_at < %s) AND l.linked_at <= %s "
+        "AND (l.unlinked_at IS NULL OR l.unlinked_at > %s)",
+        (a, b, as_of, as_of)).fetchall()
+    covered = 0
+    for act in acts:
+        span = (act["starts_at"], act["ends_at"])
+        mine = [s for s in segs if _belongs(s, act)]
+        spans = [sp for sp in (_span(dict(s)) for s in mine) if sp is not None]
+        if mine and not gaps(span, spans):  # no missing_av and no coverage_gap finding
+            covered += 1
+    n = len(acts)
+    return [figure("full_av_coverage", "全程音像记录事项的覆盖情况", "activities", {
+        "activities": n, "fully_covered": covered, "percent": 100.0 * covered / n if n else 0.0})]
+
+
+def _belongs(seg: dict[str, Any], act: dict[str, Any]) -> bool:
+    if seg["case_id"] != act["case_id"]:
+        return False
+    if seg["activity_id"] == act["id"]:
+        return True
+    if seg["activity_id"] is not None or seg["stage"] != act["stage"]:
+        return False
+    sp = _span(dict(seg))
+    return sp is not None and sp[0] < act["ends_at"] and sp[1] > act["starts_at"]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from liuhen.cases.access import record_event
 from liuhen.publication.deadlines import DeadlinePolicy
@@ -69,7 +70,7 @@ def load_year(conn: Conn, table: YearTable, actor: str) -> dict[str, Any]:
     conn.execute(
         "INSERT INTO calendar_years (year, table_json, source, sha256, loaded_by, event_id) "
         "VALUES (%s, %s, %s, %s, %s, %s)",
-        (table.year, psycopg.types.json.Jsonb(doc), table.source, digest, actor, ev),
+        (table.year, Jsonb(doc), table.source, digest, actor, ev),
     )
     return {"year": table.year, "holidays": len(table.holidays), "workdays": len(table.workdays),
             "source": table.source, "sha256": digest}

@@ -39,20 +39,26 @@ def compute(rt: Runtime, year: int, size: int, as_of: datetime) -> list[Figure]:
         ]
 
 
-def make_report(rt: Runtime, year: int, out: Path, actor: str) -> FiguresDoc:
-    """Publish a checkpoint, compute the figures at it, write the four files, log ``report.annual``."""
+def figures_now(rt: Runtime, year: int) -> FiguresDoc:
+    """Publish a checkpoint and compute the year's figures at it."""
     if not 2000 <= year <= 2199:
         raise ReportFiguresInvalid(f"year {year} is out of range")
     cp = checkpoint.publish(rt.catalog, rt.settings)
     assert cp.created_at is not None
     cpd = {"origin": cp.origin, "size": cp.size, "root": cp.root_b64, "note": cp.note,
            "as_of": utc_iso(cp.created_at)}
-    doc = FiguresDoc(year, utc_iso(cp.created_at), cpd, tuple(compute(rt, year, cp.size, cp.created_at)))
+    return FiguresDoc(year, utc_iso(cp.created_at), cpd, tuple(compute(rt, year, cp.size, cp.created_at)))
+
+
+def make_report(rt: Runtime, year: int, out: Path, actor: str) -> FiguresDoc:
+    """Compute the figures at a fresh checkpoint, write the four files, log ``report.annual``."""
+    doc = figures_now(rt, year)
+    cp = doc.checkpoint
     write_report(doc, out)
     digest = hashlib.sha256((out / "figures.json").read_bytes()).hexdigest()
     with rt.catalog.tx() as conn:
         record_event(conn, "report.annual", actor, data={
-            "year": year, "checkpoint_size": cp.size, "figures_sha256": digest, "out": str(out)})
+            "year": year, "checkpoint_size": cp["size"], "figures_sha256": digest, "out": str(out)})
     return doc
 
 

@@ -69,3 +69,10 @@ class PublicationStateError(Conflict):
     """The record's state does not allow this step (e.g. publishing without an approved text)."""
 
     title = "Publication state does not allow this"
+
+
+class FeedUnavailable(PublicationError):
+    """The feed server could not be reached or did not answer with a batch."""
+
+    status = 503
+    title = "Feed unavailable"

@@ -29,7 +29,8 @@ def test_calendar_publication_and_report_commands(settings: Any, tmp_path: Path)
     # today is in 2026 on this machine's clock; 2027 is missing until loaded (the test adapts to later years)
     missing = st.returncode == 1
     assert ("PROVISIONAL" in st.stderr) == missing, st.stderr
-    assert run(env, "case", "create", "K-1", "--agency", "某局", "--subject", "欧阳娜娜", "--type", "permit").returncode == 0
+    made = run(env, "case", "create", "K-1", "--agency", "某局", "--subject", "欧阳娜娜", "--type", "permit")
+    assert made.returncode == 0, made.stderr
     for stage in ("investigation", "review", "decision"):
         assert run(env, "case", "stage", "K-1", stage).returncode == 0
     rows = json.loads(run(env, "publication", "list", "--due", "--json").stdout)

@@ -84,6 +84,10 @@ MATRIX: dict[str, frozenset[Role]] = {
     "reports.annual": _OVERSIGHT,
     # the supervision platform's pull feed (a supervisor-role token issued to the platform)
     "feed.batches": _OVERSIGHT,
+    # case-file evaluation (案卷评查)
+    "evaluation.case": _REVIEW | _r("admin"),
+    "evaluation.finding_add": _r("reviewer", "supervisor"),
+    "evaluation.rollup": _OVERSIGHT,
 }
 
 

@@ -16,7 +16,7 @@ from liuhen.api.auth import authorize
 from liuhen.api.routes import problems, runtime_of
 from liuhen.cases.principal import Principal
 from liuhen.core.timefmt import utcnow
-from liuhen.publication import annual, calendar_store, public_feed, register
+from liuhen.publication import annual, calendar_store, evaluation_service, public_feed, register
 from liuhen.publication.deadlines import CHINA_TZ
 from liuhen.publication.feed_format import parse_cursor
 from liuhen.publication.feed_server import MAX_LIMIT, build_batch
@@ -126,3 +126,32 @@ def feed_batches(
 ) -> dict[str, Any]:
     """Supervision feed (liuhen.feed/v1): the next batch of the audit log after ``cursor``, with proofs."""
     return build_batch(runtime_of(request), parse_cursor(cursor), limit).as_json()
+
+
+class FindingIn(BaseModel):
+    code: str = Field(min_length=1, max_length=50)
+    deduction: int = Field(ge=0, le=100)
+    message: str = Field(min_length=1, max_length=2000)
+
+
+@router.get("/evaluation/cases/{case_no}", name="evaluation.case", tags=["evaluation"], responses=problems(404))
+def evaluation_case(request: Request, who: Who, case_no: str) -> dict[str, Any]:
+    """Case-file evaluation (案卷评查): the automatic checklist plus manual findings, and the score."""
+    rec, ev = evaluation_service.evaluate_case(runtime_of(request), case_no, register.today_cst())
+    return {**ev.as_json(), "unit_code": rec.unit_code, "month": rec.month, "officers": list(rec.officers)}
+
+
+@router.post("/evaluation/cases/{case_no}/findings", name="evaluation.finding_add", tags=["evaluation"],
+             status_code=201, responses=problems(404))
+def evaluation_finding(request: Request, who: Who, case_no: str, body: FindingIn) -> dict[str, Any]:
+    """An evaluator's manual finding (logged as ``evaluation.finding``)."""
+    return evaluation_service.add_finding(runtime_of(request), case_no, code=body.code, deduction=body.deduction,
+                                          message=body.message, evaluator=who.name).as_json()
+
+
+@router.get("/evaluation/rollup", name="evaluation.rollup", tags=["evaluation"], responses=problems())
+def evaluation_rollup(
+    request: Request, who: Who, by: Annotated[str, Query(pattern=r"^(unit|officer|month)$")] = "unit"
+) -> list[dict[str, Any]]:
+    """Evaluation scores rolled up per unit, officer or month."""
+    return [r.as_json() for r in evaluation_service.rollups(runtime_of(request), by, register.today_cst())]

@@ -17,7 +17,7 @@ import typer
 
 from liuhen.cases.access import cli_origin
 from liuhen.core.timefmt import local
-from liuhen.publication import annual, calendar_store, feed_follow
+from liuhen.publication import annual, calendar_store, evaluation_service, feed_follow
 from liuhen.publication import register as publications
 from liuhen.publication.calendar_store import read_table_file
 from liuhen.publication.register import today_cst
@@ -170,8 +170,35 @@ def feed_follow_cmd(
                                           r.dropped_uncommitted else ""))
 
 
+def evaluate_cmd(
+    case_no: str = typer.Argument(None, help="A case number; omit with --by for roll-ups."),
+    by: str = typer.Option(None, "--by", help="Roll up every case by unit, officer or month."),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Case-file evaluation (案卷评查): a case's checklist and score, or roll-ups."""
+    with _runtime() as rt:
+        if by:
+            rows = [r.as_json() for r in evaluation_service.rollups(rt, by, today_cst())]
+            if json_out:
+                _dump(rows)
+            for r in rows if not json_out else []:
+                typer.echo(f"{r['key']}: {r['cases']} cases, mean {r['mean_score']}, min {r['min_score']}, "
+                           f"failing {r['failing']}")
+            return
+        if not case_no:
+            raise typer.BadParameter("give a case number or --by unit|officer|month")
+        _, ev = evaluation_service.evaluate_case(rt, case_no, today_cst())
+    if json_out:
+        _dump(ev.as_json())
+        return
+    typer.echo(f"{case_no}: {ev.score} ({ev.grade})")
+    for f in ev.findings:
+        typer.echo(f"  -{f.deduction:>3} {f.code} {f.message}" + (f" [{f.by}]" if f.manual else ""))
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(calendar_app, name="calendar")
     app.add_typer(publication_app, name="publication")
     app.add_typer(report_app, name="report")
     app.add_typer(feed_app, name="feed")
+    app.command("evaluate")(evaluate_cmd)

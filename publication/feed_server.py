@@ -25,11 +25,13 @@ def _proof(rt: Runtime, old: int, new: int) -> Proof:
     return Proof(old, new, tuple(hashes))
 
 
-def build_batch(rt: Runtime, cursor: Cursor, limit: int = 500) -> Batch:
-    """The batch answering ``cursor`` at the latest published checkpoint (``FeedFormatError`` if impossible)."""
-    cp = checkpoint.latest(rt.catalog)
+def build_batch(rt: Runtime, cursor: Cursor, limit: int = 500, *, size: int | None = None) -> Batch:
+    """The batch answering ``cursor`` at the latest published checkpoint, or at the one of ``size`` (a push
+    retry resends exactly the same batch). ``FeedFormatError`` if impossible."""
+    cp = checkpoint.latest(rt.catalog) if size is None else checkpoint.at_size(rt.catalog, size)
     if cp is None:
-        raise FeedFormatError("no checkpoint has been published yet; nothing can be served verifiably")
+        raise FeedFormatError("no checkpoint has been published yet; nothing can be served verifiably"
+                              if size is None else f"no published checkpoint of size {size}")
     n = cp.size
     if cursor.known > n or cursor.next > n:
         raise FeedFormatError(

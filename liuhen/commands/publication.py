@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +18,7 @@ import typer
 
 from liuhen.cases.access import cli_origin
 from liuhen.core.timefmt import local
-from liuhen.publication import annual, calendar_store, evaluation_service, feed_follow
+from liuhen.publication import annual, calendar_store, evaluation_service, feed_follow, feed_push
 from liuhen.publication import register as publications
 from liuhen.publication.calendar_store import read_table_file
 from liuhen.publication.register import today_cst
@@ -168,6 +169,31 @@ def feed_follow_cmd(
     typer.echo(f"verified up to leaf {r.next} (checkpoint size {r.checkpoint_size}): {r.items} new items in "
                f"{r.batches} batches" + (f"; dropped {r.dropped_uncommitted} uncommitted lines" if
                                           r.dropped_uncommitted else ""))
+
+
+@feed_app.command("push-add")
+def feed_push_add(name: str, url: str, batch_size: int = typer.Option(500, min=1, max=5000)) -> None:
+    """Register (or change) a webhook consumer of the feed; it starts from leaf 0."""
+    with _runtime() as rt:
+        c = feed_push.add_consumer(rt, name, url, _actor(rt), batch_size)
+    typer.echo(f"{c['name']}: {c['url']} from leaf {c['next_index']}")
+
+
+@feed_app.command("push")
+def feed_push_cmd(
+    once: bool = typer.Option(False, "--once", help="Deliver what is due now, then exit."),
+    interval: float = typer.Option(5.0, help="Seconds between rounds."),
+) -> None:
+    """Push batches to every webhook consumer, with retries (one pusher per database)."""
+    with _runtime() as rt:
+        if not once:
+            feed_push.run_pusher(rt, threading.Event(), interval)
+        for c in rt.catalog.all("SELECT name FROM feed_consumers WHERE enabled ORDER BY id"):
+            while (res := feed_push.push_once(rt, c["name"])) is not None:
+                typer.echo(f"{c['name']}: {res['delivery_id']} " + ("delivered" if res["delivered"] else
+                                                                    f"failed: {res['error']}"))
+                if not res["delivered"]:
+                    break
 
 
 def evaluate_cmd(

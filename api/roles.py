@@ -88,6 +88,7 @@ MATRIX: dict[str, frozenset[Role]] = {
     "evaluation.case": _REVIEW | _r("admin"),
     "evaluation.finding_add": _r("reviewer", "supervisor"),
     "evaluation.rollup": _OVERSIGHT,
+    "dashboard.supervision": _OVERSIGHT,
 }
 
 

@@ -44,12 +44,18 @@ def recording_figures(conn: psycopg.Connection[Any], year: int, as_of: datetime,
 
 
 def coverage_figures(conn: psycopg.Connection[Any], year: int, as_of: datetime) -> list[Figure]:
-    """Full-AV activities (全程音像记录) that started in the year: how many had footage covering all of them.
+    """Full-AV activities (全程音像记录) that started in the year: how many had footage covering all of them."""
+    n, covered = coverage(conn, *year_bounds(year), as_of)
+    return [figure("full_av_coverage", "全程音像记录事项的覆盖情况", "activities", {
+        "activities": n, "fully_covered": covered, "percent": 100.0 * covered / n if n else 0.0})]
+
+
+def coverage(conn: psycopg.Connection[Any], a: datetime, b: datetime, as_of: datetime) -> tuple[int, int]:
+    """(full-AV activities starting in ``[a, b)``, those fully covered by footage as of ``as_of``).
 
     The same rule as the completeness report (``liuhen.cases.completeness``): an activity's footage is the
-    clips linked to it, plus stage-level clips of its case and stage that overlap it; links as of ``as_of``.
+    clips linked to it, plus stage-level clips of its case and stage that overlap it.
     """
-    a, b = year_bounds(year)
     acts = conn.execute(
         "SELECT id, case_id, stage, starts_at, ends_at FROM activities WHERE recording = 'full_av' "
         "AND starts_at >= %s AND starts_at < %s ORDER BY id", (a, b)).fetchall()
@@ -66,9 +72,7 @@ def coverage_figures(conn: psycopg.Connection[Any], year: int, as_of: datetime) 
         spans = [sp for sp in (_span(dict(s)) for s in mine) if sp is not None]
         if mine and not gaps(span, spans):  # no missing_av and no coverage_gap finding
             covered += 1
-    n = len(acts)
-    return [figure("full_av_coverage", "全程音像记录事项的覆盖情况", "activities", {
-        "activities": n, "fully_covered": covered, "percent": 100.0 * covered / n if n else 0.0})]
+    return len(acts), covered
 
 
 def _belongs(seg: dict[str, Any], act: dict[str, Any]) -> bool:

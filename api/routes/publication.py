@@ -17,6 +17,7 @@ from liuhen.api.routes import problems, runtime_of
 from liuhen.cases.principal import Principal
 from liuhen.core.timefmt import utcnow
 from liuhen.publication import annual, calendar_store, evaluation_service, public_feed, register
+from liuhen.publication import dashboard as supervision_dashboard
 from liuhen.publication.deadlines import CHINA_TZ
 from liuhen.publication.feed_format import parse_cursor
 from liuhen.publication.feed_server import MAX_LIMIT, build_batch
@@ -155,3 +156,10 @@ def evaluation_rollup(
 ) -> list[dict[str, Any]]:
     """Evaluation scores rolled up per unit, officer or month."""
     return [r.as_json() for r in evaluation_service.rollups(runtime_of(request), by, register.today_cst())]
+
+
+@router.get("/dashboard/supervision", name="dashboard.supervision", tags=["evaluation"],
+            response_class=HTMLResponse, responses=problems())
+def dashboard(request: Request, who: Who) -> HTMLResponse:
+    """The supervisor's dashboard: publications due/overdue, evaluation scores by unit, monthly coverage."""
+    return HTMLResponse(supervision_dashboard.render(runtime_of(request)))

@@ -7,6 +7,7 @@ then recomputes, in the same transaction, every provisional deadline of a public
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -65,7 +66,7 @@ def set_rule(conn: Conn, agency: str, case_type: str, days: int, legal_basis: st
 def load_year(conn: Conn, table: YearTable, actor: str) -> dict[str, Any]:
     """Store ``table`` (the latest load of a year wins) with its ``calendar.load`` event."""
     doc = table.as_json()
-    digest = hashlib.sha256(repr(sorted(doc.items())).encode()).hexdigest()
+    digest = hashlib.sha256(json.dumps(doc, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     ev = record_event(conn, "calendar.load", actor, data={**doc, "sha256": digest})
     conn.execute(
         "INSERT INTO calendar_years (year, table_json, source, sha256, loaded_by, event_id) "

@@ -22,6 +22,7 @@ from liuhen.api.models import Health
 from liuhen.api.routes import cases as case_routes
 from liuhen.api.routes import files as file_routes
 from liuhen.api.routes import oversight, problems
+from liuhen.api.routes import publication as publication_routes
 from liuhen.core.errors import LiuhenError
 from liuhen.runtime import Runtime
 
@@ -104,6 +105,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(case_routes.router)
     app.include_router(file_routes.router)
     app.include_router(oversight.router)
+    app.include_router(publication_routes.router)
     _document_journal_refusal(app)
     app.add_middleware(HeadAsGet)
     return app

@@ -12,7 +12,8 @@ from typing import Literal
 Role = Literal["clerk", "reviewer", "legal_reviewer", "supervisor", "admin", "external"]
 ROLES: tuple[Role, ...] = ("clerk", "reviewer", "legal_reviewer", "supervisor", "admin", "external")
 
-ANONYMOUS = frozenset({"health"})  # route names reachable without a token
+# route names reachable without a token: health, and the public feed of approved, masked publications (公示)
+ANONYMOUS = frozenset({"health", "public.publications", "public.publications_html"})
 
 # Routes that record their own access event (access.view/stream/download/export, I5) before the first
 # byte; every other authorised request gets a read_journal row from ``authorize`` (api/readaudit.py).
@@ -74,6 +75,21 @@ MATRIX: dict[str, frozenset[Role]] = {
     "audit.consistency": _ALL,
     "audit.leaf": _REVIEW | _r("admin"),
     "audit.inclusion": _REVIEW | _r("admin"),
+    # publication (公示): staff see the register; supervisors approve, publish, revoke (liuhen.publication)
+    "publications.list": _STAFF | _r("admin"),
+    "publications.approve": _r("supervisor"),
+    "publications.publish": _r("supervisor"),
+    "publications.revoke": _r("supervisor"),
+    "calendar.status": _STAFF | _r("admin"),
+    "calendar.load": _r("admin"),
+    "reports.annual": _OVERSIGHT,
+    # the supervision platform's pull feed (a supervisor-role token issued to the platform)
+    "feed.batches": _OVERSIGHT,
+    # case-file evaluation (案卷评查)
+    "evaluation.case": _REVIEW | _r("admin"),
+    "evaluation.finding_add": _r("reviewer", "supervisor"),
+    "evaluation.rollup": _OVERSIGHT,
+    "dashboard.supervision": _OVERSIGHT,
 }
 
 

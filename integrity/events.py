@@ -41,6 +41,17 @@ EVENT_TYPES = frozenset(
         "recording_list.change",
         "token.issue",
         "token.revoke",
+        # publication (公示), calendar, evaluation, annual report — liuhen.publication
+        "calendar.load",
+        "publication.due",
+        "publication.deadline",
+        "publication.approve",
+        "publication.publish",
+        "publication.update",
+        "publication.revoke",
+        "publication.rule",
+        "evaluation.finding",
+        "report.annual",
     }
 )
 

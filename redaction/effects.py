@@ -18,7 +18,7 @@ import numpy as np
 
 from liuhen.redaction.regions_core import Rect, active
 
-BLUR_CELLS = 3
+BLUR_CELLS = 2
 PIXEL_CELLS = 5
 FILL_YUV = (16, 128, 128)
 

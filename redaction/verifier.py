@@ -299,8 +299,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(asdict(rep)))
     else:
         state = "OK" if rep.ok else "FAILED"
-        print(f"{state}: {rep.frames} frames, regions {rep.regions_digest[:16]}…, "
-              f"min outside PSNR {rep.min_outside_psnr_db}, max inside SSIM {rep.max_inside_ssim}")
+        psnr = "n/a" if rep.min_outside_psnr_db is None else f"{rep.min_outside_psnr_db:.1f} dB"
+        ss = "n/a" if rep.max_inside_ssim is None else f"{rep.max_inside_ssim:.2f}"
+        print(f"{state}: {rep.frames} frames, regions sha256 {rep.regions_digest}, "
+              f"min outside PSNR {psnr} (bound {PSNR_MIN_DB}), max inside SSIM {ss} (bound {SSIM_MAX})")
         for f in rep.failures[:20]:
             print(f"  {f}")
     return 0 if rep.ok else 1

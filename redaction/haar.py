@@ -22,7 +22,7 @@ class HaarFaces:
     name = f"opencv {cv2.__version__} {CASCADE}"
 
     def __init__(self, *, min_neighbors: int = 3, min_size: int = 20, scale_factor: float = 1.1) -> None:
-        path = Path(cv2.data.haarcascades) / CASCADE
+        path = Path(cv2.data.haarcascades) / CASCADE  # type: ignore[attr-defined]
         if not path.is_file():
             raise DetectorUnavailable(f"Haar cascade {path} not found (OpenCV 5 wheels no longer ship them)")
         self.model_sha256 = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -25,6 +25,7 @@ width/height on every side, widened outward to even coordinates (4:2:0 chroma) a
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from typing import Any
 
@@ -149,7 +150,7 @@ def box_at(region: dict[str, Any], t: int) -> Rect | None:
     keys = region["keys"]
     if t < keys[0][0] or t > keys[-1][0]:
         return None
-    for k0, k1 in zip(keys, keys[1:], strict=False):
+    for k0, k1 in itertools.pairwise(keys):
         if k0[0] <= t <= k1[0]:
             span, d = k1[0] - k0[0], t - k0[0]
             x, y, w, h = (k0[i] + (k1[i] - k0[i]) * d // span for i in range(1, 5))

@@ -180,7 +180,7 @@ def _checked_tiles(mask: np.ndarray) -> np.ndarray:
         y0, y1 = np.clip(yy - MARGIN, 0, mask.shape[0]), np.clip(yy + MARGIN + 1, 0, mask.shape[0])
         x0, x1 = np.clip(xx - MARGIN, 0, mask.shape[1]), np.clip(xx + MARGIN + 1, 0, mask.shape[1])
         grown = (s[y1][:, x1] - s[y0][:, x1] - s[y1][:, x0] + s[y0][:, x0]) > 0
-    return ~grown[:h, :w].reshape(h // TILE, TILE, w // TILE, TILE).any(axis=(1, 3))
+    return np.logical_not(grown[:h, :w].reshape(h // TILE, TILE, w // TILE, TILE).any(axis=(1, 3)))
 
 
 def check_frame(doc: dict[str, Any], i: int, a: np.ndarray, b: np.ndarray, rep: Report) -> None:
@@ -203,7 +203,7 @@ def check_frame(doc: dict[str, Any], i: int, a: np.ndarray, b: np.ndarray, rep: 
                                 f"(SSIM {s:.2f} > {SSIM_MAX})")
     if keeps:
         outside_keep = mask.copy()
-        for rid, (x, y, w, h) in hides:
+        for _rid, (x, y, w, h) in hides:
             outside_keep[y:y + h, x:x + w] = True
         s_out = ssim(a, b, where=outside_keep)
         if s_out is not None:

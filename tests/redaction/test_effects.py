@@ -13,8 +13,9 @@ from liuhen.redaction.regions_core import padded
 from liuhen.redaction.synthetic import ASTRONAUT_FACE
 from liuhen.redaction.verifier import ssim
 
-FACE = padded(ASTRONAUT_FACE, 20, 512, 512)
-assert FACE is not None
+_FACE = padded(ASTRONAUT_FACE, 20, 512, 512)
+assert _FACE is not None
+FACE: tuple[int, int, int, int] = _FACE
 
 
 def overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:

@@ -26,7 +26,7 @@ def test_box_spec() -> None:
 
 @pytest.mark.parametrize("bad", ["3-1:0,0,1,1", "1-2:0,0,0,1", "1-2:a,b,c,d", "1-2", "x-2:0,0,1,1"])
 def test_bad_specs_name_the_problem(bad: str) -> None:
-    with pytest.raises(RegionSpecInvalid, match="region|time"):
+    with pytest.raises(RegionSpecInvalid, match=r"region|time"):
         parse_box_spec(bad)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import onnxruntime
 
-from liuhen.redaction.base import FaceDetector
+from liuhen.redaction.base import Detection, FaceDetector
 from liuhen.redaction.detect import DetectParams, DetectResult, detect_faces
 from liuhen.redaction.media import MediaInfo, ffmpeg_version, probe
 from liuhen.redaction.regions import build, digest, manual_region, mute_range
@@ -26,6 +26,7 @@ class Draft:
     info: MediaInfo
     doc: dict[str, Any]
     detection: dict[str, Any] | None  # what reproduces the face regions (None: no detection run)
+    samples: list[tuple[int, list[Detection]]] = field(default_factory=list)  # raw detections per sampled frame
 
 
 TimedBox = tuple[int, int, tuple[int, int, int, int]]
@@ -39,10 +40,12 @@ def draft(src: Path, *, kind: str = "video", detector: FaceDetector | None = Non
     info = probe(src, kind=kind)
     regions: list[dict[str, Any]] = []
     detection: dict[str, Any] | None = None
+    samples: list[tuple[int, list[Detection]]] = []
     if detector is not None:
         params = detect or DetectParams(method=method)
         res: DetectResult = detect_faces(src, info, detector, params)
         regions.extend(res.regions)
+        samples = res.samples
         detection = {"detector": detector.name, "model_sha256": detector.model_sha256,
                      "detector_params": detector.params(), "params": params.as_dict(), "argv": res.argv,
                      "faces": len(res.regions), "seconds": round(res.seconds, 3)}
@@ -51,7 +54,7 @@ def draft(src: Path, *, kind: str = "video", detector: FaceDetector | None = Non
     for n, (t0, t1, box) in enumerate(keep, start=1):
         regions.append(manual_region(f"keep-{n:04d}", t0, t1, box, method=method, mode="keep"))
     audio = [mute_range(t0, t1, "tone" if tone else "mute") for t0, t1 in mutes]
-    return Draft(info, build(info.as_doc(), regions, audio), detection)
+    return Draft(info, build(info.as_doc(), regions, audio), detection, samples)
 
 
 def tool_versions() -> dict[str, str]:

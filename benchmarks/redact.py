@@ -136,7 +136,8 @@ def main() -> None:
     print(json.dumps({"x_realtime_1080p": round(seconds / total, 3), "vs_ffmpeg_render": round(ours / plain, 3),
                       **{k: round(v, 3) for k, v in rp.items()}, "seconds": seconds,
                       "detect_s": round(t_detect, 2), "render_s": round(res.seconds, 2),
-                      "recall_30px_full_res": round(rf["recall_30px"], 3), "precision_full_res": round(rf["precision"], 3),
+                      "recall_30px_full_res": round(rf["recall_30px"], 3),
+                      "precision_full_res": round(rf["precision"], 3),
                       "detect_full_res_s": round(t_full, 2), "load_avg_1m": os.getloadavg()[0]}))
 
 

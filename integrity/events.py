@@ -40,6 +40,8 @@ EVENT_TYPES = frozenset(
         "recording_list.change",
         "token.issue",
         "token.revoke",
+        "redaction.draft",
+        "redaction.approve",
     }
 )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from liuhen.errors import LiuhenError
+from liuhen.core.errors import LiuhenError
 
 
 class RedactionError(LiuhenError):
@@ -36,3 +36,29 @@ class RedactionVerifyFailed(RedactionError):
 
     status = 422
     title = "Redacted copy failed verification"
+
+
+class RedactionNotFound(RedactionError):
+    status = 404
+    title = "Redaction not found"
+
+
+class RedactionStateError(RedactionError):
+    """The redaction is not in a state that allows this step (e.g. approving a draft that failed verification)."""
+
+    status = 409
+    title = "Redaction not in the required state"
+
+
+class RedactionApprovalRefused(RedactionError):
+    """The drafter may not approve their own redaction (four eyes)."""
+
+    status = 403
+    title = "Redaction approval refused"
+
+
+class RedactionNotApproved(RedactionError):
+    """Only approved (final) redactions may be disclosed or exported."""
+
+    status = 409
+    title = "Redaction not approved"

@@ -18,7 +18,7 @@ from typing import IO
 import av
 import numpy as np
 
-from liuhen.media import ffmpeg_exe
+from liuhen.core.media import ffmpeg_exe
 from liuhen.redaction.errors import RedactionMediaFailed
 
 GLOBAL = ["-hide_banner", "-nostdin", "-loglevel", "error", "-y"]

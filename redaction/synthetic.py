@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from liuhen.media import ffmpeg_exe
+from liuhen.core.media import ffmpeg_exe
 
 # The face box of astronaut() as CenterFace finds it (x, y, w, h); head crop = this grown by one face
 # width/height on every side (clipped to the image).

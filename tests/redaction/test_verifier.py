@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from liuhen.media import ffmpeg_exe
+from liuhen.core.media import ffmpeg_exe
 from liuhen.redaction.bagscript import SCRIPT_NAME, bag_script
 from liuhen.redaction.pipeline import render_draft
 from liuhen.redaction.regions import build

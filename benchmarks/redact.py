@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from liuhen.media import ffmpeg_exe
+from liuhen.core.media import ffmpeg_exe
 from liuhen.redaction.centerface import CenterFace
 from liuhen.redaction.detect import DetectParams, detect_faces
 from liuhen.redaction.pipeline import Draft, draft, render_draft

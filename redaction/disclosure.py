@@ -68,7 +68,8 @@ def _record(rt: Runtime, r: dict[str, Any]) -> ApprovedRedaction:
         id=r["id"], file_id=r["file_id"], original_sha256=r["original_sha256"], redacted_sha256=r["redacted_sha256"],
         size=r["size"], mime=r["mime"], path=rt.settings.derived_dir / r["path"], regions=r["regions"],
         regions_sha256=r["regions_sha256"], derivation=r["recipe"], derivation_event_id=r["derivation_event_id"],
-        derivative_id=r["derivative_id"],        approve_event_id=r["approve_event_id"], draft_event_id=r["draft_event_id"], drafted_by=r["created_by"],
+        derivative_id=r["derivative_id"], approve_event_id=r["approve_event_id"],
+        draft_event_id=r["draft_event_id"], drafted_by=r["created_by"],
         approved_by=r["approved_by"], approved_at=r["approved_at"],
     )
 

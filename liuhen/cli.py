@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from liuhen.commands import audit, cases, export, ingest, storage, transcoder
+from liuhen.commands import audit, cases, export, ingest, redaction, storage, transcoder
 from liuhen.core.errors import LiuhenError
 from liuhen.demo import run_demo
 from liuhen.embedded import install_signal_handlers
@@ -77,7 +77,7 @@ def serve_cmd(
 
 
 # Each area adds its own commands, in the order data flows.
-for _area in (storage, audit, export, ingest, transcoder, cases):
+for _area in (storage, audit, export, ingest, transcoder, cases, redaction):
     _area.register(app)
 
 

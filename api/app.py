@@ -21,6 +21,7 @@ from liuhen.api.models import Health
 from liuhen.api.routes import cases as case_routes
 from liuhen.api.routes import files as file_routes
 from liuhen.api.routes import oversight, problems
+from liuhen.api.routes import redaction as redaction_routes
 from liuhen.core.errors import LiuhenError
 from liuhen.runtime import Runtime
 
@@ -99,6 +100,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(case_routes.router)
     app.include_router(file_routes.router)
     app.include_router(oversight.router)
+    app.include_router(redaction_routes.router)
     _document_journal_refusal(app)
     return app
 

@@ -93,3 +93,7 @@ def rewrite(src: Path, dst: Path, width: int, height: int, change: dict[int, tup
             buf[: width * height].reshape(height, width)[y:y + h, x:x + w] = v
         enc.write(buf)
     enc.close()
+
+
+# the API fixtures (app on the test runtime, one token per role, TestClient) for test_api.py
+from tests.api.conftest import app, client, tokens  # noqa: E402, F401

@@ -113,6 +113,12 @@ class CenterFace:
         self.width, self.height, self.threshold, self.threads = width, height, threshold, threads
         self._sess = _session(str(model_path()), width, height, threads)
 
+    @classmethod
+    def for_side(cls, side: int = 960, *, threshold: float = 0.4) -> CenterFace:
+        """A 16:9 fixed input whose longer side is ``side`` (960 → 960×544, 1280 → 1280×736, 1920 → 1920×1088)."""
+        up = 32
+        return cls(width=-(-side // up) * up, height=-(-(side * 9 // 16) // up) * up, threshold=threshold)
+
     def params(self) -> dict[str, object]:
         return {"input_width": self.width, "input_height": self.height, "threshold": self.threshold,
                 "nms_iou": 0.3, "letterbox": "top-left, zero pad", "runtime": f"onnxruntime {onnxruntime.__version__}"}

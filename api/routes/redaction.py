@@ -55,6 +55,7 @@ class RedactionIn(BaseModel):
     tone: bool = False
     method: Literal["blur", "pixelate", "fill"] = "blur"
     stride: Annotated[int, Field(ge=1, le=30)] = 3
+    detect_side: Literal[960, 1280, 1920] = 960
     regions: dict[str, Any] | None = Field(None, description="A full region list (replaces the fields above)")
 
 
@@ -95,8 +96,9 @@ def create(request: Request, who: Who, sha256: Digest, body: RedactionIn) -> dic
     """Draft a redaction, render its preview and verify it (state ``rendered``; ``verified`` says how it went)."""
     req = service.Request(faces=body.faces, boxes=_boxes(body.boxes), keep=_boxes(body.keep),
                           mutes=[(m.t0_ms, m.t1_ms) for m in body.mutes], tone=body.tone, method=body.method,
-                          regions=body.regions, detect=DetectParams(stride=body.stride, method=body.method))
-    detector = CenterFace() if body.faces and body.regions is None else None
+                          regions=body.regions,
+                          detect=DetectParams(stride=body.stride, method=body.method, max_side=body.detect_side))
+    detector = CenterFace.for_side(body.detect_side) if body.faces and body.regions is None else None
     return service.create(runtime_of(request), sha256, req, who.name, detector=detector)
 
 

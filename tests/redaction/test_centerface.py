@@ -53,3 +53,9 @@ def test_nms_keeps_the_best_of_overlapping_boxes() -> None:
     boxes = np.array([[0, 0, 10, 10], [1, 0, 11, 10], [20, 20, 30, 30]], float)
     # boxes 0 and 1 overlap with IoU 90/110 ≥ 0.3 → the higher score (box 1) survives; box 2 is apart
     assert nms(boxes, np.array([0.5, 0.9, 0.7]), 0.3) == [1, 2]
+
+
+def test_for_side_gives_16_9_inputs_in_multiples_of_32() -> None:
+    # 540 → 544 and 720 → 736 (next multiples of 32); 1080 → 1088
+    sizes = [(c.width, c.height) for c in (CenterFace.for_side(s) for s in (960, 1280, 1920))]
+    assert sizes == [(960, 544), (1280, 736), (1920, 1088)]

@@ -18,6 +18,7 @@ import numpy as np
 
 from liuhen.redaction.regions_core import Rect, active
 
+OPENCV_VERSION = cv2.__version__
 BLUR_CELLS = 2
 PIXEL_CELLS = 5
 FILL_YUV = (16, 128, 128)

@@ -11,7 +11,6 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
 from pathlib import Path
 from typing import IO
 
@@ -57,13 +56,6 @@ def probe(path: Path, *, kind: str = "video") -> MediaInfo:
                              a.codec_context.sample_rate if a is not None else None)
     except av.FFmpegError as exc:
         raise RedactionMediaFailed(f"{path.name}: cannot be probed: {exc}") from exc
-
-
-@lru_cache(maxsize=1)
-def ffmpeg_version() -> str:
-    out = subprocess.run([ffmpeg_exe(), "-version"], capture_output=True, text=True, check=False, timeout=30)
-    first = out.stdout.splitlines()[0] if out.stdout else ""
-    return first.removeprefix("ffmpeg version ").split(" ")[0]
 
 
 def concrete(template: list[str], src: Path, dst: Path | None = None) -> list[str]:

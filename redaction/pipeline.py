@@ -8,15 +8,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
-import onnxruntime
 
 from liuhen.redaction.base import Detection, FaceDetector
 from liuhen.redaction.detect import DetectParams, DetectResult, detect_faces
-from liuhen.redaction.media import MediaInfo, ffmpeg_version, probe
+from liuhen.redaction.effects import OPENCV_VERSION
+from liuhen.redaction.media import MediaInfo, probe
 from liuhen.redaction.regions import build, digest, manual_region, mute_range
 from liuhen.redaction.render import RenderParams, RenderResult, render
+from liuhen.transcoder.tool import ffmpeg_version
 
 PIPELINE_VERSION = "liuhen-redaction/1"
 
@@ -58,8 +58,8 @@ def draft(src: Path, *, kind: str = "video", detector: FaceDetector | None = Non
 
 
 def tool_versions() -> dict[str, str]:
-    return {"pipeline": PIPELINE_VERSION, "ffmpeg": ffmpeg_version(), "opencv": cv2.__version__,
-            "numpy": np.__version__, "onnxruntime": onnxruntime.__version__, "python": platform.python_version()}
+    return {"pipeline": PIPELINE_VERSION, "ffmpeg": ffmpeg_version(), "opencv": OPENCV_VERSION,
+            "numpy": np.__version__, "python": platform.python_version()}
 
 
 def derivation(src_sha256: str, src_size: int, d: Draft, params: RenderParams, res: RenderResult) -> dict[str, Any]:

@@ -74,7 +74,8 @@ def test_derivation_record_has_everything_to_reproduce(redacted: Case) -> None:
     assert det["model_sha256"] == CenterFace.model_sha256 and det["params"]["stride"] == 3
     assert rec["derivative"]["sha256"] == redacted.result.sha256 and rec["derivative"]["mime"] == "video/mp4"
     assert rec["argv"]["encode"][0] == "ffmpeg" and "{input}" in rec["argv"]["encode"]
-    assert {"ffmpeg", "opencv", "onnxruntime"} <= set(rec["tool"])
+    assert {"ffmpeg", "opencv", "pipeline"} <= set(rec["tool"])
+    assert "onnxruntime" in det["detector_params"]["runtime"]
 
 
 def test_rerunning_the_recorded_detection_reproduces_the_region_list(redacted: Case) -> None:

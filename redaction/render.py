@@ -8,7 +8,6 @@ of the copy is frame *i* of the original (constant rate, same count) — what ``
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from liuhen.integrity.hashing import hash_file
 from liuhen.redaction.effects import Frame, redact_frame
 from liuhen.redaction.errors import RedactionMediaFailed
 from liuhen.redaction.media import GLOBAL, Encoder, MediaInfo, concrete, raw_frames
@@ -81,11 +81,7 @@ def templates(info: MediaInfo, doc: dict[str, Any], params: RenderParams) -> dic
 
 
 def _digest(path: Path) -> tuple[str, int]:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest(), path.stat().st_size
+    return hash_file(path)["sha256"], path.stat().st_size
 
 
 def render_video(src: Path, dst: Path, info: MediaInfo, doc: dict[str, Any], params: RenderParams) -> RenderResult:

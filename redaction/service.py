@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -22,6 +21,7 @@ from psycopg.types.json import Jsonb
 
 from liuhen.cases.errors import FileNotFound
 from liuhen.integrity.events import Event
+from liuhen.integrity.hashing import hash_file
 from liuhen.integrity.log import record
 from liuhen.redaction.base import FaceDetector
 from liuhen.redaction.detect import DetectParams
@@ -173,14 +173,6 @@ def preview_path(rt: Runtime, redaction_id: int) -> tuple[Path, dict[str, Any]]:
     return rt.settings.derived_dir / row["preview_path"], row
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _check_approvable(row: dict[str, Any], actor: str) -> None:
     if row["state"] != "rendered":
         raise RedactionStateError(f"redaction {row['id']} is {row['state']}; only a rendered preview can be approved")
@@ -196,7 +188,7 @@ def approve(rt: Runtime, redaction_id: int, actor: str) -> dict[str, Any]:
     """Make the verified preview final: derivative + derivation event + ``redaction.approve``, one transaction."""
     path, row = preview_path(rt, redaction_id)
     _check_approvable(row, actor)
-    got = _sha256(path)
+    got = hash_file(path)["sha256"]
     if got != row["preview_sha256"]:
         raise RedactionStateError(f"preview of redaction {redaction_id} changed on disk: sha256 {got}, "
                                   f"expected {row['preview_sha256']}")

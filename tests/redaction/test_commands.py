@@ -9,11 +9,10 @@ from pathlib import Path
 import cv2
 import pytest
 from skimage import data
-from typer.testing import CliRunner
 
-from liuhen.cli import app
-from liuhen.core.config import Settings, get_settings
+from liuhen.core.config import Settings
 from liuhen.redaction.errors import RedactionApprovalRefused
+from tests.storage.test_cli import _run as run_cli
 from tests.transcoder.conftest import add_original
 
 pytestmark = pytest.mark.timeout(300)
@@ -22,13 +21,7 @@ pytestmark = pytest.mark.timeout(300)
 def _run(args: list[str], monkeypatch: pytest.MonkeyPatch, settings: Settings, actor: str):  # type: ignore[no-untyped-def]
     env = {"LIUHEN_DATA_DIR": str(settings.data_dir), "LIUHEN_DATABASE_URL": str(settings.database_url),
            "LIUHEN_STORE": "local", "LIUHEN_ACTOR": actor}
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    get_settings.cache_clear()
-    try:
-        return CliRunner().invoke(app, args)
-    finally:
-        get_settings.cache_clear()
+    return run_cli(args, monkeypatch, env)
 
 
 def test_redact_approve_show_verify(runtime, settings: Settings, tmp_path: Path,  # type: ignore[no-untyped-def]

@@ -23,6 +23,7 @@ from liuhen.api.routes import cases as case_routes
 from liuhen.api.routes import files as file_routes
 from liuhen.api.routes import oversight, problems
 from liuhen.api.routes import publication as publication_routes
+from liuhen.api.routes import redaction as redaction_routes
 from liuhen.core.errors import LiuhenError
 from liuhen.runtime import Runtime
 
@@ -106,6 +107,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(file_routes.router)
     app.include_router(oversight.router)
     app.include_router(publication_routes.router)
+    app.include_router(redaction_routes.router)
     _document_journal_refusal(app)
     app.add_middleware(HeadAsGet)
     return app

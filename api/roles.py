@@ -17,7 +17,9 @@ ANONYMOUS = frozenset({"health", "public.publications", "public.publications_htm
 
 # Routes that record their own access event (access.view/stream/download/export, I5) before the first
 # byte; every other authorised request gets a read_journal row from ``authorize`` (api/readaudit.py).
-ACCESS_EVENT_ROUTES = frozenset({"files.proxy", "files.original", "files.thumbnail", "files.preview", "cases.export"})
+ACCESS_EVENT_ROUTES = frozenset(
+    {"files.proxy", "files.original", "files.thumbnail", "files.preview", "cases.export", "redaction.copy"}
+)
 
 _ALL: frozenset[Role] = frozenset(ROLES)
 _STAFF: frozenset[Role] = frozenset({"clerk", "reviewer", "legal_reviewer", "supervisor"})
@@ -70,6 +72,12 @@ MATRIX: dict[str, frozenset[Role]] = {
     # ingest receipts
     "ingest.sessions": _r("clerk", "supervisor", "admin"),
     "ingest.session": _r("clerk", "supervisor", "admin"),
+    # redaction (liuhen.redaction): staff draft and watch previews; only a supervisor approves (not the drafter)
+    "redaction.create": _r("clerk", "reviewer", "supervisor"),
+    "redaction.list": _STAFF,
+    "redaction.get": _STAFF,
+    "redaction.copy": _STAFF,  # and a stated purpose
+    "redaction.approve": _r("supervisor"),
     # the audit log
     "audit.checkpoint": _ALL,
     "audit.consistency": _ALL,

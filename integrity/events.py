@@ -52,6 +52,8 @@ EVENT_TYPES = frozenset(
         "publication.rule",
         "evaluation.finding",
         "report.annual",
+        "redaction.draft",
+        "redaction.approve",
     }
 )
 

@@ -16,6 +16,7 @@ DUMMY = {
     "request_id": "1",
     "session_id": "1",
     "index": "0",
+    "redaction_id": "1",
 }
 
 

@@ -17,6 +17,7 @@ from liuhen.api.auth import issue_token
 from liuhen.cases import service as cases
 from liuhen.cases.access import record_event
 from liuhen.integrity import checkpoint, note, rfc6962
+from liuhen.integrity import keys as logkeys
 from liuhen.integrity.checkpoint import CheckpointBody
 from liuhen.publication.errors import FeedRejected
 from liuhen.publication.feed_consumer import ConsumerState, JsonlSink, accept
@@ -50,7 +51,7 @@ def feed(runtime: Any) -> Any:
 
 def test_offline_for_days_resumes_with_nothing_missing_or_twice(feed: Any, tmp_path: Path) -> None:
     rt, url, token = feed
-    key = checkpoint.public_key(rt.settings)
+    key = logkeys.public_key(rt.settings)
     state, sink = tmp_path / "state.json", tmp_path / "items.jsonl"
     n1 = activity(rt, 0)
     r = follow(url, state, sink, token=token, trusted_keys=[key], limit=5)
@@ -86,7 +87,7 @@ def _forged_batch(rt: Any, known: int, tamper_at: int) -> dict[str, Any]:
     hashes = [rfc6962.leaf_hash(b) for b in bodies]
     size = len(bodies)
     body = CheckpointBody(rt.settings.log_origin, size, rfc6962.root(hashes))
-    signed = note.sign(body.text(), [checkpoint.signer(rt.settings)])
+    signed = note.sign(body.text(), [logkeys.signer(rt.settings)])
     b64 = lambda hs: [base64.b64encode(h).decode() for h in hs]  # noqa: E731
     return {
         "format": "liuhen.feed/v1", "origin": body.origin, "cursor": f"v1:{known}:{known}",
@@ -102,7 +103,7 @@ def test_reference_consumer_rejects_a_rewritten_history(feed: Any, tmp_path: Pat
     rt, url, token = feed
     state, sink = tmp_path / "state.json", tmp_path / "items.jsonl"
     n1 = activity(rt, 0)
-    follow(url, state, sink, token=token, trusted_keys=[checkpoint.public_key(rt.settings)])
+    follow(url, state, sink, token=token, trusted_keys=[logkeys.public_key(rt.settings)])
     activity(rt, 1)
     forged = _forged_batch(rt, n1, tamper_at=2)
     evil = FastAPI()
@@ -117,7 +118,7 @@ def test_reference_consumer_rejects_a_rewritten_history(feed: Any, tmp_path: Pat
 
 def test_reference_consumer_rejects_an_altered_or_dropped_leaf(runtime: Any) -> None:
     n = activity(runtime, 0)
-    st = ConsumerState(runtime.settings.log_origin, [checkpoint.public_key(runtime.settings)])
+    st = ConsumerState(runtime.settings.log_origin, [logkeys.public_key(runtime.settings)])
     good = build_batch(runtime, Cursor(0, 0), n).as_json()
     i = next(k for k, it in enumerate(good["items"]) if "leaf" in it)
     altered = json.loads(json.dumps(good))

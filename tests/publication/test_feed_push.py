@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import Body, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from liuhen.integrity import checkpoint
+from liuhen.integrity import keys as logkeys
 from liuhen.publication import feed_push
 from liuhen.publication.feed_consumer import ConsumerState, accept
 from tests.api.conftest import LiveServer
@@ -42,7 +42,7 @@ def receiver(state: ConsumerState, plan: list[str]) -> tuple[FastAPI, dict[str, 
 
 def test_push_retries_and_idempotent_delivery(runtime: Any) -> None:
     n = activity(runtime, 0)
-    state = ConsumerState(runtime.settings.log_origin, [checkpoint.public_key(runtime.settings)])
+    state = ConsumerState(runtime.settings.log_origin, [logkeys.public_key(runtime.settings)])
     app, got = receiver(state, ["down", "down", "lost-ack"])
     with LiveServer(app) as srv:
         feed_push.add_consumer(runtime, "platform", f"{srv.url}/hook", "admin", batch_size=6)

@@ -20,3 +20,14 @@ class VerificationError(IntegrityError):
             msg = f"{what}: expected {expected!s}, computed {computed!s}"
         super().__init__(msg)
         self.what, self.expected, self.computed = what, expected, computed
+
+
+class TreeCorrupt(IntegrityError):
+    """A stored hash the tree needs is missing (the node table does not match the leaves)."""
+
+
+class DigestUnavailable(IntegrityError):
+    """The requested digest algorithm is not available in this Python/OpenSSL build."""
+
+    status = 500
+    title = "Digest unavailable"

@@ -7,13 +7,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from liuhen.integrity.errors import IntegrityError
+from liuhen.integrity.errors import DigestUnavailable
 
 CHUNK = 1 << 20
-
-
-class DigestUnavailable(IntegrityError):
-    """The requested digest algorithm is not available in this Python/OpenSSL build."""
 
 
 def sm3_available() -> bool:

@@ -30,9 +30,9 @@ from datetime import timedelta
 from typing import Any
 
 from liuhen.core.config import Settings
+from liuhen.core.timefmt import utcnow
 from liuhen.storage.base import ObjectInfo, ObjectStore
 from liuhen.storage.errors import NonConformantStore, ObjectNotFound, StorageError
-from liuhen.storage.util import utcnow
 
 log = logging.getLogger("liuhen.storage.check")
 

@@ -50,13 +50,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from liuhen.core.timefmt import as_utc, utcnow
 from liuhen.storage.base import ObjectInfo
 from liuhen.storage.errors import (
     DigestMismatch,
+    JournalCorrupt,
     ObjectLocked,
     ObjectNotFound,
     RetentionViolation,
-    StorageError,
     StoreFull,
 )
 from liuhen.storage.util import (
@@ -64,13 +65,11 @@ from liuhen.storage.util import (
     COMPLIANCE,
     HashingWriter,
     Sealed,
-    as_utc,
     check_key,
     check_range,
     check_sha256,
     default_until,
     require_future,
-    utcnow,
 )
 
 log = logging.getLogger("liuhen.storage.local")
@@ -81,10 +80,6 @@ ROOT_WARNING = (
     "local store at {root}: a local directory cannot stop root (or the owner of the files) from "
     "deleting or altering them; use S3 Object Lock (LIUHEN_STORE=s3) in production"
 )
-
-
-class JournalCorrupt(StorageError):
-    title = "Retention journal corrupt"
 
 
 @dataclass

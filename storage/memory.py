@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from liuhen.core.timefmt import utcnow
 from liuhen.storage.base import ObjectInfo
 from liuhen.storage.errors import DigestMismatch, ObjectLocked, ObjectNotFound, RetentionViolation
 from liuhen.storage.util import (
@@ -25,7 +26,6 @@ from liuhen.storage.util import (
     default_until,
     iter_stream,
     require_future,
-    utcnow,
 )
 
 

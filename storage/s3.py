@@ -33,9 +33,11 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from liuhen.core.timefmt import as_utc, utcnow
 from liuhen.storage.base import ObjectInfo
 from liuhen.storage.errors import (
     DigestMismatch,
+    InvalidRange,
     NonConformantStore,
     ObjectLocked,
     ObjectNotFound,
@@ -45,13 +47,10 @@ from liuhen.storage.errors import (
     StoreUnavailable,
 )
 from liuhen.storage.util import (
-    InvalidRange,
-    as_utc,
     check_key,
     check_sha256,
     default_until,
     require_future,
-    utcnow,
 )
 
 MiB = 1 << 20

@@ -22,7 +22,6 @@ from liuhen.api.auth import issue_token, list_tokens, lookup_user, revoke_token
 from liuhen.api.routes.cases import _plain
 from liuhen.cases import access
 from liuhen.cases import service as cases
-from liuhen.cases.access import cli_origin
 from liuhen.cases.completeness import render_html
 from liuhen.cases.principal import Principal
 from liuhen.cases.service import as_utc
@@ -54,9 +53,8 @@ def _actor(rt: Any) -> str:
 
 @contextmanager
 def _runtime() -> Iterator[Any]:
-    """The runtime, with every event recorded meanwhile marked ``via: "cli"`` + ``os_user``."""
-
-    with cli_origin(), open_runtime() as rt:
+    """The runtime (``liuhen.cli`` marks every event of a CLI command ``via: "cli"`` + ``os_user``)."""
+    with open_runtime() as rt:
         yield rt
 
 

@@ -132,7 +132,7 @@ def test_record_legal_review_requires_a_legal_reviewer_principal(runtime):
 
 def test_cli_review_needs_a_legal_reviewer_and_cli_events_carry_the_os_user(runtime, settings, monkeypatch):
     import liuhen.wiring
-    from liuhen.cases.access import _os_user
+    from liuhen.integrity.events import os_user as _os_user
     from liuhen.cli import app
 
     monkeypatch.setattr(liuhen.wiring, "get_settings", lambda: settings)

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from liuhen.storage.base import key_for
-from liuhen.storage.errors import StoreFull
-from liuhen.storage.local import JournalCorrupt, LocalStore
+from liuhen.storage.errors import JournalCorrupt, StoreFull
+from liuhen.storage.local import LocalStore
 
 
 def _digest(b: bytes) -> str:

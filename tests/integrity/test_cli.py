@@ -67,3 +67,58 @@ def test_audit_verify_exits_nonzero_naming_the_mismatch(cli, catalog: Catalog) -
         conn.execute("ALTER TABLE log_events ENABLE TRIGGER USER")
     out = cli("verify", code=1)
     assert "FAILED" in out and "leaf 2: body hashes to" in out
+
+
+def _checkpoints(catalog: Catalog) -> int:
+    row = catalog.one("SELECT count(*) AS n FROM checkpoints")
+    return int(row["n"]) if row else 0
+
+
+def test_read_only_audit_commands_work_where_only_cli_commands_ran(cli, catalog: Catalog) -> None:  # type: ignore[no-untyped-def]
+    # a CLI-only data dir: events sequenced, no checkpoint ever published, no signing key on disk
+    log.append_many(catalog, [Event("access.view", "u", subject={"sha256": f"{i:064x}"}) for i in range(3)])
+    out = cli("verify")  # used to fail: "no trusted key: none on disk in the key directory"
+    assert out.startswith("OK: 3 leaves") and "no checkpoint published yet" in out
+    inc = json.loads(cli("inclusion", "1", "--size", "3", "--json"))
+    assert inc["size"] == 3 and inc["checkpoint"] is None
+    assert json.loads(cli("inclusion", "1", "--json"))["size"] == 3
+    cli("public-key")
+    assert _checkpoints(catalog) == 0  # no read command published a checkpoint as a side effect
+    cli("inclusion", "1", "--tlog-proof", code=2)  # a tlog-proof needs a signed checkpoint: said, not made
+
+
+def test_audit_verify_names_an_ingestion_without_its_files_row(cli, catalog: Catalog) -> None:  # type: ignore[no-untyped-def]
+    shas = [f"{i:064x}" for i in range(1, 4)]
+    with catalog.tx() as conn:
+        for sha in shas:
+            conn.execute(
+                "INSERT INTO files (sha256, size, storage_key) VALUES (%s, 1, %s)", (sha, f"originals/{sha}")
+            )
+            log.record(conn, Event("ingestion", "ingest", subject={"sha256": sha}))
+    log.sequence(catalog)
+    cli("checkpoint", "--publish")
+    assert json.loads(cli("verify", "--json"))["ok"]
+    with catalog.tx() as conn:  # how the probe did it: replica role skips the foreign-key triggers
+        conn.execute("SET LOCAL session_replication_role = replica")
+        conn.execute("DELETE FROM files WHERE sha256 = %s", (shas[1],))
+    out = cli("verify", code=1)
+    assert f"leaf 1: ingestion of {shas[1]} has no catalog files row" in out
+
+
+def test_audit_verify_checks_sealed_read_journal_batches(cli, catalog: Catalog) -> None:  # type: ignore[no-untyped-def]
+    from liuhen.cases import readaudit
+
+    with catalog.tx() as conn:
+        for i in range(3):
+            readaudit.journal(
+                conn, user="u", role="clerk", token_id=None, route="/cases", method="GET",
+                raw_path=f"/cases/{i}", query=None, client_host=None,
+            )
+    assert readaudit.seal(catalog) == 3
+    cli("checkpoint", "--publish")
+    assert json.loads(cli("verify", "--json"))["ok"]
+    with catalog.tx() as conn:
+        conn.execute("SET LOCAL session_replication_role = replica")  # past the row triggers
+        conn.execute("DELETE FROM read_journal")
+    out = cli("verify", code=1)
+    assert "read batch event" in out and "sha256/count/first/last" in out

@@ -34,6 +34,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from liuhen.core.timefmt import as_utc, utcnow
+from liuhen.storage import s3_probes
 from liuhen.storage.base import ObjectInfo
 from liuhen.storage.errors import (
     DigestMismatch,
@@ -46,6 +47,7 @@ from liuhen.storage.errors import (
     StoreFull,
     StoreUnavailable,
 )
+from liuhen.storage.probe import Canary, Probes
 from liuhen.storage.util import (
     check_key,
     check_sha256,
@@ -170,6 +172,10 @@ class S3Store:
     """``ObjectStore`` on an S3 bucket with Object Lock; see the module docstring."""
 
     name = "s3"
+
+    def backend_probes(self, canary: Canary) -> Probes:
+        """``storage check``: raw S3 calls on the bucket, bypassing this class (``storage.s3_probes``)."""
+        return s3_probes.probes(self.client, self.bucket, canary)
 
     def __init__(self, cfg: S3Settings | None = None, default_retention_days: int = 180) -> None:
         self.cfg = cfg or S3Settings()

@@ -11,8 +11,9 @@ import pytest
 
 from liuhen.core.config import Settings
 from liuhen.storage.base import ObjectStore
-from liuhen.storage.check import ALLOWED, NA, OPS, REFUSED, ensure_conformant, run_check
+from liuhen.storage.check import ensure_conformant, run_check
 from liuhen.storage.errors import NonConformantStore
+from liuhen.storage.probe import ALLOWED, NA, OPS, REFUSED
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import typer
 
 from liuhen.cases import readaudit
+from liuhen.core.codec import b64
 from liuhen.integrity import audit as auditmod
 from liuhen.integrity import checkpoint, fixity, log, proof, tlogproof
 from liuhen.wiring import open_runtime
@@ -20,10 +20,6 @@ audit = typer.Typer(name="audit", help="The Merkle audit log: checkpoints, proof
 
 def _out(obj: dict[str, Any], as_json: bool, text: str) -> None:
     typer.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str) if as_json else text)
-
-
-def _b64(h: bytes) -> str:
-    return base64.b64encode(h).decode()
 
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
@@ -70,7 +66,7 @@ def leaf_cmd(index: int = typer.Argument(..., min=0, help="Leaf index."), as_jso
         except LookupError as exc:
             typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
             raise typer.Exit(2) from exc
-        d = {"index": lf.idx, "event_id": lf.event_id, "leaf": _b64(lf.body), "leaf_hash": _b64(lf.leaf_hash),
+        d = {"index": lf.idx, "event_id": lf.event_id, "leaf": b64(lf.body), "leaf_hash": b64(lf.leaf_hash),
              "event": json.loads(lf.body)}
         _out(d, as_json, f"leaf {lf.idx} (event {lf.event_id})\nbytes {d['leaf']}\nhash {d['leaf_hash']}\n"
                          f"{lf.body.decode()}")
@@ -103,9 +99,9 @@ def inclusion_cmd(
                 raise typer.Exit(2)
             typer.echo(tlogproof.format(index, hashes, cp.note), nl=False)
             return
-        proof_b64 = [_b64(h) for h in hashes]
+        proof_b64 = [b64(h) for h in hashes]
         d = {"index": index, "size": n, "proof": proof_b64,
-             "root": _b64(proof.inclusion_with_root(rt.catalog, index, n)[2]),
+             "root": b64(proof.inclusion_with_root(rt.catalog, index, n)[2]),
              "checkpoint": cp.note if cp is not None and cp.size == n else None}
         _out(d, as_json, "\n".join(proof_b64) if proof_b64 else "(empty proof)")
 
@@ -124,9 +120,9 @@ def consistency_cmd(
         except ValueError as exc:
             typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
             raise typer.Exit(2) from exc
-        proof_b64 = [_b64(h) for h in hashes]
+        proof_b64 = [b64(h) for h in hashes]
         d = {"old": old, "new": new, "proof": proof_b64,
-             "old_root": _b64(log.root(rt.catalog, old)), "new_root": _b64(log.root(rt.catalog, new))}
+             "old_root": b64(log.root(rt.catalog, old)), "new_root": b64(log.root(rt.catalog, new))}
         _out(d, as_json, "\n".join(proof_b64) if proof_b64 else "(empty proof)")
 
 

@@ -3,6 +3,9 @@
 PostgreSQL: ``LIUHEN_TEST_DATABASE_URL`` if set, else 127.0.0.1:5432 (trust auth) when reachable,
 else an embedded pgserver under a temporary directory — so the suite runs on a fresh machine too.
 Each test gets a fresh database cloned from a migrated template.
+
+pytest-xdist (``-n auto``): every worker builds its own template database (named by pid), its own
+embedded cluster if one is needed, and uses its own temporary directories — nothing is shared.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import pytest
 from liuhen.catalog.db import Catalog, migrate
 from liuhen.core.config import Settings
 
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 LOCAL_CANDIDATES = (
     "postgresql://postgres@127.0.0.1:5432/postgres",
     "postgresql://root@127.0.0.1:5432/postgres",
@@ -54,7 +58,7 @@ def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from liuhen.embedded import start_postgres, stop_postgres
 
     base = Path(os.environ.get("LIUHEN_TEST_PGDATA", Path(tempfile.gettempdir()) / "liuhen-test-pg"))
-    url = start_postgres(base / f"pgdata-{os.getuid()}")
+    url = start_postgres(base / f"pgdata-{os.getuid()}-{_WORKER}")  # one cluster per xdist worker
     yield _with_db(url, "postgres")
     stop_postgres()
 

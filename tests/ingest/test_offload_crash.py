@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from liuhen.storage.errors import ObjectNotFound
-from tests.ingest._ingest_helpers import make_recorder
+from tests.ingest.helpers import make_recorder
 
 POINTS = ["after_copy", "after_put", "after_tx", "after_sequence", "before_receipt", "after_receipt"]
 RUNS = int(os.environ.get("LIUHEN_CRASH_RUNS", "26"))

@@ -8,9 +8,9 @@
   event ``access.read_batch`` with ``first_id``, ``last_id``, ``count`` and ``sha256`` (hex SHA-256 of
   the rows' canonical JSON lines, see ``journal_line``), stamps the rows with the event id, commits,
   then sequences the log. Returns the number of rows sealed (0: no event recorded).
-* ``check(catalog)`` / ``verify(catalog)`` — recompute every batch's digest from the rows stamped with
-  its event id; a changed, deleted (or truncated) or unstamped row is a problem naming the batch
-  (``verify`` raises ``VerificationError``). ``liuhen audit verify`` runs ``check``.
+* ``check(catalog)`` — recomputes every batch's digest from the rows stamped with its event id; a
+  changed, deleted (or truncated) or unstamped row is a problem naming the batch (expected and
+  computed values). ``liuhen audit verify`` runs it.
 
 Ids are allocated before commit, so a batch's rows are "stamped with its event id", not "every id in
 first_id..last_id": a row whose transaction committed late lands in the next batch.
@@ -148,13 +148,6 @@ def check(catalog: Catalog) -> list[str]:
             f"read batch event {orphans['ev']}: {orphans['n']} journal rows name a batch that is not in the log"
         )
     return problems
-
-
-def verify(catalog: Catalog) -> None:
-    """``check``, raising ``VerificationError`` naming the first bad batch."""
-    problems = check(catalog)
-    if problems:
-        raise VerificationError(problems[0])
 
 
 def query(

@@ -6,17 +6,14 @@ A playback session (same token, object, kind and purpose within ``SESSION_WINDOW
 recorded event, so the many Range requests of one seek-heavy playback are one stream start — for
 ``view`` and ``stream`` only: every download is its own event (bulk-download detection counts them).
 
-Events recorded while ``cli_origin()`` is active (every ``liuhen`` CLI command) carry
-``via: "cli"`` and ``os_user`` in their data, so the log shows who really ran a command that names
-another user with ``--as``.
+Events recorded by a ``liuhen`` CLI command carry ``via: "cli"`` and ``os_user`` in their data
+(``integrity.events.origin``, set once by the shell), so the log shows who really ran a command that
+names another user with ``--as``.
 """
 
 from __future__ import annotations
 
-import getpass
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,32 +41,6 @@ EVENT_TYPE = {
 }
 
 
-_ORIGIN: ContextVar[dict[str, str] | None] = ContextVar("liuhen_audit_origin", default=None)
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:
-        return "unknown"
-
-
-@contextmanager
-def cli_origin() -> Iterator[dict[str, str]]:
-    """Mark every event recorded inside the block as CLI-originated (``via``, ``os_user``)."""
-    origin = {"via": "cli", "os_user": _os_user()}
-    token = _ORIGIN.set(origin)
-    try:
-        yield origin
-    finally:
-        _ORIGIN.reset(token)
-
-
-def with_origin(data: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``data`` plus the current origin (``via``/``os_user`` under the CLI; nothing over HTTP)."""
-    return {**(data or {}), **(_ORIGIN.get() or {})}
-
-
 def record_event(
     conn: psycopg.Connection[Any],
     type_: str,
@@ -78,8 +49,8 @@ def record_event(
     subject: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
 ) -> int:
-    """``integrity.log.record`` in the caller's transaction, with the origin added to ``data``."""
-    return record(conn, Event(type_, actor, subject=subject or {}, data=with_origin(data)))
+    """``integrity.log.record`` in the caller's transaction (which adds the origin to ``data``)."""
+    return record(conn, Event(type_, actor, subject=subject or {}, data=data or {}))
 
 
 def check_purpose(purpose: str | None) -> str:

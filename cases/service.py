@@ -3,7 +3,7 @@
 Every state change records its audit event in the same transaction as the rows it describes
 (``case.create``, ``activity.create``, ``stage.change``, ``legal_review``, ``link``, ``unlink``,
 ``hold.set``, ``hold.release``, ``recording_list.change``). Under the CLI every event also carries
-``via: "cli"`` and ``os_user`` (``api.access.cli_origin``).
+``via: "cli"`` and ``os_user`` (``integrity.events.origin``, set by the shell).
 
 Legal hold: ``link_clip`` locks the file row, sets the hold in the store, then commits the link,
 ``files.legal_hold`` and the ``hold.set`` event together. If the commit fails after the store call,
@@ -25,10 +25,11 @@ from typing import Any
 
 import psycopg
 
-from liuhen.cases.access import record_event, with_origin
+from liuhen.cases.access import record_event
 from liuhen.cases.completeness import report
 from liuhen.cases.errors import FileNotFound, InvalidActivity, LegalReviewRequired, StageOrderError
 from liuhen.cases.principal import Principal
+from liuhen.cases.retention import hold_for_link
 from liuhen.cases.retention import release_hold as _release
 from liuhen.cases.rows import case_row as _case_row
 from liuhen.catalog.stages import STAGES
@@ -319,16 +320,7 @@ def link_clip(
             (case["id"], stage, activity_id, f["id"], t_start_s, t_end_s, proves, actor, ev),
         ).fetchone()
         assert row is not None
-        if not f["legal_hold"]:
-            runtime.store.set_legal_hold(f["storage_key"], True)
-            conn.execute("UPDATE files SET legal_hold = true WHERE id = %s", (f["id"],))
-            record_event(
-                conn,
-                "hold.set",
-                actor,
-                subject={"case": case_no, "sha256": f["sha256"]},
-                data={"reason": "linked as evidence", "link_id": row["id"]},
-            )
+        hold_for_link(conn, runtime.store, file=f, actor=actor, case_no=case_no, link_id=row["id"])
     out = dict(row)
     out["sha256"] = f["sha256"]
     return out
@@ -398,7 +390,7 @@ def release_hold(runtime: Runtime, sha256: str, approver: Principal, reason: str
             sha256=f["sha256"],
             actor=approver.name,
             reason=reason[:500],
-            data=with_origin({"role": approver.role}),
+            data={"role": approver.role},
         )
     return {"sha256": f["sha256"], "released": released, "released_by": approver.name, "reason": reason[:500]}
 

@@ -18,6 +18,7 @@ row (the next run's put is a no-op and the row is written); after 3 a pending ev
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import signal
@@ -25,11 +26,13 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from liuhen.core.timefmt import from_ns, utcnow
 from liuhen.ingest import copy as _copy
+from liuhen.ingest import flags
 from liuhen.ingest.errors import error_code
 from liuhen.ingest.layout import Identity, SourceEntry, discover, kind_of, parse_name, parse_offset, read_identity, scan
 from liuhen.ingest.probe import quick_probe
@@ -38,11 +41,11 @@ from liuhen.ingest.receipts import FAILED, REJECTED, SKIPPED, STORED, FileReceip
 from liuhen.integrity.events import Event
 from liuhen.integrity.log import record, sequence
 from liuhen.runtime import Runtime
-from liuhen.storage.base import key_for
+from liuhen.storage.base import ObjectInfo, key_for
+from liuhen.storage.util import default_until
 
 log = logging.getLogger("liuhen.ingest")
 OnStored = Callable[[int], None]
-MAX_CLIP_S = 4 * 3600.0  # when a clip's duration is unknown: the longest a recorder writes one file
 
 _busy_lock = threading.Lock()
 _busy: set[str] = set()
@@ -64,10 +67,6 @@ def _crash_point(name: str) -> None:
 
 
 _crash_counts: dict[str, int] = {}
-
-
-def _utc(ns: int) -> datetime:
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ns // 1000)
 
 
 def ingest_path(
@@ -96,9 +95,17 @@ def ingest_path(
             for p in ports
         ]
     with ThreadPoolExecutor(max_workers=n, thread_name_prefix="offload") as pool:
+        # each recorder runs in a copy of this context, so the caller's event origin (CLI) carries over
         futs = [
             pool.submit(
-                offload_recorder, runtime, p, actor=actor, on_stored=on_stored, progress=progress, docked_at=docked_at
+                contextvars.copy_context().run,
+                offload_recorder,
+                runtime,
+                p,
+                actor=actor,
+                on_stored=on_stored,
+                progress=progress,
+                docked_at=docked_at,
             )
             for p in ports
         ]
@@ -142,7 +149,7 @@ def offload_recorder(
     """Offload one docked recorder and return its (stored, logged) receipt."""
     settings = runtime.settings
     port = Path(port)
-    now = datetime.now(UTC)
+    now = utcnow()
     docked_at = docked_at or now
     progress = progress or NullProgress()
     identity, id_error = read_identity(port)
@@ -168,10 +175,9 @@ def offload_recorder(
     if identity is None:
         receipt.flags.append("missing_identity")
         receipt.reasons.append(id_error or "identity missing")
-    elif identity.clock is not None:
-        drift = (identity.clock - docked_at).total_seconds()
-        if abs(drift) > settings.clock_drift_tolerance_s:
-            receipt.flags.append("clock_drift")
+    elif drift := flags.device_clock_drift(identity.clock, docked_at, settings.clock_drift_tolerance_s):
+        receipt.flags.append(flags.CLOCK_DRIFT)
+        receipt.reasons.append(drift)
     with _busy_lock:
         if key in _busy:
             receipt.error = f"busy: recorder {key} is being offloaded by another pass in this process"
@@ -217,7 +223,7 @@ def _entry_receipt(e: SourceEntry, *, status: str = FAILED, error: str | None = 
     return FileReceipt(
         path=e.display,
         size=e.size if not e.problem else None,
-        mtime=_utc(e.mtime_ns).isoformat() if e.mtime_ns else None,
+        mtime=from_ns(e.mtime_ns).isoformat() if e.mtime_ns else None,
         raw_path_hex=e.raw_hex,
         flags=list(e.flags),
         status=status,
@@ -298,7 +304,7 @@ def _open_session(
                         r.session_id,
                         e.display,
                         e.size,
-                        _utc(e.mtime_ns) if e.mtime_ns else None,
+                        from_ns(e.mtime_ns) if e.mtime_ns else None,
                         e.mtime_ns or None,
                         e.raw_hex,
                         ctx.recorder_key,
@@ -414,140 +420,34 @@ def _mark_stored(conn: Any, ctx: _Ctx, fr: FileReceipt, e: SourceEntry) -> None:
 
 
 def _time_flags(ctx: _Ctx, fr: FileReceipt, e: SourceEntry, recorded: datetime | None, duration: float | None) -> None:
+    """The ``ingest.flags`` rules applied to one file as it is stored."""
     settings = ctx.runtime.settings
     tol = settings.clock_drift_tolerance_s
-    mtime = _utc(e.mtime_ns)
-    if recorded is not None:
-        if fr.media_kind == "photo":
-            span = 0.0
-        elif duration is not None:
-            span = duration
-        else:
-            span = MAX_CLIP_S
-        delta = (mtime - recorded).total_seconds()
-        if delta < -tol or delta > span + tol:
-            fr.flags.append("clock_drift")
-            fr.notes.append(f"file mtime is {delta:+.0f} s from the time in its name")
-    when = recorded or mtime
-    late = (ctx.now - when).total_seconds() / 3600.0
-    if late > settings.late_upload_hours:
-        fr.flags.append("late_upload")
-        fr.notes.append(f"uploaded {late:.1f} h after recording (limit {settings.late_upload_hours:g} h)")
+    mtime = from_ns(e.mtime_ns)
+    span = 0.0 if fr.media_kind == "photo" else duration
+    drift = flags.mtime_drift(recorded, mtime, span, tol) or flags.clock_ahead(recorded, ctx.now, tol)
+    if drift:
+        fr.flags.append(flags.CLOCK_DRIFT)
+        fr.notes.append(drift)
+    late = flags.late_upload(recorded or mtime, ctx.now, settings.late_upload_hours)
+    if late:
+        fr.flags.append(flags.LATE_UPLOAD)
+        fr.notes.append(late)
 
 
 def _store_new(ctx: _Ctx, e: SourceEntry, fr: FileReceipt, recorded: datetime | None, settings: Any) -> None:
+    """Copy, probe, flag and put one new file, then register it (row + event) in one transaction."""
     rt = ctx.runtime
-    res = _copy.copy_and_hash(
-        e.raw,
-        settings.staging_dir,
-        sm3=ctx.sm3,
-        on_bytes=lambda n: ctx.progress.advance(ctx.recorder_key, n),
-        open_staging=getattr(rt.store, "open_staging", None),  # the local store hashes as it is written
-    )
-    try:
-        _crash_point("after_copy")
-        fr.sha256, fr.sm3, fr.size = res.sha256, res.sm3, res.size
-        if res.size == 0:
-            fr.flags.append("zero_byte")
-            fr.notes.append("zero-byte file: stored as found (an empty recording)")
-        duration = None
-        if fr.media_kind != "unknown" and res.size > 0:
-            pr = quick_probe(res.staging, fr.media_kind, os.path.splitext(fr.path)[1])
-            duration = pr.duration_s
-            if not pr.ok and pr.problem:
-                fr.flags.append(pr.problem)
-                fr.notes.append(f"{pr.problem}: {pr.detail}; stored byte-for-byte anyway")
-        _time_flags(ctx, fr, e, recorded, duration)
-        key = key_for(res.sha256)
-        until = datetime.now(UTC) + timedelta(days=settings.retention_days)
-        # a StagedFile (local store): put compares our digest with the one it computed while writing;
-        # any other store reads the staging file and verifies it as it stores it
-        source: Any = res.sealed if res.sealed is not None and hasattr(rt.store, "open_staging") else res.staging
-        info = rt.store.put(key, source, sha256=res.sha256, size=res.size, retain_until=until)
-    finally:
-        try:
-            os.unlink(res.staging)
-        except FileNotFoundError:
-            pass
+    until = default_until(settings.retention_days)
+    duration, info = _copy_and_put(ctx, e, fr, recorded, until, settings)
     _crash_point("after_put")
-    fr.storage_key, fr.storage_version = info.key or key, info.version
-    ident = ctx.identity
-    inserted = False
+    fr.storage_key, fr.storage_version = info.key or key_for(fr.sha256 or ""), info.version
     with rt.catalog.tx() as conn:
-        row = conn.execute(
-            "INSERT INTO files (sha256, sm3, size, media_kind, ext, original_name, device_serial, officer_no, "
-            "unit_code, recorded_at, duration_s, storage_key, storage_version, retention_until, flags) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-            "ON CONFLICT (sha256) DO UPDATE SET sm3 = coalesce(files.sm3, EXCLUDED.sm3), "
-            "flags = ARRAY(SELECT DISTINCT unnest(files.flags || EXCLUDED.flags) ORDER BY 1) "
-            "RETURNING id, (xmax = 0) AS inserted, ingest_event_id",
-            (
-                fr.sha256,
-                fr.sm3,
-                fr.size,
-                fr.media_kind,
-                os.path.splitext(fr.path)[1].lstrip(".").lower() or None,
-                os.path.basename(fr.path),
-                ident.device_serial if ident else None,
-                ident.officer_no if ident else None,
-                ident.unit_code if ident else None,
-                recorded,
-                duration,
-                fr.storage_key,
-                fr.storage_version,
-                info.retain_until or until,
-                fr.flags,
-            ),
-        ).fetchone()
-        assert row is not None
-        fr.file_id, inserted = int(row["id"]), bool(row["inserted"])
+        fr.file_id, inserted = _upsert_file(conn, ctx, fr, recorded, duration, info.retain_until or until)
         if not inserted:
-            others = conn.execute(
-                "SELECT DISTINCT recorder_key FROM session_files WHERE file_id = %s AND status = 'stored' "
-                "AND recorder_key <> %s",
-                (fr.file_id, ctx.recorder_key),
-            ).fetchall()
-            if others:
-                fr.flags.append("duplicate_across_recorders")
-                fr.notes.append("same content already ingested from " + ", ".join(o["recorder_key"] for o in others))
-            prior = conn.execute(
-                "SELECT event_id, source_path FROM session_files WHERE file_id = %s AND status = 'stored' "
-                "AND recorder_key = %s ORDER BY (source_path = %s) DESC, id LIMIT 1",
-                (fr.file_id, ctx.recorder_key, fr.path),
-            ).fetchone()
-            if prior is not None and prior["source_path"] == fr.path:
-                fr.event_id, fr.resumed = prior["event_id"], True  # same sighting, re-read: no new event
-            elif prior is not None:
-                fr.flags.append("duplicate_within_recorder")
-                fr.notes.append(f"same content as {prior['source_path']} on this recorder")
+            _duplicate_flags(conn, ctx, fr)
         if fr.event_id is None:
-            r = ctx.receipt
-            fr.event_id = record(
-                conn,
-                Event(
-                    "ingestion",
-                    ctx.actor,
-                    subject={"sha256": fr.sha256},
-                    data={
-                        "size": fr.size,
-                        "sm3": fr.sm3,
-                        "storage_key": fr.storage_key,
-                        "storage_version": fr.storage_version,
-                        "device_serial": ident.device_serial if ident else None,
-                        "officer_no": ident.officer_no if ident else None,
-                        "unit_code": ident.unit_code if ident else None,
-                        "recorder_key": ctx.recorder_key,
-                        "source_path": fr.path,
-                        "raw_path_hex": fr.raw_path_hex,
-                        "recorded_at": fr.recorded_at,
-                        "mtime": fr.mtime,
-                        "ingest_session": r.session_id,
-                        "dock": r.dock,
-                        "port": r.port,
-                        "flags": fr.flags,
-                    },
-                ),
-            )
+            fr.event_id = record(conn, ingestion_event(ctx.actor, ctx.receipt, ctx.identity, ctx.recorder_key, fr))
             if inserted:
                 conn.execute("UPDATE files SET ingest_event_id = %s WHERE id = %s", (fr.event_id, fr.file_id))
         fr.status = STORED
@@ -560,3 +460,130 @@ def _store_new(ctx: _Ctx, e: SourceEntry, fr: FileReceipt, recorded: datetime | 
             ctx.on_stored(fr.file_id)
         except Exception as exc:  # downstream trouble never fails an ingest
             log.warning("on_stored(%s) failed: %s", fr.file_id, exc)
+
+
+def _copy_and_put(
+    ctx: _Ctx, e: SourceEntry, fr: FileReceipt, recorded: datetime | None, until: datetime, settings: Any
+) -> tuple[float | None, ObjectInfo]:
+    """Stage the bytes while hashing, probe and flag them, and put them in the store (verified)."""
+    rt = ctx.runtime
+    res = _copy.copy_and_hash(
+        e.raw,
+        settings.staging_dir,
+        sm3=ctx.sm3,
+        on_bytes=lambda n: ctx.progress.advance(ctx.recorder_key, n),
+        open_staging=getattr(rt.store, "open_staging", None),  # the local store hashes as it is written
+    )
+    try:
+        _crash_point("after_copy")
+        fr.sha256, fr.sm3, fr.size = res.sha256, res.sm3, res.size
+        duration = _probe_flags(fr, res.staging, res.size)
+        _time_flags(ctx, fr, e, recorded, duration)
+        # a StagedFile (local store): put compares our digest with the one it computed while writing;
+        # any other store reads the staging file and verifies it as it stores it
+        source: Any = res.sealed if res.sealed is not None and hasattr(rt.store, "open_staging") else res.staging
+        info = rt.store.put(key_for(res.sha256), source, sha256=res.sha256, size=res.size, retain_until=until)
+    finally:
+        try:
+            os.unlink(res.staging)
+        except FileNotFoundError:
+            pass
+    return duration, info
+
+
+def _probe_flags(fr: FileReceipt, staging: Path, size: int) -> float | None:
+    """Zero-byte and probe flags; returns the probed duration (None when unknown)."""
+    if size == 0:
+        fr.flags.append("zero_byte")
+        fr.notes.append("zero-byte file: stored as found (an empty recording)")
+        return None
+    if fr.media_kind == "unknown":
+        return None
+    pr = quick_probe(staging, fr.media_kind, os.path.splitext(fr.path)[1])
+    if not pr.ok and pr.problem:
+        fr.flags.append(pr.problem)
+        fr.notes.append(f"{pr.problem}: {pr.detail}; stored byte-for-byte anyway")
+    return pr.duration_s
+
+
+def _upsert_file(
+    conn: Any, ctx: _Ctx, fr: FileReceipt, recorded: datetime | None, duration: float | None, until: datetime
+) -> tuple[int, bool]:
+    """The ``files`` row by SHA-256 (merging digests and flags); returns (id, newly inserted)."""
+    ident = ctx.identity
+    row = conn.execute(
+        "INSERT INTO files (sha256, sm3, size, media_kind, ext, original_name, device_serial, officer_no, "
+        "unit_code, recorded_at, duration_s, storage_key, storage_version, retention_until, flags) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (sha256) DO UPDATE SET sm3 = coalesce(files.sm3, EXCLUDED.sm3), "
+        "flags = ARRAY(SELECT DISTINCT unnest(files.flags || EXCLUDED.flags) ORDER BY 1) "
+        "RETURNING id, (xmax = 0) AS inserted, ingest_event_id",
+        (
+            fr.sha256,
+            fr.sm3,
+            fr.size,
+            fr.media_kind,
+            os.path.splitext(fr.path)[1].lstrip(".").lower() or None,
+            os.path.basename(fr.path),
+            ident.device_serial if ident else None,
+            ident.officer_no if ident else None,
+            ident.unit_code if ident else None,
+            recorded,
+            duration,
+            fr.storage_key,
+            fr.storage_version,
+            until,
+            fr.flags,
+        ),
+    ).fetchone()
+    assert row is not None
+    return int(row["id"]), bool(row["inserted"])
+
+
+def _duplicate_flags(conn: Any, ctx: _Ctx, fr: FileReceipt) -> None:
+    """Content seen before: flag duplicates; the same sighting re-read reuses its event (resumed)."""
+    others = conn.execute(
+        "SELECT DISTINCT recorder_key FROM session_files WHERE file_id = %s AND status = 'stored' "
+        "AND recorder_key <> %s",
+        (fr.file_id, ctx.recorder_key),
+    ).fetchall()
+    if others:
+        fr.flags.append("duplicate_across_recorders")
+        fr.notes.append("same content already ingested from " + ", ".join(o["recorder_key"] for o in others))
+    prior = conn.execute(
+        "SELECT event_id, source_path FROM session_files WHERE file_id = %s AND status = 'stored' "
+        "AND recorder_key = %s ORDER BY (source_path = %s) DESC, id LIMIT 1",
+        (fr.file_id, ctx.recorder_key, fr.path),
+    ).fetchone()
+    if prior is not None and prior["source_path"] == fr.path:
+        fr.event_id, fr.resumed = prior["event_id"], True  # same sighting, re-read: no new event
+    elif prior is not None:
+        fr.flags.append("duplicate_within_recorder")
+        fr.notes.append(f"same content as {prior['source_path']} on this recorder")
+
+
+def ingestion_event(actor: str, r: Receipt, ident: Identity | None, recorder_key: str, fr: FileReceipt) -> Event:
+    """The ``ingestion`` audit event of one stored file (pure)."""
+    return Event(
+        "ingestion",
+        actor,
+        subject={"sha256": fr.sha256},
+        data={
+            "size": fr.size,
+            "sm3": fr.sm3,
+            "storage_key": fr.storage_key,
+            "storage_version": fr.storage_version,
+            "device_serial": ident.device_serial if ident else None,
+            "officer_no": ident.officer_no if ident else None,
+            "unit_code": ident.unit_code if ident else None,
+            "recorder_key": recorder_key,
+            "source_path": fr.path,
+            "raw_path_hex": fr.raw_path_hex,
+            "recorded_at": fr.recorded_at,
+            "mtime": fr.mtime,
+            "ingest_session": r.session_id,
+            "dock": r.dock,
+            "port": r.port,
+            "flags": fr.flags,
+        },
+    )

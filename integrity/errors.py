@@ -31,3 +31,14 @@ class MalformedKey(IntegrityError):
 
 class KeyInsecure(IntegrityError):
     """The signing key file or its directory is readable by group or others."""
+
+
+class TreeCorrupt(IntegrityError):
+    """A stored hash the tree needs is missing (the node table does not match the leaves)."""
+
+
+class DigestUnavailable(IntegrityError):
+    """The requested digest algorithm is not available in this Python/OpenSSL build."""
+
+    status = 500
+    title = "Digest unavailable"

@@ -14,6 +14,7 @@ from liuhen.commands import audit, cases, export, ingest, publication, redaction
 from liuhen.core.errors import LiuhenError
 from liuhen.demo import run_demo
 from liuhen.embedded import install_signal_handlers
+from liuhen.integrity.events import origin
 from liuhen.serve import serve
 from liuhen.simulate import simulate_dock
 from liuhen.wiring import open_runtime
@@ -26,6 +27,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+# Commands whose events are not "run by this OS user": serve records what HTTP callers do.
+_NOT_CLI_ORIGIN = frozenset({"serve"})
+
+
+@app.callback()
+def _origin(ctx: typer.Context) -> None:
+    """Set once for every command: the events it records carry ``via: "cli"`` and ``os_user``."""
+    if ctx.invoked_subcommand in _NOT_CLI_ORIGIN:
+        return
+    scope = origin("cli")
+    scope.__enter__()
+    ctx.call_on_close(lambda: scope.__exit__(None, None, None))
 
 
 @app.command("simulate-dock")

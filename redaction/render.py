@@ -16,7 +16,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from liuhen.integrity.hashing import hash_file
+from liuhen.core.codec import sha256_file
 from liuhen.redaction.effects import Frame, redact_frame
 from liuhen.redaction.errors import RedactionMediaFailed
 from liuhen.redaction.media import GLOBAL, Encoder, MediaInfo, concrete, raw_frames
@@ -81,7 +81,7 @@ def templates(info: MediaInfo, doc: dict[str, Any], params: RenderParams) -> dic
 
 
 def _digest(path: Path) -> tuple[str, int]:
-    return hash_file(path)["sha256"], path.stat().st_size
+    return sha256_file(path), path.stat().st_size
 
 
 def render_video(src: Path, dst: Path, info: MediaInfo, doc: dict[str, Any], params: RenderParams) -> RenderResult:

@@ -20,8 +20,8 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from liuhen.cases.errors import FileNotFound
+from liuhen.core.codec import sha256_file
 from liuhen.integrity.events import Event
-from liuhen.integrity.hashing import hash_file
 from liuhen.integrity.log import record
 from liuhen.redaction.base import FaceDetector
 from liuhen.redaction.detect import DetectParams
@@ -188,7 +188,7 @@ def approve(rt: Runtime, redaction_id: int, actor: str) -> dict[str, Any]:
     """Make the verified preview final: derivative + derivation event + ``redaction.approve``, one transaction."""
     path, row = preview_path(rt, redaction_id)
     _check_approvable(row, actor)
-    got = hash_file(path)["sha256"]
+    got = sha256_file(path)
     if got != row["preview_sha256"]:
         raise RedactionStateError(f"preview of redaction {redaction_id} changed on disk: sha256 {got}, "
                                   f"expected {row['preview_sha256']}")

@@ -16,6 +16,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+pytestmark = pytest.mark.slow  # whole demo runs and embedded PostgreSQL: 10–35 s each
+
 LIUHEN = [sys.executable, "-m", "liuhen.cli"]
 
 

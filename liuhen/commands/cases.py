@@ -21,7 +21,6 @@ import typer
 from liuhen.api.auth import DEFAULT_EXPIRES_DAYS, issue_token, list_tokens, lookup_user, revoke_token
 from liuhen.cases import access
 from liuhen.cases import service as cases
-from liuhen.cases.access import cli_origin
 from liuhen.cases.completeness import render_html
 from liuhen.cases.principal import Principal
 from liuhen.catalog.stages import STAGE_LABELS
@@ -63,9 +62,8 @@ def _actor(rt: Any) -> str:
 
 @contextmanager
 def _runtime() -> Iterator[Any]:
-    """The runtime, with every event recorded meanwhile marked ``via: "cli"`` + ``os_user``."""
-
-    with cli_origin(), open_runtime() as rt:
+    """The runtime (``liuhen.cli`` marks every event of a CLI command ``via: "cli"`` + ``os_user``)."""
+    with open_runtime() as rt:
         yield rt
 
 

@@ -16,7 +16,6 @@ from typing import Any
 
 import typer
 
-from liuhen.cases.access import cli_origin
 from liuhen.core.timefmt import local
 from liuhen.publication import annual, calendar_store, evaluation_service, feed_follow, feed_push
 from liuhen.publication import register as publications
@@ -35,7 +34,7 @@ feed_app = typer.Typer(help="Supervision feed: the reference consumer.", no_args
 
 @contextmanager
 def _runtime() -> Iterator[Runtime]:
-    with cli_origin(), open_runtime() as rt:
+    with open_runtime() as rt:
         yield rt
 
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import typer
 
-from liuhen.cases.access import cli_origin
 from liuhen.redaction import service
 from liuhen.redaction.bagscript import SCRIPT_NAME, bag_script
 from liuhen.redaction.centerface import CenterFace
@@ -37,7 +36,7 @@ def approve_cmd(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Approve a verified preview (someone other than the drafter): it becomes the final derivative."""
-    with cli_origin(), open_runtime() as rt:
+    with open_runtime() as rt:
         _emit(service.approve(rt, redaction_id, rt.settings.actor_name()), json_out)
 
 
@@ -123,7 +122,7 @@ def register(app: typer.Typer) -> None:
             detect=DetectParams(stride=stride, method=method, max_side=detect_side),
         )
         detector = CenterFace.for_side(detect_side) if faces else None
-        with cli_origin(), open_runtime() as rt:
+        with open_runtime() as rt:
             _emit(service.create(rt, sha256, req, rt.settings.actor_name(), detector=detector), json_out)
 
     app.add_typer(redaction_app, name="redaction")

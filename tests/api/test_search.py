@@ -124,6 +124,7 @@ CASES: list[dict[str, Any]] = [
 ]
 
 
+@pytest.mark.slow  # ~20 s with its 100k-row fixture
 def test_search_pages_match_brute_force(runtime, data, client, tokens):  # type: ignore[no-untyped-def]
     """Every filter kind (one seeded database), whole pagination and a mid-bucket cursor; then over HTTP."""
     assert N > 2 * BUCKET

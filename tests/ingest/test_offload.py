@@ -13,7 +13,7 @@ from liuhen.ingest.offload import ingest_path
 from liuhen.ingest.receipts import VERIFIED, reverify
 from liuhen.simulate import simulate_dock
 from liuhen.storage.base import key_for
-from tests.ingest._ingest_helpers import CST, make_recorder, named
+from tests.ingest.helpers import CST, make_recorder, named
 
 
 def _counts(rt) -> dict[str, int]:

@@ -34,7 +34,10 @@ def _rabbit_up() -> bool:
         return False
 
 
-pytestmark = pytest.mark.skipif(not _rabbit_up(), reason=f"RabbitMQ not reachable at {AMQP}")
+pytestmark = [
+    pytest.mark.slow,  # worker processes on RabbitMQ, one SIGKILLed: ~20 s
+    pytest.mark.skipif(not _rabbit_up(), reason=f"RabbitMQ not reachable at {AMQP}"),
+]
 
 
 @pytest.fixture(scope="module")

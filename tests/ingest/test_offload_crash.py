@@ -17,8 +17,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from liuhen.storage.errors import ObjectNotFound
-from tests.ingest._ingest_helpers import make_recorder
+from tests.ingest.helpers import make_recorder
+
+pytestmark = pytest.mark.slow  # SIGKILL loop: ~80 s
 
 POINTS = ["after_copy", "after_put", "after_tx", "after_sequence", "before_receipt", "after_receipt"]
 RUNS = int(os.environ.get("LIUHEN_CRASH_RUNS", "26"))

@@ -104,3 +104,13 @@ def test_I6_tree_size_never_shrinks(catalog: Catalog) -> None:
     refused(catalog, "TRUNCATE log_state")
     log.append(catalog, ev(9))
     assert log.size(catalog) == 4
+
+
+def test_read_journal_refuses_truncate(catalog: Catalog) -> None:
+    catalog.one(
+        "INSERT INTO read_journal (user_name, role, route, method, path) VALUES ('u', 'clerk', '/x', 'GET', '/x') "
+        "RETURNING id"
+    )
+    with pytest.raises(psycopg.Error, match="append-only"), catalog.tx() as conn:
+        conn.execute("TRUNCATE read_journal")
+    assert catalog.one("SELECT count(*) AS n FROM read_journal") == {"n": 1}

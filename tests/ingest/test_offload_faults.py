@@ -14,7 +14,7 @@ from liuhen.ingest import copy as _copy
 from liuhen.ingest.offload import ingest_path
 from liuhen.ingest.receipts import FAILED, REJECTED, SKIPPED, VERIFIED
 from liuhen.storage.errors import StoreUnavailable
-from tests.ingest._ingest_helpers import make_recorder, named
+from tests.ingest.helpers import make_recorder, named
 
 
 def _files_rows(rt) -> int:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from liuhen.ingest.offload import ingest_path
 from liuhen.ingest.receipts import VERIFIED
 from liuhen.ingest.watch import DockWatcher
-from tests.ingest._ingest_helpers import make_recorder
+from tests.ingest.helpers import make_recorder
 
 
 class _Peak:

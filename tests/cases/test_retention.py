@@ -1,4 +1,4 @@
-"""Retention policy on a real catalog: ≥ 180 days at ingest, legal hold on link, and I4 — nothing
+"""Retention policy on a real catalog: legal hold on link, and I4 — nothing
 removes an original except disposal after retention expired with no legal hold and no active case
 link, each disposal an audit event (Art. 13: ≥ 6 months; permanently when evidence)."""
 
@@ -15,13 +15,7 @@ from typing import Any
 
 import pytest
 
-from liuhen.cases.retention import (
-    apply_ingest_retention,
-    dispose_expired,
-    hold_for_link,
-    ingest_retain_until,
-    release_hold,
-)
+from liuhen.cases.retention import dispose_expired, hold_for_link, release_hold
 from liuhen.catalog.db import Catalog
 from liuhen.core.config import Settings
 from liuhen.storage.base import ObjectStore, key_for
@@ -72,15 +66,11 @@ def _events(catalog: Catalog, type_: str) -> list[dict[str, Any]]:
     return catalog.all("SELECT * FROM log_events WHERE type = %s ORDER BY id", (type_,))
 
 
-def test_ingest_retention_is_at_least_180_days(settings: Settings, tmp_path: Path) -> None:
-    assert settings.retention_days >= 180
-    until = ingest_retain_until(settings)
-    assert until - _now() > timedelta(days=179, hours=23)
-    store = LocalStore(tmp_path / "s")
-    data = b"clip"
-    sha = hashlib.sha256(data).hexdigest()
-    store.put(key_for(sha), io.BytesIO(data), sha256=sha, retain_until=_now() + timedelta(days=1))
-    assert apply_ingest_retention(store, key_for(sha), settings).retain_until >= until
+def _hold(catalog: Catalog, store: ObjectStore, sha: str, case_no: str = "C-1") -> bool:
+    with catalog.tx() as conn:
+        row = conn.execute("SELECT * FROM files WHERE sha256 = %s FOR UPDATE", (sha,)).fetchone()
+        assert row is not None
+        return hold_for_link(conn, store, file=row, actor="officer", case_no=case_no)
 
 
 def test_dispose_expired_removes_only_expired_unlinked_unheld(catalog: Catalog, settings: Settings) -> None:
@@ -130,11 +120,9 @@ def test_unlink_keeps_the_hold_until_an_explicit_release(catalog: Catalog, setti
     sha = _original(catalog, store, 7, store_until=_now() + timedelta(seconds=2), cat_until=_now())
     case_id = _case(catalog)
     l1 = _link(catalog, case_id, sha)
-    with catalog.tx() as conn:
-        assert hold_for_link(conn, store, sha256=sha, actor="officer", case_no="C-1") is True
+    assert _hold(catalog, store, sha) is True
     l2 = _link(catalog, case_id, sha)
-    with catalog.tx() as conn:
-        assert hold_for_link(conn, store, sha256=sha, actor="officer", case_no="C-1") is False
+    assert _hold(catalog, store, sha) is False
     assert store.head(key_for(sha)).legal_hold is True
     assert len(_events(catalog, "hold.set")) == 1
     time.sleep(2.2)  # retention expired, but the case link keeps it (evidence is kept permanently)
@@ -162,8 +150,7 @@ def test_evidence_of_a_decided_case_is_never_released_or_disposed(catalog: Catal
     case_id = _case(catalog, "C-DECIDED")
     _link(catalog, case_id, held, unlinked=True)
     _link(catalog, case_id, unheld, unlinked=True)
-    with catalog.tx() as conn:
-        hold_for_link(conn, store, sha256=held, actor="officer")
+    _hold(catalog, store, held, "C-DECIDED")
     catalog.one("UPDATE cases SET stage = 'decision' WHERE id = %s RETURNING id", (case_id,))
     with pytest.raises(ObjectLocked, match="C-DECIDED"):
         _release(catalog, store, held)

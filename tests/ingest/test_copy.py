@@ -13,7 +13,7 @@ from liuhen.ingest.offload import ingest_path
 from liuhen.ingest.receipts import VERIFIED
 from liuhen.storage.local import StagedFile
 from liuhen.storage.memory import MemoryStore
-from tests.ingest._ingest_helpers import make_recorder, named
+from tests.ingest.helpers import make_recorder, named
 
 
 def test_local_store_verifies_staged_copies_without_rereading(runtime, dock: Path, monkeypatch) -> None:

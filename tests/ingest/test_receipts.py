@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from liuhen.ingest.offload import ingest_path
-from tests.ingest._ingest_helpers import make_recorder
+from tests.ingest.helpers import make_recorder
 
 
 class _ModeStore:

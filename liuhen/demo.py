@@ -30,6 +30,7 @@ from liuhen.storage.base import key_for
 from liuhen.storage.errors import ObjectNotFound
 from liuhen.transcoder import jobs as tsvc
 from liuhen.transcoder.broker import setup_broker
+from liuhen.transcoder.errors import WorkersExited
 from liuhen.transcoder.workers import InProcessWorkers
 from liuhen.wiring import build_runtime
 
@@ -37,7 +38,7 @@ console = Console(stderr=True)
 
 
 def _spawn_worker_processes(settings: Settings, processes: int = 2) -> list[subprocess.Popen[bytes]]:
-    """Separate ``dramatiq`` worker processes on the configured broker."""
+    """Separate ``dramatiq`` worker processes on the configured broker (their output: ``workers.log``)."""
     env = dict(os.environ)
     env["LIUHEN_DATA_DIR"] = str(settings.root)
     if settings.database_url:
@@ -45,19 +46,23 @@ def _spawn_worker_processes(settings: Settings, processes: int = 2) -> list[subp
     if settings.broker_url:
         env["LIUHEN_BROKER_URL"] = settings.broker_url
     procs = []
-    for _ in range(processes):
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "dramatiq", "liuhen.worker", "-p", "1", "-t", "2"],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+    with open(settings.root / "workers.log", "ab") as out:
+        for _ in range(processes):
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "dramatiq", "liuhen.worker", "-p", "1", "-t", "2"],
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
             )
-        )
     return procs
 
 
-def _wait_transcoded(rt: Runtime, file_ids: list[int], timeout: float) -> None:
+def _wait_transcoded(
+    rt: Runtime, file_ids: list[int], timeout: float, procs: list[subprocess.Popen[bytes]] | None = None
+) -> None:
+    """Wait until no file is pending; fail at once (not at the timeout) when every worker process died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         row = rt.catalog.one(
@@ -65,6 +70,12 @@ def _wait_transcoded(rt: Runtime, file_ids: list[int], timeout: float) -> None:
         )
         if row and row["n"] == 0:
             return
+        if procs and all(p.poll() is not None for p in procs):
+            codes = ", ".join(str(p.returncode) for p in procs)
+            raise WorkersExited(
+                f"every transcoder worker process exited (codes {codes}) with {row['n'] if row else '?'} files "
+                f"still pending; see {rt.settings.root / 'workers.log'}"
+            )
         time.sleep(0.5)
     raise TimeoutError(f"transcoding did not finish within {timeout:.0f} s")
 
@@ -117,7 +128,7 @@ def run_demo(
         file_ids = sorted({f.file_id for r in receipts for f in r.files if f.file_id is not None})
         console.print(f"[bold]3/6[/] transcoding {len(file_ids)} files (proxies, thumbnails, fingerprints)")
         tsvc.enqueue_pending(rt)
-        _wait_transcoded(rt, file_ids, timeout=900)
+        _wait_transcoded(rt, file_ids, timeout=900, procs=procs)
         if workers is not None:
             workers.join_idle(timeout=600)
 

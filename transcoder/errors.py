@@ -47,3 +47,10 @@ class TranscodeFileNotFound(TranscoderError):
 
     status = 404
     title = "File not found"
+
+
+class WorkersExited(TranscoderError):
+    """Every transcoder worker process exited while files were still waiting to be transcoded."""
+
+    status = 503
+    title = "Transcoder workers exited"

@@ -29,6 +29,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,23 @@ from liuhen.storage.local import LocalStore
 from liuhen.storage.s3 import S3Settings, S3Store, create_bucket_if_missing, make_client
 
 RGW_ENV = Path(os.environ.get("LIUHEN_TEST_RGW_ENV", "/tmp/liuhen-ceph/rgw.env"))
+
+
+def _drain(chunks: Any) -> int:
+    return sum(len(b) for b in chunks)
+
+
+def _drain_get(store: Any, key: str) -> int:
+    return _drain(store.get(key))
+
+
+def _peer_get(peer: Any, bucket: str, key: str) -> int:
+    return _drain(peer.get_object(Bucket=bucket, Key=key)["Body"].iter_chunks(1 << 20))
+
+
+def _cp_sync(src: Path, dst: Path) -> None:
+    subprocess.run(["cp", str(src), str(dst)], check=True)
+    subprocess.run(["sync", str(dst)], check=True)
 
 
 def _timed(fn: Callable[[], Any]) -> float:
@@ -76,21 +94,16 @@ def bench_local(work: Path, src: Path, sha: str, size: int, reps: int) -> dict[s
         staged.parent.mkdir()
         os.link(src, staged)  # ingest's staging file: same filesystem as the store
         key = f"bench/{uuid.uuid4().hex}"
-        put_link.append(_timed(lambda s=store, k=key, p=staged: s.put(k, p, sha256=sha)))
+        put_link.append(_timed(partial(store.put, key, staged, sha256=sha)))
         key2 = f"bench/{uuid.uuid4().hex}"
         with open(src, "rb") as f:
-            put_stream.append(_timed(lambda s=store, k=key2, f=f: s.put(k, f, sha256=sha)))
+            put_stream.append(_timed(partial(store.put, key2, f, sha256=sha)))
         dst = work / f"cp-{i}.bin"
         cp_sync.append(
-            _timed(
-                lambda d=dst: (
-                    subprocess.run(["cp", str(src), str(d)], check=True),
-                    subprocess.run(["sync", str(d)], check=True),
-                )
-            )
+            _timed(partial(_cp_sync, src, dst))
         )
-        get.append(_timed(lambda s=store, k=key2: sum(len(b) for b in s.get(k))))
-        cat.append(_timed(lambda d=dst: subprocess.run(["cat", str(d)], stdout=subprocess.DEVNULL, check=True)))
+        get.append(_timed(partial(_drain_get, store, key2)))
+        cat.append(_timed(partial(subprocess.run, ["cat", str(dst)], stdout=subprocess.DEVNULL, check=True)))
         dst.unlink()
         _force_rmtree(store.root)
     r = {
@@ -145,15 +158,11 @@ def bench_s3(
         key, pkey = f"bench/{uuid.uuid4().hex}", f"bench-peer/{uuid.uuid4().hex}"
         window = max(5.0, size / 40e6) if free_space else 3600.0
         until = datetime.now(UTC) + timedelta(seconds=window)
-        put.append(_timed(lambda k=key, u=until: store.put(k, src, sha256=sha, retain_until=u)))
-        up.append(_timed(lambda k=pkey: peer.upload_file(str(src), cfg.bucket, k, Config=tc)))
-        get.append(_timed(lambda k=key: sum(len(b) for b in store.get(k))))
+        put.append(_timed(partial(store.put, key, src, sha256=sha, retain_until=until)))
+        up.append(_timed(partial(peer.upload_file, str(src), cfg.bucket, pkey, Config=tc)))
+        get.append(_timed(partial(_drain_get, store, key)))
         down.append(
-            _timed(
-                lambda k=pkey: sum(
-                    len(b) for b in peer.get_object(Bucket=cfg.bucket, Key=k)["Body"].iter_chunks(1 << 20)
-                )
-            )
+            _timed(partial(_peer_get, peer, cfg.bucket, pkey))
         )
         # free the space (RGW memstore is small): ours after its short retention, the peer's at once
         if free_space:

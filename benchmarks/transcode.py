@@ -20,6 +20,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+import av
 
 from liuhen.core.config import Settings
 from liuhen.core.media import ffmpeg_exe, make_video
@@ -140,7 +143,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     assert remux.mode == "remux"
     remux_argv = tool.concrete(remux.argv, clips["h264"], work / "remux.mp4")
     t_remux = statistics.median(_time(lambda: tool.run(remux_argv, timeout_s=600, rlimit_as_mb=ts.rlimit_as_mb), reps))
-    remux_x = info_h.duration_s / t_remux
+    remux_x = (info_h.duration_s or 0.0) / t_remux
 
     # (b) transcode, ours vs plain CLI with the identical argv, interleaved
     info_v = probe(clips["hevc"], ts)
@@ -155,7 +158,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     overhead = t_ours / t_plain - 1
 
     # (c) fingerprint vs keyframe-decode limit (same run) and vs videohash
-    import av
+
 
     def decode_limit() -> None:
         with av.open(str(clips["h264"])) as c:
@@ -165,13 +168,13 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
             for _ in c.decode(st):
                 pass
 
-    fps_ = {}
+    fps_: dict[str, Any] = {}
     t_limit, t_fp = [], []
     for _ in range(reps):
         t_limit += _time(decode_limit, 1)
         t_fp += _time(lambda: fps_.__setitem__("orig", fingerprint(clips["h264"])), 1)
     t_limit_m, t_fp_m = statistics.median(t_limit), statistics.median(t_fp)
-    fp_x = info_h.duration_s / t_fp_m
+    fp_x = (info_h.duration_s or 0.0) / t_fp_m
     q = fingerprint(clips["excerpt"])
     got = best_offset(q, fps_["orig"].seconds, fps_["orig"].hashes)
     expected_off = 1 if args.quick else 12

@@ -6,15 +6,30 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
 
-from liuhen.cases.service import CASE_NO_PATTERN
+from liuhen.cases.values import CASE_NO_PATTERN
+from liuhen.core.text import describe
 
 Stage = Literal["filing", "investigation", "review", "decision", "service", "execution", "closure"]
 CaseType = Literal["permit", "penalty", "coercive", "levy", "inspection"]
 Recording = Literal["full_av", "av_as_needed", "text"]
 Sha256 = Field(pattern=r"^[0-9a-fA-F]{64}$")
-Text = Field(min_length=1, max_length=500, pattern=r"^[^\x00]*$")
+# The text rule (liuhen.core.text): no control character (C0, DEL, C1) and no line/paragraph separator.
+# Stated in the schema as a pattern; a value that breaks it is refused by ``_no_controls`` first, with a
+# 422 naming the field, the character and its position.
+NO_CONTROLS = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
+
+
+def _no_controls(v: Any, info: ValidationInfo) -> Any:
+    why = describe(info.field_name or "text", v) if isinstance(v, str) else None
+    if why:
+        raise ValueError(why)
+    return v
+
+
+PlainText = Annotated[str, BeforeValidator(_no_controls), Field(pattern=NO_CONTROLS)]
+Text = Field(min_length=1, max_length=500)
 Id = Field(ge=1, le=2**62)
 CaseNo = Field(min_length=1, max_length=500, pattern=CASE_NO_PATTERN,
                description="案号, e.g. 京公（朝）行罚决字〔2024〕第123号; no '/' (it would not be addressable)")
@@ -77,12 +92,12 @@ class WhoAmI(Out):
 
 
 class CaseIn(In):
-    case_no: str = CaseNo
-    agency: str = Text
-    subject: str = Text
+    case_no: PlainText = CaseNo
+    agency: PlainText = Text
+    subject: PlainText = Text
     case_type: CaseType
     major: bool = False
-    unit_code: str | None = Field(default=None, max_length=64, pattern=r"^[^\x00]*$")
+    unit_code: PlainText | None = Field(default=None, max_length=64, pattern=NO_CONTROLS)
 
 
 class CaseOut(Out):
@@ -99,8 +114,10 @@ class CaseOut(Out):
 
 
 class GrantIn(In):
-    unit_code: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f/]+$", description="unit to share with")
-    reason: str = Field(min_length=2, max_length=500, pattern=r"^[^\x00]*$", description="e.g. 联合办案 and the order")
+    unit_code: PlainText = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029/]+$",
+                                 description="unit to share with")
+    reason: PlainText = Field(min_length=2, max_length=500, pattern=NO_CONTROLS,
+                              description="e.g. 联合办案 and the order")
 
 
 class GrantOut(Out):
@@ -118,7 +135,7 @@ class StageIn(In):
 
 
 class LegalReviewIn(In):
-    opinion: str = Field(min_length=1, max_length=4000, pattern=r"^[^\x00]*$")
+    opinion: PlainText = Field(min_length=1, max_length=4000, pattern=NO_CONTROLS)
     approved: bool
 
 
@@ -132,12 +149,12 @@ class LegalReviewOut(Out):
 
 class ActivityIn(In):
     stage: Stage
-    kind: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00]*$")
+    kind: PlainText = Field(min_length=1, max_length=64, pattern=NO_CONTROLS)
     starts_at: Moment
     ends_at: Moment
-    place: str | None = Field(default=None, max_length=500, pattern=r"^[^\x00]*$")
-    officers: list[str] = Field(default_factory=list, max_length=50)
-    note: str | None = Field(default=None, max_length=4000, pattern=r"^[^\x00]*$")
+    place: PlainText | None = Field(default=None, max_length=500, pattern=NO_CONTROLS)
+    officers: list[PlainText] = Field(default_factory=list, max_length=50)
+    note: PlainText | None = Field(default=None, max_length=4000, pattern=NO_CONTROLS)
 
 
 class ActivityOut(Out):
@@ -160,11 +177,11 @@ class LinkIn(In):
     activity_id: int | None = Field(default=None, ge=1, le=2**62)
     t_start_s: float | None = Field(default=None, ge=0, le=1e7)
     t_end_s: float | None = Field(default=None, ge=0, le=1e7)
-    proves: str | None = Field(default=None, max_length=2000, pattern=r"^[^\x00]*$", description="证明对象")
+    proves: PlainText | None = Field(default=None, max_length=2000, pattern=NO_CONTROLS, description="证明对象")
 
 
 class UnlinkIn(In):
-    reason: str | None = Field(default=None, max_length=2000, pattern=r"^[^\x00]*$")
+    reason: PlainText | None = Field(default=None, max_length=2000, pattern=NO_CONTROLS)
 
 
 class LinkOut(Out):
@@ -257,7 +274,7 @@ class Completeness(Out):
 class RecordingItem(In):
     kind: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
     recording: Recording
-    label: str = Text
+    label: PlainText = Text
 
 
 class FileOut(Out):
@@ -291,14 +308,14 @@ class SearchPage(Out):
 
 class AccessRequestIn(In):
     kind: Literal["download", "export"]
-    purpose: str = Field(min_length=2, max_length=500, pattern=r"^[^\x00]*$")
-    case_no: str | None = Field(default=None, max_length=500, pattern=r"^[^\x00]*$")
+    purpose: PlainText = Field(min_length=2, max_length=500, pattern=NO_CONTROLS)
+    case_no: PlainText | None = Field(default=None, max_length=500, pattern=NO_CONTROLS)
     files: list[str] = Field(default_factory=list, max_length=1000)
 
 
 class DecisionIn(In):
     approve: bool
-    note: str | None = Field(default=None, max_length=2000, pattern=r"^[^\x00]*$")
+    note: PlainText | None = Field(default=None, max_length=2000, pattern=NO_CONTROLS)
     valid_hours: float = Field(default=72.0, gt=0, le=2160)
 
 

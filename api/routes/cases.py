@@ -100,9 +100,11 @@ def legal_review(request: Request, who: Who, case_no: CaseNo, body: LegalReviewI
     name="cases.activity",
     status_code=201,
     response_model=ActivityOut,
-    responses=problems(404),
+    responses=problems(404, 409),
 )
 def add_activity(request: Request, who: Who, case_no: CaseNo, body: ActivityIn) -> dict[str, Any]:
+    """Add an activity to a case stage. Its ``kind`` must be on the recording list (``GET /recording-list``):
+    a kind that is not is refused with 409 (the list is data, changed with ``PUT /recording-list``)."""
     return cases.add_activity(
         runtime_of(request),
         case_no,

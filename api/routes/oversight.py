@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from liuhen.api.auth import authorize
 from liuhen.api.models import (
+    NO_CONTROLS,
     AccessEventOut,
     AccessRequestIn,
     AccessRequestOut,
@@ -21,6 +22,7 @@ from liuhen.api.models import (
     IngestSessionOut,
     LeafOut,
     Moment,
+    PlainText,
     UnusualOut,
     WhoAmI,
 )
@@ -119,7 +121,7 @@ def decide(request: Request, who: Who, request_id: BigId, body: DecisionIn) -> d
 
 
 class HoldReleaseIn(BaseModel):
-    reason: str = Field(min_length=2, max_length=500, pattern=r"^[^\x00]*$", description="Why the hold is released")
+    reason: PlainText = Field(min_length=2, max_length=500, pattern=NO_CONTROLS, description="Why the hold is released")
 
 
 class HoldReleaseOut(BaseModel):

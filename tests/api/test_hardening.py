@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from liuhen.api.auth import issue_token
-from liuhen.cases import access
+from liuhen.cases import access, activities
 from liuhen.cases import service as cases
 from liuhen.cases.errors import ApprovalRequired
 from liuhen.cases.principal import Principal
@@ -132,7 +132,7 @@ def test_record_legal_review_requires_a_legal_reviewer_principal(runtime):
 
 def test_cli_review_needs_a_legal_reviewer_and_cli_events_carry_the_os_user(runtime, settings, monkeypatch):
     import liuhen.wiring
-    from liuhen.cases.access import _os_user
+    from liuhen.cases.accessevents import _os_user
     from liuhen.cli import app
 
     monkeypatch.setattr(liuhen.wiring, "get_settings", lambda: settings)
@@ -214,7 +214,7 @@ def _register(monkeypatch: pytest.MonkeyPatch, registered: bool) -> None:
 
     types = set(EVENT_TYPES) | {"recording_list.change"} if registered else set(EVENT_TYPES) - {"recording_list.change"}
     monkeypatch.setattr(events, "EVENT_TYPES", frozenset(types))
-    monkeypatch.setattr(cases, "EVENT_TYPES", frozenset(types))
+    monkeypatch.setattr(activities, "EVENT_TYPES", frozenset(types))
 
 
 def test_recording_list_change_is_audited(runtime, client, tokens, monkeypatch):

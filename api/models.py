@@ -28,10 +28,13 @@ def _no_controls(v: Any, info: ValidationInfo) -> Any:
     return v
 
 
-PlainText = Annotated[str, BeforeValidator(_no_controls), Field(pattern=NO_CONTROLS)]
+# Strings whose schema states a pattern; the text rule is checked first (the validator is outermost).
+PlainText = Annotated[str, Field(pattern=NO_CONTROLS), BeforeValidator(_no_controls)]
+CaseNoText = Annotated[str, Field(pattern=CASE_NO_PATTERN), BeforeValidator(_no_controls)]
+UnitText = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029/]+$"), BeforeValidator(_no_controls)]
 Text = Field(min_length=1, max_length=500)
 Id = Field(ge=1, le=2**62)
-CaseNo = Field(min_length=1, max_length=500, pattern=CASE_NO_PATTERN,
+CaseNo = Field(min_length=1, max_length=500,
                description="案号, e.g. 京公（朝）行罚决字〔2024〕第123号; no '/' (it would not be addressable)")
 
 # Every date-time that enters the API is bounded here, at the edge: anything outside these years is a
@@ -92,7 +95,7 @@ class WhoAmI(Out):
 
 
 class CaseIn(In):
-    case_no: PlainText = CaseNo
+    case_no: CaseNoText = CaseNo
     agency: PlainText = Text
     subject: PlainText = Text
     case_type: CaseType
@@ -114,8 +117,7 @@ class CaseOut(Out):
 
 
 class GrantIn(In):
-    unit_code: PlainText = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029/]+$",
-                                 description="unit to share with")
+    unit_code: UnitText = Field(min_length=1, max_length=64, description="unit to share with")
     reason: PlainText = Field(min_length=2, max_length=500, pattern=NO_CONTROLS,
                               description="e.g. 联合办案 and the order")
 

@@ -31,7 +31,8 @@ def _no_controls(v: Any, info: ValidationInfo) -> Any:
 # Strings whose schema states a pattern; the text rule is checked first (the validator is outermost).
 PlainText = Annotated[str, Field(pattern=NO_CONTROLS), BeforeValidator(_no_controls)]
 CaseNoText = Annotated[str, Field(pattern=CASE_NO_PATTERN), BeforeValidator(_no_controls)]
-UnitText = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029/]+$"), BeforeValidator(_no_controls)]
+UNIT_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029/]+$"
+UnitText = Annotated[str, Field(pattern=UNIT_PATTERN), BeforeValidator(_no_controls)]
 Text = Field(min_length=1, max_length=500)
 Id = Field(ge=1, le=2**62)
 CaseNo = Field(min_length=1, max_length=500,
@@ -130,6 +131,11 @@ class GrantOut(Out):
     reason: str
     granted_at: datetime
     event_id: int
+
+
+class GrantRevokeOut(GrantOut):
+    revoked_by: str
+    revoke_event_id: int
 
 
 class StageIn(In):

@@ -18,10 +18,13 @@ def access_log(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = 200,
+    visible: tuple[str, list[Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Who accessed what, when and why — by case (incl. its linked clips), clip or user."""
-    where: list[str] = []
-    params: list[object] = []
+    """Who accessed what, when and why — by case (incl. its linked clips), clip or user.
+
+    ``visible``: an SQL condition on alias ``a`` (``cases.scope.access_row_sql``) limiting the rows."""
+    where: list[str] = [visible[0]] if visible else []
+    params: list[object] = list(visible[1]) if visible else []
     if case_no:
         where.append(
             "(a.case_no = %s OR a.file_id IN (SELECT l.file_id FROM links l JOIN cases c ON c.id = l.case_id "
@@ -56,16 +59,20 @@ def unusual(
     since: datetime | None = None,
     bulk_downloads: int = BULK_DOWNLOADS_PER_HOUR,
     bulk_files: int = BULK_FILES_PER_HOUR,
+    visible: tuple[str, list[Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Flagged access: bulk downloads / bulk retrieval in any hour, and access outside the user's unit."""
+    """Flagged access: bulk downloads / bulk retrieval in any hour, and access outside the user's unit.
+
+    ``visible``: an SQL condition on alias ``a`` (``cases.scope.access_row_sql``) limiting the rows counted."""
     since = since or datetime.now(UTC) - timedelta(days=7)
+    cond, cond_params = visible if visible else ("TRUE", [])
     flags: list[dict[str, Any]] = []
     for r in runtime.catalog.all(
         "SELECT user_name, date_trunc('hour', at) AS hour, count(*) FILTER (WHERE kind = 'download') AS downloads, "
-        "count(DISTINCT file_id) AS files FROM access_events WHERE at >= %s "
+        f"count(DISTINCT file_id) AS files FROM access_events a WHERE at >= %s AND {cond} "
         "AND kind IN ('view', 'stream', 'download') GROUP BY 1, 2 "
         "HAVING count(*) FILTER (WHERE kind = 'download') > %s OR count(DISTINCT file_id) > %s ORDER BY 2, 1",
-        (since, bulk_downloads, bulk_files),
+        (since, *cond_params, bulk_downloads, bulk_files),
     ):
         kind = "bulk_download" if r["downloads"] > bulk_downloads else "bulk_retrieval"
         flags.append(
@@ -79,9 +86,9 @@ def unusual(
             }
         )
     for r in runtime.catalog.all(
-        "SELECT user_name, user_unit, object_unit, kind, sha256, case_no, at, purpose FROM access_events "
-        "WHERE at >= %s AND outside_unit ORDER BY at DESC LIMIT 1000",
-        (since,),
+        "SELECT user_name, user_unit, object_unit, kind, sha256, case_no, at, purpose FROM access_events a "
+        f"WHERE at >= %s AND outside_unit AND {cond} ORDER BY at DESC LIMIT 1000",
+        (since, *cond_params),
     ):
         flags.append(
             {

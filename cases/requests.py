@@ -155,6 +155,33 @@ def request(runtime: Runtime, who: Principal, **kw: Any) -> dict[str, Any]:
     return create_request(runtime, who, **kw)
 
 
+OVERSEERS = frozenset({"supervisor", "admin"})  # see others' requests (within their units); others their own
+
+
+def list_requests(
+    runtime: Runtime, who: Principal, *, status: str | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Requests newest first: an overseer's own and those naming only objects in their units
+    (``cases.scope.request_sql``); anybody else's own only."""
+    where, params = scope.request_sql(who) if who.role in OVERSEERS else ("r.requester = %s", [who.name])
+    conds, args = [where], list(params)
+    if status:
+        conds.append("r.status = %s")
+        args.append(status)
+    return runtime.catalog.all(
+        f"SELECT r.* FROM access_requests r WHERE {' AND '.join(conds)} ORDER BY r.id DESC LIMIT %s", (*args, limit)
+    )
+
+
+def get_visible_request(runtime: Runtime, who: Principal, request_id: int) -> dict[str, Any]:
+    """One request, if ``list_requests`` would show it to ``who`` (else ``NotFound``, as for an unknown id)."""
+    where, params = scope.request_sql(who) if who.role in OVERSEERS else ("r.requester = %s", [who.name])
+    row = runtime.catalog.one(f"SELECT r.* FROM access_requests r WHERE r.id = %s AND {where}", (request_id, *params))
+    if row is None:
+        raise NotFound(f"no access request {request_id}")
+    return row
+
+
 def get_request(runtime: Runtime, request_id: int) -> dict[str, Any]:
     row = runtime.catalog.one("SELECT * FROM access_requests WHERE id = %s", (request_id,))
     if row is None:

@@ -261,12 +261,22 @@ def preview(
     return _serve_derivative(request, rt, d)
 
 
+def _visible_matches(rt: Any, who: Principal, found: list[Any]) -> list[Any]:
+    """The matches whose file ``who`` may see (``cases.scope.file_sql``); the others are not mentioned."""
+    shas = [m.sha256 for m in found if hasattr(m, "sha256")]
+    cond, params = scope.file_sql(who)
+    rows = rt.catalog.all(f"SELECT f.sha256 FROM files f WHERE f.sha256 = ANY(%s) AND {cond}", (shas, *params))
+    ok = {r["sha256"] for r in rows}
+    return [m for m in found if getattr(m, "sha256", None) in ok]
+
+
 MAX_MATCH_UPLOAD_BYTES = 512 * 1024 * 1024  # a clip to look up, not an archive: bounded disk and decode time
 
 
 @router.post("/match", name="files.match", response_model=MatchOut, responses=problems(413, 503))
 def match(request: Request, who: Who, upload: UploadFile) -> dict[str, Any]:
     """Which stored footage does this clip (e.g. a copy found elsewhere) come from? (perceptual match)
+    Only footage of the caller's units (or linked to a case shared with them) is named.
 
     Uploads over 512 MiB are refused (413) while they stream in, before anything is decoded."""
     rt = runtime_of(request)
@@ -286,7 +296,7 @@ def match(request: Request, who: Who, upload: UploadFile) -> dict[str, Any]:
         except Exception as exc:  # a decoder's error on an unreadable upload is the client's problem
             raise InvalidRequest(f"cannot read the uploaded clip: {type(exc).__name__}: {exc}") from exc
     out = []
-    for m in found:
+    for m in _visible_matches(rt, who, found):
         if hasattr(m, "__dataclass_fields__"):
             import dataclasses
 

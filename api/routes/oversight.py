@@ -27,7 +27,7 @@ from liuhen.api.models import (
     WhoAmI,
 )
 from liuhen.api.routes import problems, runtime_of
-from liuhen.cases import access, readaudit
+from liuhen.cases import access, readaudit, requests, scope
 from liuhen.cases import service as cases
 from liuhen.cases.principal import Principal
 from liuhen.core.errors import Forbidden, InvalidRequest, NotFound
@@ -41,7 +41,6 @@ Who = Annotated[Principal, Depends(authorize)]
 BigId = Annotated[int, Path(ge=1, le=2**62)]
 Idx = Annotated[int, Query(ge=0, le=2**62)]
 Digest = Annotated[str, Path(pattern=r"^[0-9a-fA-F]{64}$", description="SHA-256 of the original")]
-OVERSEERS = ("supervisor", "admin")
 
 
 @router.get("/whoami", name="whoami", response_model=WhoAmI, tags=["auth"], responses=problems())
@@ -80,16 +79,9 @@ def list_requests(
     status: Annotated[str | None, Query(pattern=r"^(pending|approved|rejected)$")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
-    """Supervisors and admins see every request; others only their own."""
-    where, params = [], []
-    if who.role not in OVERSEERS:
-        where.append("requester = %s")
-        params.append(who.name)
-    if status:
-        where.append("status = %s")
-        params.append(status)
-    sql = "SELECT * FROM access_requests" + (" WHERE " + " AND ".join(where) if where else "")
-    return runtime_of(request).catalog.all(sql + " ORDER BY id DESC LIMIT %s", (*params, limit))
+    """Supervisors and admins see their own requests and those naming only objects of their units (a
+    supervisor's sub-units included); others only their own."""
+    return requests.list_requests(runtime_of(request), who, status=status, limit=limit)
 
 
 @router.get(
@@ -100,10 +92,7 @@ def list_requests(
     responses=problems(404),
 )
 def get_request(request: Request, who: Who, request_id: BigId) -> dict[str, Any]:
-    row = access.get_request(runtime_of(request), request_id)
-    if who.role not in OVERSEERS and row["requester"] != who.name:
-        raise NotFound(f"no access request {request_id}")
-    return row
+    return requests.get_visible_request(runtime_of(request), who, request_id)
 
 
 @router.post(
@@ -160,9 +149,11 @@ def access_log(
     until: Moment | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
 ) -> list[dict[str, Any]]:
-    """Who accessed what, when and why — per case (and its linked clips), per clip, per user."""
+    """Who accessed what, when and why — per case (and its linked clips), per clip, per user. Only rows whose
+    object or user is of the caller's units (a supervisor's sub-units included)."""
     return access.access_log(
-        runtime_of(request), case_no=case_no, sha256=sha256, user=user, since=since, until=until, limit=limit
+        runtime_of(request), case_no=case_no, sha256=sha256, user=user, since=since, until=until, limit=limit,
+        visible=scope.access_row_sql(who),
     )
 
 
@@ -176,8 +167,10 @@ def unusual(
     bulk_downloads: Annotated[int, Query(ge=1, le=100000)] = access.BULK_DOWNLOADS_PER_HOUR,
     bulk_files: Annotated[int, Query(ge=1, le=100000)] = access.BULK_FILES_PER_HOUR,
 ) -> list[dict[str, Any]]:
-    """Flagged access: bulk downloads/retrieval within an hour, access outside the user's unit."""
-    return access.unusual(runtime_of(request), since=since, bulk_downloads=bulk_downloads, bulk_files=bulk_files)
+    """Flagged access: bulk downloads/retrieval within an hour, access outside the user's unit (counted over the
+    access records of the caller's units, as ``/access/log``)."""
+    return access.unusual(runtime_of(request), since=since, bulk_downloads=bulk_downloads, bulk_files=bulk_files,
+                          visible=scope.access_row_sql(who))
 
 
 class ReadJournalOut(BaseModel):
@@ -233,14 +226,16 @@ def sessions(
     before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
-    """Recorder offload sessions, newest first (receipts omitted; fetch one session for its receipt)."""
-    where, params = [], []
-    for cond, val in (("device_serial = %s", device), ("status = %s", status), ("id < %s", before_id)):
+    """Recorder offload sessions of the caller's units (the recorder's unit; a supervisor's sub-units included),
+    newest first (receipts omitted; fetch one session for its receipt)."""
+    visible, params = _session_sql(who)
+    where = [visible]
+    for cond, val in (("s.device_serial = %s", device), ("s.status = %s", status), ("s.id < %s", before_id)):
         if val is not None:
             where.append(cond)
             params.append(val)
-    sql = "SELECT *, NULL::jsonb AS receipt FROM ingest_sessions" + (" WHERE " + " AND ".join(where) if where else "")
-    rows = runtime_of(request).catalog.all(sql + " ORDER BY id DESC LIMIT %s", (*params, limit))
+    sql = "SELECT s.*, NULL::jsonb AS receipt FROM ingest_sessions s WHERE " + " AND ".join(where)
+    rows = runtime_of(request).catalog.all(sql + " ORDER BY s.id DESC LIMIT %s", (*params, limit))
     return [{k: v for k, v in r.items() if k != "receipt"} for r in rows]
 
 
@@ -253,10 +248,20 @@ def sessions(
 )
 def session(request: Request, who: Who, session_id: BigId) -> dict[str, Any]:
     """One offload session with its receipt (which files were stored and verified; safe to wipe?)."""
-    row = runtime_of(request).catalog.one("SELECT * FROM ingest_sessions WHERE id = %s", (session_id,))
+    visible, params = _session_sql(who)
+    row = runtime_of(request).catalog.one(
+        f"SELECT s.* FROM ingest_sessions s WHERE s.id = %s AND {visible}", (session_id, *params)
+    )
     if row is None:
         raise NotFound(f"no ingest session {session_id}")
     return row
+
+
+def _session_sql(who: Principal) -> tuple[str, list[Any]]:
+    """A session is of its recorder's unit (sessions of recorders without a unit are unscoped)."""
+    cond, params = scope.unit_sql(who, "sr.unit_code")
+    return (f"(s.recorder_id IS NULL OR EXISTS (SELECT 1 FROM recorders sr WHERE sr.id = s.recorder_id AND {cond}))",
+            list(params))
 
 
 def _b64(b: bytes) -> str:

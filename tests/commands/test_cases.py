@@ -32,3 +32,23 @@ def test_people_read_agency_time_machines_read_utc(cli, monkeypatch) -> None:
     assert created.endswith(" +08:00") and "T" not in created.split(": ", 1)[1]  # Asia/Shanghai by default
     res = cli.invoke(app, ["case", "show", "T-1", "--json"])
     assert json.loads(res.stdout)["created_at"].endswith("Z")
+
+
+def test_cli_grant_and_revoke_grant(runtime, cli) -> None:  # type: ignore[no-untyped-def]
+    from liuhen.api.auth import issue_token
+    from liuhen.cases import service
+
+    a, b = "110101000000", "110102000000"
+    for user, role in (("supA", "supervisor"), ("clerkA", "clerk")):
+        issue_token(runtime, user=user, role=role, unit_code=a, actor="t")
+    service.create_case(runtime, case_no="A-1", agency="a", subject="s", case_type="levy", actor="t", unit_code=a)
+    res = cli.invoke(app, ["case", "grant", "A-1", b, "--reason", "联合办案", "--as", "supA", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["unit_code"] == b
+    res = cli.invoke(app, ["case", "revoke-grant", "A-1", b, "--as", "clerkA"])
+    assert res.exception is not None and "only a supervisor" in str(res.exception)
+    res = cli.invoke(app, ["case", "revoke-grant", "A-1", b, "--as", "supA", "--json"])
+    assert res.exit_code == 0, res.output
+    assert runtime.catalog.one("SELECT count(*) AS n FROM case_unit_grants")["n"] == 0
+    types = [r["type"] for r in runtime.catalog.all("SELECT type FROM log_events ORDER BY id")]
+    assert types[-2:] == ["case.grant", "case.grant_revoke"]

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 from liuhen.api.auth import authorize
 from liuhen.api.errors import PayloadTooLarge
+from liuhen.api.http import headers_only, is_head
 from liuhen.api.models import FileDetail, FileOut, MatchOut, Moment, SearchPage, Stage, ThumbnailOut
 from liuhen.api.routes import problems, runtime_of
 from liuhen.api.search import search_files
@@ -71,16 +72,26 @@ def _derived_path(rt: Any, d: dict[str, Any]) -> FsPath:
     return p
 
 
+def _record(request: Request, rt: Any, who: Principal, kind: str, **kw: Any) -> None:
+    """Record the access before any byte is served (I5) — unless this is a HEAD, which serves none."""
+    if not is_head(request):
+        access.ensure_access_recorded(rt, who, kind, **kw)
+
+
 def _serve_derivative(request: Request, rt: Any, d: dict[str, Any]) -> Response:
     path = _derived_path(rt, d)
-    return ranged_response(
+    return _answer(request, ranged_response(
         request,
         size=path.stat().st_size,
         etag=f'"{d["sha256"]}"',
         media_type=d["mime"],
         reader=file_reader(path),
         last_modified=d["created_at"],
-    )
+    ))
+
+
+def _answer(request: Request, response: Response) -> Response:
+    return headers_only(response) if is_head(request) else response
 
 
 @router.get("/files", name="files.search", response_model=SearchPage, responses=problems())
@@ -157,7 +168,7 @@ def stream_proxy(
     why = _purpose(purpose, x_purpose)
     f = _file(rt, sha256)
     d = _derivative(rt, f["id"], "proxy")
-    access.ensure_access_recorded(rt, who, "stream", purpose=why, file=f, derivative_id=d["id"])
+    _record(request, rt, who, "stream", purpose=why, file=f, derivative_id=d["id"])
     return _serve_derivative(request, rt, d)
 
 
@@ -177,14 +188,14 @@ def download_original(
 
     The whole original is re-hashed while it is sent; if it no longer matches its digest the transfer
     is cut before the last bytes, a failed ``fixity.check`` is logged and the file is flagged
-    ``fixity_failed``."""
+    ``fixity_failed``. A HEAD answers the headers only: nothing is read, hashed or recorded."""
     rt = runtime_of(request)
     f = _file(rt, sha256)
     req = access.require_approved(rt, request_id, who, kind="download", sha256=f["sha256"])
-    access.ensure_access_recorded(rt, who, "download", purpose=req["purpose"], file=f, request_id=req["id"])
+    _record(request, rt, who, "download", purpose=req["purpose"], file=f, request_id=req["id"])
     key = f["storage_key"]
     mime = {"video": "video/mp4", "audio": "audio/wav", "photo": "image/jpeg"}.get(f["media_kind"], "")
-    return ranged_response(
+    return _answer(request, ranged_response(
         request,
         size=int(f["size"]),
         etag=f'"{f["sha256"]}"',
@@ -194,7 +205,7 @@ def download_original(
         filename=f"{f['sha256']}.{f['ext'] or 'bin'}",
         attachment=True,
         guard=DigestGuard(f["sha256"], lambda computed: access.record_corrupt_original(rt, who, f, computed)),
-    )
+    ))
 
 
 @router.get(
@@ -236,7 +247,7 @@ def thumbnail(
     why = _purpose(purpose, x_purpose)
     f = _file(rt, sha256)
     d = _derivative(rt, f["id"], "contact_sheet" if sheet else "thumbnail", seq)
-    access.ensure_access_recorded(rt, who, "view", purpose=why, file=f, derivative_id=d["id"])
+    _record(request, rt, who, "view", purpose=why, file=f, derivative_id=d["id"])
     return _serve_derivative(request, rt, d)
 
 
@@ -257,7 +268,7 @@ def preview(
         d = _derivative(rt, f["id"], "preview")
     except FileNotFound:
         d = _derivative(rt, f["id"], "thumbnail")
-    access.ensure_access_recorded(rt, who, "view", purpose=why, file=f, derivative_id=d["id"])
+    _record(request, rt, who, "view", purpose=why, file=f, derivative_id=d["id"])
     return _serve_derivative(request, rt, d)
 
 

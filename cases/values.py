@@ -51,7 +51,8 @@ def check_stage(stage: str) -> str:
 # A case number is one URL path segment (GET /cases/{case_no}): '/' and '\\' would make it unreachable.
 # Real 案号 use 〔〕（）and full-width characters, all accepted: 京公（朝）行罚决字〔2024〕第123号.
 _C = r"\x00-\x1f\x7f-\x9f\u2028\u2029/\\"  # control characters (the text rule), '/' and '\\'
-CASE_NO_PATTERN = rf"^[^{_C}]*[^{_C}.][^{_C}]*$"  # not only dots (".", "..": path segments)
+# not only dots (".", "..": path segments) nor only white space (stripped to nothing)
+CASE_NO_PATTERN = rf"^[^{_C}]*[^\s{_C}.][^{_C}]*$"
 
 
 def check_case_no(case_no: str) -> str:

@@ -52,7 +52,7 @@ def list_cases(
         runtime_of(request),
         stage=stage,
         limit=max(1, min(limit, 1000)),
-        after_id=max(0, min(after_id, 2**62)),
+        after_id=max(0, min(after_id, 2**53)),
         visible=scope.case_sql(who),
     )
 
@@ -154,7 +154,7 @@ def link(request: Request, who: Who, case_no: CaseNo, body: LinkIn) -> dict[str,
     responses=problems(404, 409),
 )
 def unlink(
-    request: Request, who: Who, case_no: CaseNo, link_id: Annotated[int, Path(ge=1, le=2**62)], body: UnlinkIn
+    request: Request, who: Who, case_no: CaseNo, link_id: Annotated[int, Path(ge=1, le=2**53)], body: UnlinkIn
 ) -> dict[str, Any]:
     """Unlink (history kept). The legal hold stays (``hold_released`` is false): only a supervisor releases
     it, with ``POST /holds/{sha256}/release``."""

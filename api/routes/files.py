@@ -109,7 +109,7 @@ def search(
     sha256: Annotated[str | None, Query(pattern=r"^[0-9a-fA-F]{6,64}$", description="digest or prefix")] = None,
     media_kind: Annotated[str | None, Query(pattern=r"^(video|audio|photo|unknown)$")] = None,
     held: bool | None = None,
-    cursor: Annotated[int | None, Query(ge=1, le=2**62, description="next_cursor of the previous page")] = None,
+    cursor: Annotated[int | None, Query(ge=1, le=2**53, description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     """Search stored originals, newest first; keyset pagination on id (stable under inserts)."""
@@ -182,7 +182,7 @@ def download_original(
     request: Request,
     who: Who,
     sha256: Digest,
-    request_id: Annotated[int | None, Query(ge=1, le=2**62, description="approved download request")] = None,
+    request_id: Annotated[int | None, Query(ge=1, le=2**53, description="approved download request")] = None,
 ) -> Response:
     """The original, byte for byte from the store, with Range. Needs an approved download request.
 

@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 
 from liuhen.api.auth import authorize
 from liuhen.api.models import (
-    NO_CONTROLS,
     AccessEventOut,
     AccessRequestIn,
     AccessRequestOut,
@@ -22,7 +21,7 @@ from liuhen.api.models import (
     IngestSessionOut,
     LeafOut,
     Moment,
-    PlainText,
+    NonBlank2,
     UnusualOut,
     WhoAmI,
 )
@@ -38,8 +37,8 @@ from liuhen.integrity import tlogproof as integrity_tlogproof
 
 router = APIRouter()
 Who = Annotated[Principal, Depends(authorize)]
-BigId = Annotated[int, Path(ge=1, le=2**62)]
-Idx = Annotated[int, Query(ge=0, le=2**62)]
+BigId = Annotated[int, Path(ge=1, le=2**53)]
+Idx = Annotated[int, Query(ge=0, le=2**53)]
 Digest = Annotated[str, Path(pattern=r"^[0-9a-fA-F]{64}$", description="SHA-256 of the original")]
 
 
@@ -110,7 +109,7 @@ def decide(request: Request, who: Who, request_id: BigId, body: DecisionIn) -> d
 
 
 class HoldReleaseIn(BaseModel):
-    reason: PlainText = Field(min_length=2, max_length=500, pattern=NO_CONTROLS, description="Why the hold is released")
+    reason: NonBlank2 = Field(min_length=2, max_length=500, description="Why the hold is released")
 
 
 class HoldReleaseOut(BaseModel):
@@ -202,7 +201,7 @@ def reads(
     route: Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")] = None,
     since: Moment | None = None,
     until: Moment | None = None,
-    before_id: Annotated[int | None, Query(ge=1, le=2**62, description="keyset: rows with id below")] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**53, description="keyset: rows with id below")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
 ) -> list[dict[str, Any]]:
     """The read journal, newest first: every authorised request that is not an access event (who, route, when)."""
@@ -223,7 +222,7 @@ def sessions(
     who: Who,
     device: Annotated[str | None, Query(max_length=128, pattern=r"^[^\x00]*$")] = None,
     status: Annotated[str | None, Query(pattern=r"^(running|complete|incomplete|failed)$")] = None,
-    before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**53)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     """Recorder offload sessions of the caller's units (the recorder's unit; a supervisor's sub-units included),
@@ -277,7 +276,7 @@ def _b64(b: bytes) -> str:
     responses=problems(404, 503),
 )
 def audit_checkpoint(
-    request: Request, who: Who, size: Annotated[int | None, Query(ge=1, le=2**62)] = None
+    request: Request, who: Who, size: Annotated[int | None, Query(ge=1, le=2**53)] = None
 ) -> dict[str, Any]:
     """The latest signed checkpoint (C2SP signed note), or the one published at ``size``."""
     cp_mod = integrity_checkpoint
@@ -291,7 +290,7 @@ def audit_checkpoint(
 @router.get(
     "/audit/leaves/{index}", name="audit.leaf", response_model=LeafOut, tags=["audit"], responses=problems(404, 503)
 )
-def audit_leaf(request: Request, who: Who, index: Annotated[int, Path(ge=0, le=2**62)]) -> dict[str, Any]:
+def audit_leaf(request: Request, who: Who, index: Annotated[int, Path(ge=0, le=2**53)]) -> dict[str, Any]:
     import json
 
     log = integrity_log
@@ -310,7 +309,7 @@ def audit_leaf(request: Request, who: Who, index: Annotated[int, Path(ge=0, le=2
     responses=problems(404, 503),
 )
 def audit_inclusion(
-    request: Request, who: Who, index: Idx, size: Annotated[int | None, Query(ge=1, le=2**62)] = None
+    request: Request, who: Who, index: Idx, size: Annotated[int | None, Query(ge=1, le=2**53)] = None
 ) -> dict[str, Any]:
     """Inclusion proof of leaf ``index`` in the tree of ``size`` (default: the latest checkpoint), as a
     C2SP tlog-proof when that checkpoint is published."""
@@ -344,11 +343,12 @@ def audit_inclusion(
     responses=problems(404, 503),
 )
 def audit_consistency(
-    request: Request, who: Who, old: Annotated[int, Query(ge=1, le=2**62)], new: Annotated[int, Query(ge=1, le=2**62)]
+    request: Request, who: Who, old: Annotated[int, Query(ge=1, le=2**53)], new: Annotated[int, Query(ge=1, le=2**53)]
 ) -> dict[str, Any]:
-    """Consistency proof between tree sizes ``old`` ≤ ``new`` (RFC 9162 §2.1.4)."""
-    if old > new:
-        raise InvalidRequest("old must be <= new")
+    """Consistency proof between tree sizes ``old`` ≤ ``new`` (RFC 9162 §2.1.4); 404 if there is none
+    (``old`` > ``new``, or a size beyond the log)."""
+    if old > new:  # no such proof: a tree is consistent with its earlier sizes, not with later ones
+        raise NotFound(f"no consistency proof from size {old} to the smaller size {new}; old must be <= new")
     proof = integrity_proof
     try:
         hashes = proof.consistency_proof(runtime_of(request).catalog, old, new)

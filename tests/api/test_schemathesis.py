@@ -53,7 +53,8 @@ def test_schemathesis_checks_all_finds_nothing(app, live, tokens, tmp_path: Path
     ops = 0
     for role, names in sorted(_operations_by_role(app).items()):
         ops += len(names)
-        cmd = [str(exe), "--config-file", str(config), "run", f"{live.url}/openapi.json", "--checks", "all", "--max-examples", str(MAX_EXAMPLES),
+        cmd = [str(exe), "--config-file", str(config), "run", f"{live.url}/openapi.json",
+               "--checks", "all", "--max-examples", str(MAX_EXAMPLES),
                "--seed", "16", "--generation-deterministic", "--no-color", "--workers", "1",
                "-H", f"Authorization: Bearer {tokens[role]}", "--request-timeout", "30"]
         for name in names:

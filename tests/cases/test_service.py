@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from liuhen.cases import service
-from liuhen.core.errors import InvalidRequest
+from liuhen.cases import service as cases
+from liuhen.cases.principal import Principal
+from liuhen.core.errors import Forbidden, InvalidRequest
+from tests.cases.helpers import CLERK, SUP, events, new_case
 
 
 @pytest.mark.parametrize("bad", ["罚/2024/1", "a\\b", ".", "..", "  ", ""])
@@ -67,3 +70,21 @@ def test_link_unlink_review_and_recording_list_refuse_control_characters(runtime
         service.release_hold(runtime, "0" * 64, Principal("s", "supervisor"), "mistake \x1b[2J")
     with pytest.raises(InvalidRequest, match=r"label contains U\+000A"):
         service.set_recording_item(runtime, kind="seizure", recording="full_av", label="查封\n扣押", actor="t")
+
+
+# legal reviews need a legal reviewer, in the service itself (not only the HTTP role matrix)
+
+
+def test_record_legal_review_requires_a_legal_reviewer_principal(runtime):
+    new_case(runtime, "LR-1", major=True)
+    for st in ("investigation", "review"):
+        cases.advance_stage(runtime, "LR-1", st, "clerk1")
+    for reviewer in ("cli:root", "legal:赵敏", CLERK, SUP, Principal("adm", "admin")):
+        with pytest.raises(Forbidden):
+            cases.record_legal_review(runtime, "LR-1", reviewer=reviewer, opinion="同意", approved=True)  # type: ignore[arg-type]
+    assert events(runtime, "legal_review") == []
+    row = cases.record_legal_review(
+        runtime, "LR-1", reviewer=Principal("legal:赵敏", "legal_reviewer"), opinion="同意", approved=True
+    )
+    assert row["reviewer"] == "legal:赵敏"
+    assert cases.advance_stage(runtime, "LR-1", "decision", "clerk1")["stage"] == "decision"

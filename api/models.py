@@ -83,7 +83,8 @@ def _integral(v: Any) -> Any:
     return int(v) if isinstance(v, float) and v.is_integer() else v
 
 
-JsonInt = Annotated[int, BeforeValidator(_integral)]
+# An id in a request body (the bounds inside the type, so that the schema states them).
+BodyId = Annotated[int, Field(ge=1, le=2**53), BeforeValidator(_integral)]
 
 
 class In(BaseModel):
@@ -204,7 +205,7 @@ class LinkIn(In):
         min_length=1, max_length=64, pattern=r"^([0-9a-fA-F]{64}|[0-9]{1,18})$", description="sha256 or file id"
     )
     stage: Stage
-    activity_id: JsonInt | None = Field(default=None, ge=1, le=2**53)
+    activity_id: BodyId | None = None
     t_start_s: float | None = Field(default=None, ge=0, le=1e7)
     t_end_s: float | None = Field(default=None, ge=0, le=1e7)
     proves: PlainText | None = Field(default=None, max_length=2000, description="证明对象")
@@ -427,7 +428,7 @@ class ThumbnailOut(Out):
 
 
 class ExportIn(In):
-    request_id: JsonInt = Field(ge=1, le=2**53)
+    request_id: BodyId
     stage: Stage | None = None
     t_from: Moment | None = None
     t_to: Moment | None = None

@@ -93,7 +93,8 @@ def test_text_rule_over_real_http_names_field_and_character(live, tokens) -> Non
 
 
 def test_the_schema_states_the_text_rule() -> None:
-    from liuhen.api.models import NO_CONTROLS, CaseIn
+    from liuhen.api.models import NO_CONTROLS, NONBLANK, ActivityIn, CaseIn
 
     props = CaseIn.model_json_schema()["properties"]
-    assert props["agency"]["pattern"] == NO_CONTROLS and "\\x00-\\x1f" in props["case_no"]["pattern"]
+    assert props["agency"]["pattern"] == NONBLANK and "\\x00-\\x1f" in props["case_no"]["pattern"]
+    assert ActivityIn.model_json_schema()["properties"]["officers"]["items"]["pattern"] == NO_CONTROLS

@@ -58,14 +58,14 @@ def link_clip(
     with runtime.catalog.tx() as conn:
         case = _case_row(conn, case_no)
         f = _file_row(conn, sha256_or_file_id, lock=True)
-        if f["status"] != "stored":
-            raise InvalidRequest(f"file {f['sha256']} is {f['status']}, not stored")
+        if f["status"] != "stored":  # the request is well formed; the file's state forbids it (409)
+            raise Conflict(f"file {f['sha256']} is {f['status']}, not stored")
         if activity_id is not None:
             act = conn.execute("SELECT case_id, stage FROM activities WHERE id = %s", (activity_id,)).fetchone()
             if act is None or act["case_id"] != case["id"]:
-                raise InvalidRequest(f"activity {activity_id} does not belong to case {case_no}")
+                raise NotFound(f"activity {activity_id} does not belong to case {case_no}")
             if act["stage"] != stage:
-                raise InvalidRequest(f"activity {activity_id} is in stage {act['stage']!r}, not {stage!r}")
+                raise Conflict(f"activity {activity_id} is in stage {act['stage']!r}, not {stage!r}")
         ev = record_event(
             conn,
             "link",

@@ -1,12 +1,31 @@
 """HTTP method conformance (RFC 9110): ``HEAD`` wherever ``GET`` works (§9.3.2), and a 405 whose
-``Allow`` lists every method of the path (§15.5.6), not only those of the first route that matched."""
+``Allow`` lists every method of the path (§15.5.6), not only those of the first route that matched.
+
+A ``HEAD`` runs the ``GET`` route (same authorisation, same status and headers) with ``is_head(request)``
+true: footage routes then record no access event and answer with ``headers_only`` — no byte of the
+object is read or hashed."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+HEAD_KEY = "liuhen.head"  # set in the ASGI scope of a HEAD request answered by the GET route
+
+
+def is_head(request: Request) -> bool:
+    """Whether this request is a ``HEAD`` (answered by its ``GET`` route)."""
+    return bool(request.scope.get(HEAD_KEY))
+
+
+def headers_only(response: Response) -> Response:
+    """``response``'s status and headers (Content-Length included) without its body, which is never
+    produced: a streamed body's generator is not started, so nothing is read from the store or hashed."""
+    return Response(status_code=response.status_code, headers=dict(response.headers))
 
 
 def all_routes(app: Any) -> list[Any]:
@@ -48,7 +67,7 @@ class HeadAsGet:
             return
         ended = False
 
-        async def headers_only(message: Message) -> None:
+        async def drop_body(message: Message) -> None:
             nonlocal ended
             if message["type"] != "http.response.body":
                 await send(message)
@@ -56,4 +75,4 @@ class HeadAsGet:
                 ended = True
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-        await self.app({**scope, "method": "GET"}, receive, headers_only)
+        await self.app({**scope, "method": "GET", HEAD_KEY: True}, receive, drop_body)

@@ -6,23 +6,52 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, WithJsonSchema
 
-from liuhen.cases.service import CASE_NO_PATTERN
+from liuhen.cases.values import CASE_NO_PATTERN
+from liuhen.core.text import describe
 
 Stage = Literal["filing", "investigation", "review", "decision", "service", "execution", "closure"]
 CaseType = Literal["permit", "penalty", "coercive", "levy", "inspection"]
 Recording = Literal["full_av", "av_as_needed", "text"]
 Sha256 = Field(pattern=r"^[0-9a-fA-F]{64}$")
-Text = Field(min_length=1, max_length=500, pattern=r"^[^\x00]*$")
-Id = Field(ge=1, le=2**62)
-CaseNo = Field(min_length=1, max_length=500, pattern=CASE_NO_PATTERN,
+# The text rule (liuhen.core.text): no control character (C0, DEL, C1) and no line/paragraph separator.
+# Stated in the schema as a pattern; a value that breaks it is refused by ``_no_controls`` first, with a
+# 422 naming the field, the character and its position.
+_CC = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
+NO_CONTROLS = rf"^[^{_CC}]*$"
+# ... and, for fields the services strip and then require non-empty (or two characters long): that many
+# characters other than white space.
+NONBLANK = rf"^[^{_CC}]*[^\s{_CC}][^{_CC}]*$"
+NONBLANK2 = rf"^[^{_CC}]*[^\s{_CC}][^{_CC}]*[^\s{_CC}][^{_CC}]*$"
+
+
+def _no_controls(v: Any, info: ValidationInfo) -> Any:
+    why = describe(info.field_name or "text", v) if isinstance(v, str) else None
+    if why:
+        raise ValueError(why)
+    return v
+
+
+# Strings whose schema states a pattern; the text rule is checked first (the validator is outermost).
+PlainText = Annotated[str, Field(pattern=NO_CONTROLS), BeforeValidator(_no_controls)]
+NonBlank = Annotated[str, Field(pattern=NONBLANK), BeforeValidator(_no_controls)]
+NonBlank2 = Annotated[str, Field(pattern=NONBLANK2), BeforeValidator(_no_controls)]
+CaseNoText = Annotated[str, Field(pattern=CASE_NO_PATTERN), BeforeValidator(_no_controls)]
+UNIT_PATTERN = rf"^[^{_CC}/]*[^\s{_CC}/][^{_CC}/]*$"
+UnitText = Annotated[str, Field(pattern=UNIT_PATTERN), BeforeValidator(_no_controls)]
+Text = Field(min_length=1, max_length=500)
+# Ids are bounded by 2**53 (exact in every JSON number implementation; a bigserial never gets there).
+Id = Field(ge=1, le=2**53)
+CaseNo = Field(min_length=1, max_length=500,
                description="案号, e.g. 京公（朝）行罚决字〔2024〕第123号; no '/' (it would not be addressable)")
 
-# Every date-time that enters the API is bounded here, at the edge: anything outside these years is a
-# 422 naming the field, never an OverflowError deeper down (0001-01-01T00:00:00+14:00 is before year 1 in UTC).
+# Every date-time that enters the API is bounded here, at the edge: its year (as written, before conversion to
+# UTC) lies in 1900..2199, which the schema states as a pattern; anything else is a 422 naming the field, never an
+# OverflowError deeper down (0001-01-01T00:00:00+14:00 is before year 1 in UTC).
 MOMENT_MIN = datetime(1900, 1, 1, tzinfo=UTC)
 MOMENT_MAX = datetime(2200, 1, 1, tzinfo=UTC)
+MOMENT_PATTERN = r"^(19|2[01])[0-9]{2}-"
 _NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
 
 
@@ -33,16 +62,29 @@ def _not_a_number(v: Any) -> Any:
 
 
 def _bounded(v: datetime) -> datetime:
-    try:
-        u = v.astimezone(UTC) if v.tzinfo else v.replace(tzinfo=UTC)
-    except OverflowError:
-        u = (datetime.min if v.year < 2000 else datetime.max).replace(tzinfo=UTC)
-    if not MOMENT_MIN <= u < MOMENT_MAX:
-        raise ValueError(f"date-time out of range: must lie between {MOMENT_MIN:%Y-%m-%d} and {MOMENT_MAX:%Y-%m-%d}")
+    if not MOMENT_MIN.year <= v.year < MOMENT_MAX.year:
+        raise ValueError(f"date-time out of range: its year must lie between {MOMENT_MIN.year} and "
+                         f"{MOMENT_MAX.year - 1}")
     return v
 
 
-Moment = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_bounded), Field(strict=False)]
+Moment = Annotated[
+    datetime,
+    BeforeValidator(_not_a_number),
+    AfterValidator(_bounded),
+    Field(strict=False),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": MOMENT_PATTERN,
+                    "description": "RFC 3339 date-time with offset, year 1900..2199"}),
+]
+
+
+def _integral(v: Any) -> Any:
+    """JSON Schema counts 7.0 as an integer; so does the API (but never "7", nor true)."""
+    return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
+# An id in a request body (the bounds inside the type, so that the schema states them).
+BodyId = Annotated[int, Field(ge=1, le=2**53), BeforeValidator(_integral)]
 
 
 class In(BaseModel):
@@ -77,12 +119,12 @@ class WhoAmI(Out):
 
 
 class CaseIn(In):
-    case_no: str = CaseNo
-    agency: str = Text
-    subject: str = Text
+    case_no: CaseNoText = CaseNo
+    agency: NonBlank = Text
+    subject: NonBlank = Text
     case_type: CaseType
     major: bool = False
-    unit_code: str | None = Field(default=None, max_length=64, pattern=r"^[^\x00]*$")
+    unit_code: PlainText | None = Field(default=None, max_length=64)
 
 
 class CaseOut(Out):
@@ -99,8 +141,9 @@ class CaseOut(Out):
 
 
 class GrantIn(In):
-    unit_code: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f/]+$", description="unit to share with")
-    reason: str = Field(min_length=2, max_length=500, pattern=r"^[^\x00]*$", description="e.g. 联合办案 and the order")
+    unit_code: UnitText = Field(min_length=1, max_length=64, description="unit to share with")
+    reason: NonBlank2 = Field(min_length=2, max_length=500,
+                              description="e.g. 联合办案 and the order")
 
 
 class GrantOut(Out):
@@ -113,12 +156,17 @@ class GrantOut(Out):
     event_id: int
 
 
+class GrantRevokeOut(GrantOut):
+    revoked_by: str
+    revoke_event_id: int
+
+
 class StageIn(In):
     stage: Stage
 
 
 class LegalReviewIn(In):
-    opinion: str = Field(min_length=1, max_length=4000, pattern=r"^[^\x00]*$")
+    opinion: NonBlank = Field(min_length=1, max_length=4000)
     approved: bool
 
 
@@ -132,12 +180,12 @@ class LegalReviewOut(Out):
 
 class ActivityIn(In):
     stage: Stage
-    kind: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00]*$")
+    kind: PlainText = Field(min_length=1, max_length=64)
     starts_at: Moment
     ends_at: Moment
-    place: str | None = Field(default=None, max_length=500, pattern=r"^[^\x00]*$")
-    officers: list[str] = Field(default_factory=list, max_length=50)
-    note: str | None = Field(default=None, max_length=4000, pattern=r"^[^\x00]*$")
+    place: PlainText | None = Field(default=None, max_length=500)
+    officers: list[PlainText] = Field(default_factory=list, max_length=50)
+    note: PlainText | None = Field(default=None, max_length=4000)
 
 
 class ActivityOut(Out):
@@ -157,14 +205,14 @@ class LinkIn(In):
         min_length=1, max_length=64, pattern=r"^([0-9a-fA-F]{64}|[0-9]{1,18})$", description="sha256 or file id"
     )
     stage: Stage
-    activity_id: int | None = Field(default=None, ge=1, le=2**62)
+    activity_id: BodyId | None = None
     t_start_s: float | None = Field(default=None, ge=0, le=1e7)
     t_end_s: float | None = Field(default=None, ge=0, le=1e7)
-    proves: str | None = Field(default=None, max_length=2000, pattern=r"^[^\x00]*$", description="证明对象")
+    proves: PlainText | None = Field(default=None, max_length=2000, description="证明对象")
 
 
 class UnlinkIn(In):
-    reason: str | None = Field(default=None, max_length=2000, pattern=r"^[^\x00]*$")
+    reason: PlainText | None = Field(default=None, max_length=2000)
 
 
 class LinkOut(Out):
@@ -257,7 +305,7 @@ class Completeness(Out):
 class RecordingItem(In):
     kind: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
     recording: Recording
-    label: str = Text
+    label: NonBlank = Text
 
 
 class FileOut(Out):
@@ -290,15 +338,22 @@ class SearchPage(Out):
 
 
 class AccessRequestIn(In):
+    """A download names a case or at least one digest; an export names a case (stated in the schema)."""
+
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["kind", "files"], "properties": {"kind": {"const": "download"}, "files": {"minItems": 1}}},
+        {"required": ["case_no"], "properties": {"case_no": {"type": "string", "minLength": 1}}},
+    ]})
+
     kind: Literal["download", "export"]
-    purpose: str = Field(min_length=2, max_length=500, pattern=r"^[^\x00]*$")
-    case_no: str | None = Field(default=None, max_length=500, pattern=r"^[^\x00]*$")
-    files: list[str] = Field(default_factory=list, max_length=1000)
+    purpose: NonBlank2 = Field(min_length=2, max_length=500)
+    case_no: PlainText | None = Field(default=None, max_length=500)
+    files: list[Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$")]] = Field(default_factory=list, max_length=1000)
 
 
 class DecisionIn(In):
     approve: bool
-    note: str | None = Field(default=None, max_length=2000, pattern=r"^[^\x00]*$")
+    note: PlainText | None = Field(default=None, max_length=2000)
     valid_hours: float = Field(default=72.0, gt=0, le=2160)
 
 
@@ -373,7 +428,7 @@ class ThumbnailOut(Out):
 
 
 class ExportIn(In):
-    request_id: int = Field(ge=1, le=2**62)
+    request_id: BodyId
     stage: Stage | None = None
     t_from: Moment | None = None
     t_to: Moment | None = None

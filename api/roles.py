@@ -48,6 +48,7 @@ MATRIX: dict[str, frozenset[Role]] = {
     "cases.completeness_html": _STAFF,
     "cases.export": _STAFF,  # and an approved export request
     "cases.grant": _r("supervisor"),  # share a joint case with another unit (cases/scope.py)
+    "cases.grant_revoke": _r("supervisor"),
     "recording_list.get": _STAFF | _r("admin"),
     "recording_list.put": _r("admin"),
     # footage: search, metadata, playback

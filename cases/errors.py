@@ -51,3 +51,10 @@ class ReadAuditUnavailable(CaseError):
 
     status = 503
     title = "Read audit unavailable"
+
+
+class UnknownActivityKind(Conflict):
+    """An activity kind that is not on the recording list (音像记录事项清单) as it stands: 409, since the
+    list is data (``PUT /recording-list`` adds kinds), not part of the schema."""
+
+    title = "Activity kind not on the recording list"

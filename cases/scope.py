@@ -29,7 +29,8 @@ import psycopg
 
 from liuhen.cases.errors import CaseNotFound, FileNotFound
 from liuhen.cases.principal import Principal
-from liuhen.core.errors import Forbidden, InvalidRequest
+from liuhen.cases.values import check_texts
+from liuhen.core.errors import Forbidden, InvalidRequest, NotFound
 from liuhen.integrity.events import Event
 from liuhen.integrity.log import record
 from liuhen.runtime import Runtime
@@ -64,11 +65,12 @@ def can_act(who: Principal, unit: str | None, granted: frozenset[str] = frozense
     return who.role in SUPERVISING and covers(who.unit_code, unit)
 
 
-def unit_sql(who: Principal, col: str) -> tuple[str, list[Any]]:
-    """SQL condition (and params) that ``col`` (a unit code column) is within ``who``'s own scope."""
+def unit_sql(who: Principal, col: str, *, unscoped_null: bool = True) -> tuple[str, list[Any]]:
+    """SQL condition (and params) that ``col`` (a unit code column) is within ``who``'s own scope
+    (``unscoped_null``: a NULL unit — an object without a unit — is within everybody's scope)."""
     if who.unit_code is None:
         return "TRUE", []
-    conds, params = [f"{col} IS NULL", f"{col} = %s"], [who.unit_code]
+    conds, params = ([f"{col} IS NULL"] if unscoped_null else []) + [f"{col} = %s"], [who.unit_code]
     prefix = unit_prefix(who.unit_code)
     if who.role in SUPERVISING and prefix is not None:
         conds.append(f"({col} LIKE %s AND {col} ~ '^[0-9]{{12}}$')")
@@ -94,6 +96,31 @@ def file_sql(who: Principal, alias: str = "f") -> tuple[str, list[Any]]:
     linked = (f"EXISTS (SELECT 1 FROM links sl JOIN cases sc ON sc.id = sl.case_id WHERE sl.file_id = {alias}.id "
               f"AND sl.unlinked_at IS NULL AND {case_cond})")
     return f"({own} OR {linked})", [*params, *case_params]
+
+
+def access_row_sql(who: Principal, alias: str = "a") -> tuple[str, list[Any]]:
+    """Condition that an ``access_events`` row is within ``who``'s oversight: its object is of a unit in
+    ``who``'s scope, or the user who accessed it is (a supervisor oversees what their people retrieve,
+    in or outside the unit); rows with neither unit known are unscoped."""
+    if who.unit_code is None:
+        return "TRUE", []
+    obj, p1 = unit_sql(who, f"{alias}.object_unit", unscoped_null=False)
+    usr, p2 = unit_sql(who, f"{alias}.user_unit", unscoped_null=False)
+    return f"({obj} OR {usr} OR ({alias}.object_unit IS NULL AND {alias}.user_unit IS NULL))", [*p1, *p2]
+
+
+def request_sql(who: Principal, alias: str = "r") -> tuple[str, list[Any]]:
+    """Condition that an ``access_requests`` row is ``who``'s own or names only objects in ``who``'s scope
+    (its case, if any, and every listed digest) — as ``cases.requests`` decides who may approve it."""
+    if who.unit_code is None:
+        return "TRUE", []
+    case_cond, p1 = case_sql(who, "rc")
+    file_cond, p2 = file_sql(who, "rf")
+    cond = (f"({alias}.requester = %s OR (({alias}.case_no IS NULL OR EXISTS (SELECT 1 FROM cases rc "
+            f"WHERE rc.case_no = {alias}.case_no AND {case_cond})) AND NOT EXISTS (SELECT 1 FROM "
+            f"unnest({alias}.file_sha256) rs(sha) WHERE NOT EXISTS (SELECT 1 FROM files rf "
+            f"WHERE rf.sha256 = rs.sha AND {file_cond}))))")
+    return cond, [who.name, *p1, *p2]
 
 
 def check_case(conn: psycopg.Connection[Any], who: Principal, case_no: str) -> None:
@@ -128,15 +155,29 @@ def check_new_case_unit(who: Principal, unit: str | None) -> None:
         raise Forbidden(f"{who.name} (unit {who.unit_code}) may not open a case for unit {unit}")
 
 
+def _own_case(conn: psycopg.Connection[Any], who: Principal, case_no: str) -> dict[str, Any]:
+    """The case row, if ``who`` is a supervisor acting for the case's own unit (a grant does not let its
+    grantee re-share). Checked here, so the CLI and in-process callers obey it too."""
+    if who.role not in SUPERVISING:
+        raise Forbidden(f"only a supervisor shares a case with another unit or revokes a share; "
+                        f"{who.name} is {who.role}")
+    check_case(conn, who, case_no)
+    case = conn.execute("SELECT id, unit_code FROM cases WHERE case_no = %s FOR UPDATE", (case_no,)).fetchone()
+    assert case is not None
+    if not can_act(who, case["unit_code"]):
+        raise Forbidden(f"{who.name} (unit {who.unit_code}) does not act for unit {case['unit_code']}, "
+                        f"which case {case_no!r} belongs to; only that unit shares it or revokes a share")
+    return dict(case)
+
+
 def grant(runtime: Runtime, who: Principal, case_no: str, unit_code: str, reason: str) -> dict[str, Any]:
     """Share case ``case_no`` with ``unit_code`` (a joint case); logged as ``case.grant``."""
+    check_texts((("unit_code", unit_code), ("reason", reason)))
     unit_code, reason = unit_code.strip(), reason.strip()
     if not unit_code or len(reason) < 2:
         raise InvalidRequest("name the unit to share the case with and the reason (e.g. 联合办案 and the order)")
     with runtime.catalog.tx() as conn:
-        check_case(conn, who, case_no)
-        case = conn.execute("SELECT id, unit_code FROM cases WHERE case_no = %s", (case_no,)).fetchone()
-        assert case is not None
+        case = _own_case(conn, who, case_no)
         if unit_code == case["unit_code"]:
             raise InvalidRequest(f"case {case_no!r} already belongs to unit {unit_code}")
         row = conn.execute(
@@ -150,3 +191,23 @@ def grant(runtime: Runtime, who: Principal, case_no: str, unit_code: str, reason
                                       "role": who.role, "grantor_unit": who.unit_code}))
         conn.execute("UPDATE case_unit_grants SET event_id = %s WHERE id = %s", (ev, row["id"]))
     return {**dict(row), "case_no": case_no, "event_id": ev}
+
+
+def revoke_grant(runtime: Runtime, who: Principal, case_no: str, unit_code: str) -> dict[str, Any]:
+    """End the share of case ``case_no`` with ``unit_code``; logged as ``case.grant_revoke``.
+
+    The grant row is deleted (the unit no longer sees the case nor its clips); its history stays in the
+    audit log (the ``case.grant`` event and this one). ``NotFound`` if the case is not shared with the unit.
+    """
+    check_texts((("unit_code", unit_code),))
+    with runtime.catalog.tx() as conn:
+        case = _own_case(conn, who, case_no)
+        row = conn.execute(
+            "DELETE FROM case_unit_grants WHERE case_id = %s AND unit_code = %s RETURNING *", (case["id"], unit_code)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"case {case_no!r} is not shared with unit {unit_code}")
+        ev = record(conn, Event("case.grant_revoke", who.name, subject={"case": case_no},
+                                data={"unit": unit_code, "case_unit": case["unit_code"], "grant_event": row["event_id"],
+                                      "role": who.role, "revoker_unit": who.unit_code}))
+    return {**dict(row), "case_no": case_no, "revoked_by": who.name, "revoke_event_id": ev}

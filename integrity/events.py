@@ -28,6 +28,7 @@ EVENT_TYPES = frozenset(
         "unlink",
         "case.create",
         "case.grant",
+        "case.grant_revoke",
         "activity.create",
         "stage.change",
         "legal_review",

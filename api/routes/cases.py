@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from liuhen.api.auth import authorize
 from liuhen.api.models import (
+    UNIT_PATTERN,
     ActivityIn,
     ActivityOut,
     CaseDetail,
@@ -19,6 +20,7 @@ from liuhen.api.models import (
     ExportOut,
     GrantIn,
     GrantOut,
+    GrantRevokeOut,
     LegalReviewIn,
     LegalReviewOut,
     LinkIn,
@@ -38,6 +40,7 @@ from liuhen.export.service import run_export
 router = APIRouter(tags=["cases"])
 Who = Annotated[Principal, Depends(authorize)]
 CaseNo = Annotated[str, Path(min_length=1, max_length=500, pattern=r"^[^\x00]*$", description="案号")]
+UnitCode = Annotated[str, Path(min_length=1, max_length=64, pattern=UNIT_PATTERN, description="unit code")]
 
 
 @router.get("/cases", name="cases.list", response_model=list[CaseOut], responses=problems())
@@ -49,7 +52,7 @@ def list_cases(
         runtime_of(request),
         stage=stage,
         limit=max(1, min(limit, 1000)),
-        after_id=max(0, min(after_id, 2**62)),
+        after_id=max(0, min(after_id, 2**53)),
         visible=scope.case_sql(who),
     )
 
@@ -100,9 +103,11 @@ def legal_review(request: Request, who: Who, case_no: CaseNo, body: LegalReviewI
     name="cases.activity",
     status_code=201,
     response_model=ActivityOut,
-    responses=problems(404),
+    responses=problems(404, 409),
 )
 def add_activity(request: Request, who: Who, case_no: CaseNo, body: ActivityIn) -> dict[str, Any]:
+    """Add an activity to a case stage. Its ``kind`` must be on the recording list (``GET /recording-list``):
+    a kind that is not is refused with 409 (the list is data, changed with ``PUT /recording-list``)."""
     return cases.add_activity(
         runtime_of(request),
         case_no,
@@ -149,7 +154,7 @@ def link(request: Request, who: Who, case_no: CaseNo, body: LinkIn) -> dict[str,
     responses=problems(404, 409),
 )
 def unlink(
-    request: Request, who: Who, case_no: CaseNo, link_id: Annotated[int, Path(ge=1, le=2**62)], body: UnlinkIn
+    request: Request, who: Who, case_no: CaseNo, link_id: Annotated[int, Path(ge=1, le=2**53)], body: UnlinkIn
 ) -> dict[str, Any]:
     """Unlink (history kept). The legal hold stays (``hold_released`` is false): only a supervisor releases
     it, with ``POST /holds/{sha256}/release``."""
@@ -187,6 +192,18 @@ def grant(request: Request, who: Who, case_no: CaseNo, body: GrantIn) -> dict[st
     """Share the case with another unit (联合办案): that unit then acts on the case and its linked clips.
     Explicit and audited (``case.grant``); only a supervisor who acts for the case's unit grants."""
     return scope.grant(runtime_of(request), who, case_no, body.unit_code, body.reason)
+
+
+@router.delete(
+    "/cases/{case_no}/grants/{unit_code}",
+    name="cases.grant_revoke",
+    response_model=GrantRevokeOut,
+    responses=problems(404),
+)
+def revoke_grant(request: Request, who: Who, case_no: CaseNo, unit_code: UnitCode) -> dict[str, Any]:
+    """End the case's share with a unit (logged ``case.grant_revoke``): that unit no longer sees the case nor
+    its clips. 404 if the case is not shared with the unit. Only a supervisor of the case's own unit revokes."""
+    return scope.revoke_grant(runtime_of(request), who, case_no, unit_code)
 
 
 @router.get("/recording-list", name="recording_list.get", response_model=list[RecordingItem], responses=problems())

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 from liuhen.api.auth import authorize
 from liuhen.api.errors import PayloadTooLarge
+from liuhen.api.http import headers_only, is_head
 from liuhen.api.models import FileDetail, FileOut, MatchOut, Moment, SearchPage, Stage, ThumbnailOut
 from liuhen.api.routes import problems, runtime_of
 from liuhen.api.search import search_files
@@ -71,16 +72,26 @@ def _derived_path(rt: Any, d: dict[str, Any]) -> FsPath:
     return p
 
 
+def _record(request: Request, rt: Any, who: Principal, kind: str, **kw: Any) -> None:
+    """Record the access before any byte is served (I5) — unless this is a HEAD, which serves none."""
+    if not is_head(request):
+        access.ensure_access_recorded(rt, who, kind, **kw)
+
+
 def _serve_derivative(request: Request, rt: Any, d: dict[str, Any]) -> Response:
     path = _derived_path(rt, d)
-    return ranged_response(
+    return _answer(request, ranged_response(
         request,
         size=path.stat().st_size,
         etag=f'"{d["sha256"]}"',
         media_type=d["mime"],
         reader=file_reader(path),
         last_modified=d["created_at"],
-    )
+    ))
+
+
+def _answer(request: Request, response: Response) -> Response:
+    return headers_only(response) if is_head(request) else response
 
 
 @router.get("/files", name="files.search", response_model=SearchPage, responses=problems())
@@ -98,7 +109,7 @@ def search(
     sha256: Annotated[str | None, Query(pattern=r"^[0-9a-fA-F]{6,64}$", description="digest or prefix")] = None,
     media_kind: Annotated[str | None, Query(pattern=r"^(video|audio|photo|unknown)$")] = None,
     held: bool | None = None,
-    cursor: Annotated[int | None, Query(ge=1, le=2**62, description="next_cursor of the previous page")] = None,
+    cursor: Annotated[int | None, Query(ge=1, le=2**53, description="next_cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     """Search stored originals, newest first; keyset pagination on id (stable under inserts)."""
@@ -157,7 +168,7 @@ def stream_proxy(
     why = _purpose(purpose, x_purpose)
     f = _file(rt, sha256)
     d = _derivative(rt, f["id"], "proxy")
-    access.ensure_access_recorded(rt, who, "stream", purpose=why, file=f, derivative_id=d["id"])
+    _record(request, rt, who, "stream", purpose=why, file=f, derivative_id=d["id"])
     return _serve_derivative(request, rt, d)
 
 
@@ -171,20 +182,20 @@ def download_original(
     request: Request,
     who: Who,
     sha256: Digest,
-    request_id: Annotated[int | None, Query(ge=1, le=2**62, description="approved download request")] = None,
+    request_id: Annotated[int | None, Query(ge=1, le=2**53, description="approved download request")] = None,
 ) -> Response:
     """The original, byte for byte from the store, with Range. Needs an approved download request.
 
     The whole original is re-hashed while it is sent; if it no longer matches its digest the transfer
     is cut before the last bytes, a failed ``fixity.check`` is logged and the file is flagged
-    ``fixity_failed``."""
+    ``fixity_failed``. A HEAD answers the headers only: nothing is read, hashed or recorded."""
     rt = runtime_of(request)
     f = _file(rt, sha256)
     req = access.require_approved(rt, request_id, who, kind="download", sha256=f["sha256"])
-    access.ensure_access_recorded(rt, who, "download", purpose=req["purpose"], file=f, request_id=req["id"])
+    _record(request, rt, who, "download", purpose=req["purpose"], file=f, request_id=req["id"])
     key = f["storage_key"]
     mime = {"video": "video/mp4", "audio": "audio/wav", "photo": "image/jpeg"}.get(f["media_kind"], "")
-    return ranged_response(
+    return _answer(request, ranged_response(
         request,
         size=int(f["size"]),
         etag=f'"{f["sha256"]}"',
@@ -194,7 +205,7 @@ def download_original(
         filename=f"{f['sha256']}.{f['ext'] or 'bin'}",
         attachment=True,
         guard=DigestGuard(f["sha256"], lambda computed: access.record_corrupt_original(rt, who, f, computed)),
-    )
+    ))
 
 
 @router.get(
@@ -236,7 +247,7 @@ def thumbnail(
     why = _purpose(purpose, x_purpose)
     f = _file(rt, sha256)
     d = _derivative(rt, f["id"], "contact_sheet" if sheet else "thumbnail", seq)
-    access.ensure_access_recorded(rt, who, "view", purpose=why, file=f, derivative_id=d["id"])
+    _record(request, rt, who, "view", purpose=why, file=f, derivative_id=d["id"])
     return _serve_derivative(request, rt, d)
 
 
@@ -257,8 +268,17 @@ def preview(
         d = _derivative(rt, f["id"], "preview")
     except FileNotFound:
         d = _derivative(rt, f["id"], "thumbnail")
-    access.ensure_access_recorded(rt, who, "view", purpose=why, file=f, derivative_id=d["id"])
+    _record(request, rt, who, "view", purpose=why, file=f, derivative_id=d["id"])
     return _serve_derivative(request, rt, d)
+
+
+def _visible_matches(rt: Any, who: Principal, found: list[Any]) -> list[Any]:
+    """The matches whose file ``who`` may see (``cases.scope.file_sql``); the others are not mentioned."""
+    shas = [m.sha256 for m in found if hasattr(m, "sha256")]
+    cond, params = scope.file_sql(who)
+    rows = rt.catalog.all(f"SELECT f.sha256 FROM files f WHERE f.sha256 = ANY(%s) AND {cond}", (shas, *params))
+    ok = {r["sha256"] for r in rows}
+    return [m for m in found if getattr(m, "sha256", None) in ok]
 
 
 MAX_MATCH_UPLOAD_BYTES = 512 * 1024 * 1024  # a clip to look up, not an archive: bounded disk and decode time
@@ -267,6 +287,7 @@ MAX_MATCH_UPLOAD_BYTES = 512 * 1024 * 1024  # a clip to look up, not an archive:
 @router.post("/match", name="files.match", response_model=MatchOut, responses=problems(413, 503))
 def match(request: Request, who: Who, upload: UploadFile) -> dict[str, Any]:
     """Which stored footage does this clip (e.g. a copy found elsewhere) come from? (perceptual match)
+    Only footage of the caller's units (or linked to a case shared with them) is named.
 
     Uploads over 512 MiB are refused (413) while they stream in, before anything is decoded."""
     rt = runtime_of(request)
@@ -286,7 +307,7 @@ def match(request: Request, who: Who, upload: UploadFile) -> dict[str, Any]:
         except Exception as exc:  # a decoder's error on an unreadable upload is the client's problem
             raise InvalidRequest(f"cannot read the uploaded clip: {type(exc).__name__}: {exc}") from exc
     out = []
-    for m in found:
+    for m in _visible_matches(rt, who, found):
         if hasattr(m, "__dataclass_fields__"):
             import dataclasses
 

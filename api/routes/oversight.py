@@ -21,11 +21,12 @@ from liuhen.api.models import (
     IngestSessionOut,
     LeafOut,
     Moment,
+    NonBlank2,
     UnusualOut,
     WhoAmI,
 )
 from liuhen.api.routes import problems, runtime_of
-from liuhen.cases import access, readaudit
+from liuhen.cases import access, readaudit, requests, scope
 from liuhen.cases import service as cases
 from liuhen.cases.principal import Principal
 from liuhen.core.errors import Forbidden, InvalidRequest, NotFound
@@ -36,10 +37,9 @@ from liuhen.integrity import tlogproof as integrity_tlogproof
 
 router = APIRouter()
 Who = Annotated[Principal, Depends(authorize)]
-BigId = Annotated[int, Path(ge=1, le=2**62)]
-Idx = Annotated[int, Query(ge=0, le=2**62)]
+BigId = Annotated[int, Path(ge=1, le=2**53)]
+Idx = Annotated[int, Query(ge=0, le=2**53)]
 Digest = Annotated[str, Path(pattern=r"^[0-9a-fA-F]{64}$", description="SHA-256 of the original")]
-OVERSEERS = ("supervisor", "admin")
 
 
 @router.get("/whoami", name="whoami", response_model=WhoAmI, tags=["auth"], responses=problems())
@@ -78,16 +78,9 @@ def list_requests(
     status: Annotated[str | None, Query(pattern=r"^(pending|approved|rejected)$")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
-    """Supervisors and admins see every request; others only their own."""
-    where, params = [], []
-    if who.role not in OVERSEERS:
-        where.append("requester = %s")
-        params.append(who.name)
-    if status:
-        where.append("status = %s")
-        params.append(status)
-    sql = "SELECT * FROM access_requests" + (" WHERE " + " AND ".join(where) if where else "")
-    return runtime_of(request).catalog.all(sql + " ORDER BY id DESC LIMIT %s", (*params, limit))
+    """Supervisors and admins see their own requests and those naming only objects of their units (a
+    supervisor's sub-units included); others only their own."""
+    return requests.list_requests(runtime_of(request), who, status=status, limit=limit)
 
 
 @router.get(
@@ -98,10 +91,7 @@ def list_requests(
     responses=problems(404),
 )
 def get_request(request: Request, who: Who, request_id: BigId) -> dict[str, Any]:
-    row = access.get_request(runtime_of(request), request_id)
-    if who.role not in OVERSEERS and row["requester"] != who.name:
-        raise NotFound(f"no access request {request_id}")
-    return row
+    return requests.get_visible_request(runtime_of(request), who, request_id)
 
 
 @router.post(
@@ -119,7 +109,7 @@ def decide(request: Request, who: Who, request_id: BigId, body: DecisionIn) -> d
 
 
 class HoldReleaseIn(BaseModel):
-    reason: str = Field(min_length=2, max_length=500, pattern=r"^[^\x00]*$", description="Why the hold is released")
+    reason: NonBlank2 = Field(min_length=2, max_length=500, description="Why the hold is released")
 
 
 class HoldReleaseOut(BaseModel):
@@ -158,9 +148,11 @@ def access_log(
     until: Moment | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
 ) -> list[dict[str, Any]]:
-    """Who accessed what, when and why — per case (and its linked clips), per clip, per user."""
+    """Who accessed what, when and why — per case (and its linked clips), per clip, per user. Only rows whose
+    object or user is of the caller's units (a supervisor's sub-units included)."""
     return access.access_log(
-        runtime_of(request), case_no=case_no, sha256=sha256, user=user, since=since, until=until, limit=limit
+        runtime_of(request), case_no=case_no, sha256=sha256, user=user, since=since, until=until, limit=limit,
+        visible=scope.access_row_sql(who),
     )
 
 
@@ -174,8 +166,10 @@ def unusual(
     bulk_downloads: Annotated[int, Query(ge=1, le=100000)] = access.BULK_DOWNLOADS_PER_HOUR,
     bulk_files: Annotated[int, Query(ge=1, le=100000)] = access.BULK_FILES_PER_HOUR,
 ) -> list[dict[str, Any]]:
-    """Flagged access: bulk downloads/retrieval within an hour, access outside the user's unit."""
-    return access.unusual(runtime_of(request), since=since, bulk_downloads=bulk_downloads, bulk_files=bulk_files)
+    """Flagged access: bulk downloads/retrieval within an hour, access outside the user's unit (counted over the
+    access records of the caller's units, as ``/access/log``)."""
+    return access.unusual(runtime_of(request), since=since, bulk_downloads=bulk_downloads, bulk_files=bulk_files,
+                          visible=scope.access_row_sql(who))
 
 
 class ReadJournalOut(BaseModel):
@@ -207,7 +201,7 @@ def reads(
     route: Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")] = None,
     since: Moment | None = None,
     until: Moment | None = None,
-    before_id: Annotated[int | None, Query(ge=1, le=2**62, description="keyset: rows with id below")] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**53, description="keyset: rows with id below")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
 ) -> list[dict[str, Any]]:
     """The read journal, newest first: every authorised request that is not an access event (who, route, when)."""
@@ -228,17 +222,19 @@ def sessions(
     who: Who,
     device: Annotated[str | None, Query(max_length=128, pattern=r"^[^\x00]*$")] = None,
     status: Annotated[str | None, Query(pattern=r"^(running|complete|incomplete|failed)$")] = None,
-    before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**53)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
-    """Recorder offload sessions, newest first (receipts omitted; fetch one session for its receipt)."""
-    where, params = [], []
-    for cond, val in (("device_serial = %s", device), ("status = %s", status), ("id < %s", before_id)):
+    """Recorder offload sessions of the caller's units (the recorder's unit; a supervisor's sub-units included),
+    newest first (receipts omitted; fetch one session for its receipt)."""
+    visible, params = _session_sql(who)
+    where = [visible]
+    for cond, val in (("s.device_serial = %s", device), ("s.status = %s", status), ("s.id < %s", before_id)):
         if val is not None:
             where.append(cond)
             params.append(val)
-    sql = "SELECT *, NULL::jsonb AS receipt FROM ingest_sessions" + (" WHERE " + " AND ".join(where) if where else "")
-    rows = runtime_of(request).catalog.all(sql + " ORDER BY id DESC LIMIT %s", (*params, limit))
+    sql = "SELECT s.*, NULL::jsonb AS receipt FROM ingest_sessions s WHERE " + " AND ".join(where)
+    rows = runtime_of(request).catalog.all(sql + " ORDER BY s.id DESC LIMIT %s", (*params, limit))
     return [{k: v for k, v in r.items() if k != "receipt"} for r in rows]
 
 
@@ -251,10 +247,20 @@ def sessions(
 )
 def session(request: Request, who: Who, session_id: BigId) -> dict[str, Any]:
     """One offload session with its receipt (which files were stored and verified; safe to wipe?)."""
-    row = runtime_of(request).catalog.one("SELECT * FROM ingest_sessions WHERE id = %s", (session_id,))
+    visible, params = _session_sql(who)
+    row = runtime_of(request).catalog.one(
+        f"SELECT s.* FROM ingest_sessions s WHERE s.id = %s AND {visible}", (session_id, *params)
+    )
     if row is None:
         raise NotFound(f"no ingest session {session_id}")
     return row
+
+
+def _session_sql(who: Principal) -> tuple[str, list[Any]]:
+    """A session is of its recorder's unit (sessions of recorders without a unit are unscoped)."""
+    cond, params = scope.unit_sql(who, "sr.unit_code")
+    return (f"(s.recorder_id IS NULL OR EXISTS (SELECT 1 FROM recorders sr WHERE sr.id = s.recorder_id AND {cond}))",
+            list(params))
 
 
 def _b64(b: bytes) -> str:
@@ -270,7 +276,7 @@ def _b64(b: bytes) -> str:
     responses=problems(404, 503),
 )
 def audit_checkpoint(
-    request: Request, who: Who, size: Annotated[int | None, Query(ge=1, le=2**62)] = None
+    request: Request, who: Who, size: Annotated[int | None, Query(ge=1, le=2**53)] = None
 ) -> dict[str, Any]:
     """The latest signed checkpoint (C2SP signed note), or the one published at ``size``."""
     cp_mod = integrity_checkpoint
@@ -284,7 +290,7 @@ def audit_checkpoint(
 @router.get(
     "/audit/leaves/{index}", name="audit.leaf", response_model=LeafOut, tags=["audit"], responses=problems(404, 503)
 )
-def audit_leaf(request: Request, who: Who, index: Annotated[int, Path(ge=0, le=2**62)]) -> dict[str, Any]:
+def audit_leaf(request: Request, who: Who, index: Annotated[int, Path(ge=0, le=2**53)]) -> dict[str, Any]:
     import json
 
     log = integrity_log
@@ -303,7 +309,7 @@ def audit_leaf(request: Request, who: Who, index: Annotated[int, Path(ge=0, le=2
     responses=problems(404, 503),
 )
 def audit_inclusion(
-    request: Request, who: Who, index: Idx, size: Annotated[int | None, Query(ge=1, le=2**62)] = None
+    request: Request, who: Who, index: Idx, size: Annotated[int | None, Query(ge=1, le=2**53)] = None
 ) -> dict[str, Any]:
     """Inclusion proof of leaf ``index`` in the tree of ``size`` (default: the latest checkpoint), as a
     C2SP tlog-proof when that checkpoint is published."""
@@ -337,11 +343,12 @@ def audit_inclusion(
     responses=problems(404, 503),
 )
 def audit_consistency(
-    request: Request, who: Who, old: Annotated[int, Query(ge=1, le=2**62)], new: Annotated[int, Query(ge=1, le=2**62)]
+    request: Request, who: Who, old: Annotated[int, Query(ge=1, le=2**53)], new: Annotated[int, Query(ge=1, le=2**53)]
 ) -> dict[str, Any]:
-    """Consistency proof between tree sizes ``old`` ≤ ``new`` (RFC 9162 §2.1.4)."""
-    if old > new:
-        raise InvalidRequest("old must be <= new")
+    """Consistency proof between tree sizes ``old`` ≤ ``new`` (RFC 9162 §2.1.4); 404 if there is none
+    (``old`` > ``new``, or a size beyond the log)."""
+    if old > new:  # no such proof: a tree is consistent with its earlier sizes, not with later ones
+        raise NotFound(f"no consistency proof from size {old} to the smaller size {new}; old must be <= new")
     proof = integrity_proof
     try:
         hashes = proof.consistency_proof(runtime_of(request).catalog, old, new)

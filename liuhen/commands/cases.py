@@ -19,7 +19,7 @@ from typing import Any
 import typer
 
 from liuhen.api.auth import DEFAULT_EXPIRES_DAYS, issue_token, list_tokens, lookup_user, revoke_token
-from liuhen.cases import access
+from liuhen.cases import access, scope
 from liuhen.cases import service as cases
 from liuhen.cases.completeness import render_html
 from liuhen.cases.principal import Principal
@@ -280,6 +280,33 @@ def case_release_hold(
 
     with _runtime() as rt:
         _emit(cases.release_hold(rt, sha256, _who(rt, as_user), reason), as_json)
+
+
+@case_app.command("grant")
+def case_grant(
+    case_no: str = typer.Argument(..., help="Case number (案号)."),
+    unit: str = typer.Argument(..., help="The unit code to share the case with (a joint case, 联合办案)."),
+    reason: str = typer.Option(..., help="Why (e.g. 联合办案 and the order)."),
+    as_user: str = typer.Option(..., "--as", help="The supervisor of the case's unit sharing it (an API user)."),
+    as_json: bool = JSON,
+) -> None:
+    """Share a case with another unit: it then acts on the case and its linked clips (logged case.grant)."""
+
+    with _runtime() as rt:
+        _emit(scope.grant(rt, _who(rt, as_user), case_no, unit, reason), as_json)
+
+
+@case_app.command("revoke-grant")
+def case_revoke_grant(
+    case_no: str = typer.Argument(..., help="Case number (案号)."),
+    unit: str = typer.Argument(..., help="The unit the case is shared with."),
+    as_user: str = typer.Option(..., "--as", help="The supervisor of the case's unit revoking it (an API user)."),
+    as_json: bool = JSON,
+) -> None:
+    """End a case's share with a unit (logged case.grant_revoke; the grant's history stays in the log)."""
+
+    with _runtime() as rt:
+        _emit(scope.revoke_grant(rt, _who(rt, as_user), case_no, unit), as_json)
 
 
 @case_app.command("completeness")

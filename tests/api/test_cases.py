@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from liuhen.cases import service as cases
-from liuhen.cases.errors import InvalidActivity, LegalReviewRequired, StageOrderError
+from liuhen.cases.errors import InvalidActivity, LegalReviewRequired, StageOrderError, UnknownActivityKind
 from liuhen.cases.principal import Principal
 from liuhen.core.errors import Forbidden
 from liuhen.storage.errors import ObjectLocked
@@ -77,8 +77,9 @@ def test_activity_kinds_come_from_the_recording_list(runtime):
         actor="c",
     )
     assert a["recording"] == "full_av"
-    with pytest.raises(InvalidActivity, match="recording list"):
+    with pytest.raises(UnknownActivityKind, match="recording list") as unknown:  # a 409: the list is data
         cases.add_activity(runtime, "C3", stage="investigation", kind="karaoke", starts_at=T0, ends_at=T0, actor="c")
+    assert unknown.value.status == 409
     with pytest.raises(InvalidActivity, match="before it starts"):
         cases.add_activity(
             runtime,

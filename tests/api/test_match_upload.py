@@ -69,3 +69,11 @@ def test_excerpt_upload_finds_its_original(client, tokens, runtime, tmp_path: Pa
     best = r.json()["matches"][0]
     assert best["sha256"] == digest
     assert abs(float(best["offset_s"]) - 4) <= 1
+    # units are boundaries: footage of another unit is not named to this unit's reviewer
+    with runtime.catalog.tx() as conn:
+        conn.execute("UPDATE files SET unit_code = 'U2' WHERE sha256 = %s", (digest,))
+    r = client.post(
+        "/match", headers=bearer(tokens["reviewer"]),
+        files={"upload": ("excerpt.mp4", excerpt.read_bytes(), "video/mp4")},
+    )
+    assert r.status_code == 200 and r.json()["matches"] == [], r.text

@@ -69,3 +69,32 @@ def test_real_case_numbers_are_accepted_and_reachable(live, tokens, case_no: str
         assert _case(c, tokens, case_no).status_code == 201
         r = c.get(f"/cases/{quote(case_no, safe='')}", headers=bearer(tokens["clerk"]))
     assert r.status_code == 200 and r.json()["case_no"] == case_no
+
+
+def test_text_rule_over_real_http_names_field_and_character(live, tokens) -> None:
+    """The agency that spoiled every export (issue 16 item 1) is refused at the edge: 422 naming the field,
+    the character and its position; nothing is stored. The same rule holds in nested lists (officers)."""
+    clerk = bearer(tokens["clerk"])
+    with httpx.Client(base_url=live.url, timeout=10) as c:
+        bad = {"case_no": "罚〔2024〕7号", "agency": "Agency\nPayload-Oxum: 1.1", "subject": "s",
+               "case_type": "penalty"}
+        r = c.post("/cases", headers=clerk, json=bad)
+        assert r.status_code == 422, r.text
+        assert "agency" in r.json()["detail"] and "U+000A (LINE FEED) at position 6" in r.json()["detail"]
+        assert c.get("/cases", headers=clerk).json() == []
+        assert c.post("/cases", headers=clerk, json={**bad, "agency": "某局"}).status_code == 201
+        act = {"stage": "filing", "kind": "seizure", "starts_at": "2024-05-06T09:00:00+08:00",
+               "ends_at": "2024-05-06T09:10:00+08:00", "officers": ["110001", "1100\u202802"]}
+        r = c.post(f"/cases/{quote(bad['case_no'], safe='')}/activities", headers=clerk, json=act)
+        assert r.status_code == 422 and "officers" in r.text and "U+2028" in r.text, r.text
+        r = c.post("/access/requests", headers=clerk,
+                   json={"kind": "export", "purpose": "复核\r\nX: y", "case_no": bad["case_no"]})
+        assert r.status_code == 422 and "purpose" in r.text and "U+000D" in r.text, r.text
+
+
+def test_the_schema_states_the_text_rule() -> None:
+    from liuhen.api.models import NO_CONTROLS, NONBLANK, ActivityIn, CaseIn
+
+    props = CaseIn.model_json_schema()["properties"]
+    assert props["agency"]["pattern"] == NONBLANK and "\\x00-\\x1f" in props["case_no"]["pattern"]
+    assert ActivityIn.model_json_schema()["properties"]["officers"]["items"]["pattern"] == NO_CONTROLS

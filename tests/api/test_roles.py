@@ -11,6 +11,7 @@ from tests.api.conftest import bearer
 DUMMY = {
     "sha256": "0" * 64,
     "case_no": "NO-SUCH-CASE",
+    "unit_code": "110101000000",
     "link_id": "1",
     "seq": "0",
     "request_id": "1",

@@ -1,51 +1,83 @@
-"""Property-based API fuzzing (schemathesis) against the OpenAPI schema: no server errors (5xx). Each operation
-is called as a role the matrix allows (so requests get past authorisation), a few examples each (< 60 s)."""
+"""Schemathesis (``schemathesis run --checks all``, every phase) against a real uvicorn server reports nothing.
+
+Each operation is run as a role the matrix allows it (one ``schemathesis run`` per role, naming that role's
+operations), so requests get past authorisation and reach the route; a few examples per operation keep the
+whole run bounded. A finding fails the test with schemathesis' own report (and its reproduction).
+"""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, given, settings
 
-from tests.api.conftest import bearer
+from liuhen.api.http import all_routes
+from liuhen.api.roles import MATRIX, ROLES
 
-pytestmark = pytest.mark.slow  # schemathesis over every route: ~70 s
+MAX_EXAMPLES = int(os.environ.get("LIUHEN_SCHEMATHESIS_EXAMPLES", "5"))  # raise it for a deeper run
+# Documented 422s for rules no OpenAPI schema can express; everything else is checked with the defaults:
+# - POST /match takes any file by schema, but only a decodable clip can be matched ("cannot read the clip");
+# - an activity must not end before it starts, a linked range must not end before it starts (two fields
+#   compared with each other).
+CONFIG = """
+[[operations]]
+include-name = "POST /match"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "413", "422", "429"]
 
-MAX_EXAMPLES = 6
+[[operations]]
+include-name = "POST /cases/{case_no}/activities"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422", "429"]
+
+[[operations]]
+include-name = "POST /cases/{case_no}/links"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422", "429"]
+"""
 
 
-def test_no_server_errors(app, tokens):  # type: ignore[no-untyped-def]
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app, headers=bearer(tokens["supervisor"]))
-    from liuhen.api.app import all_routes
-    from liuhen.api.roles import MATRIX, ROLES
-
-    role_of = {}
+def _operations_by_role(app) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """Each operation name (``GET /cases/{case_no}``) under the first role the matrix allows it."""
+    by_role: dict[str, list[str]] = defaultdict(list)
+    schema_paths = app.openapi()["paths"]
     for r in all_routes(app):
-        for m in r.methods:
+        if r.path not in schema_paths:
+            continue
+        for m in sorted(set(r.methods) - {"HEAD"}):
+            if m.lower() not in schema_paths[r.path]:
+                continue
             allowed = [x for x in ROLES if x in MATRIX.get(r.name, ROLES)]
-            role_of[(m, r.path)] = allowed[0]
-    failures: list[str] = []
+            by_role[allowed[0] if allowed else "admin"].append(f"{m} {r.path}")
+    return by_role
+
+
+@pytest.mark.slow
+def test_schemathesis_checks_all_finds_nothing(app, live, tokens, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    exe = Path(sys.executable).with_name("schemathesis")
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    reports = []
     ops = 0
-    for result in schema.get_all_operations():
-        op = result.ok()
-        ops += 1
-
-        @given(case=op.as_strategy())
-        @settings(
-            max_examples=MAX_EXAMPLES,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            derandomize=True,
-            database=None,
-        )
-        def run(case) -> None:  # type: ignore[no-untyped-def]
-            for role in (role_of[(case.method.upper(), case.path)],):
-                resp = case.call(headers=bearer(tokens[role]))
-                if resp.status_code >= 500:
-                    failures.append(
-                        f"{case.method} {case.formatted_path} as {role}: {resp.status_code} {resp.text[:300]}"
-                    )
-
-        run()
+    for role, names in sorted(_operations_by_role(app).items()):
+        ops += len(names)
+        cmd = [str(exe), "--config-file", str(config), "run", f"{live.url}/openapi.json",
+               "--checks", "all", "--max-examples", str(MAX_EXAMPLES),
+               # date-times are generated as format date-time filtered by the year pattern (1900..2199); with
+               # many examples the generator (not the API) may give up on that filter: not a finding
+               "--suppress-health-check", "filter_too_much",
+               "--seed", "16", "--generation-deterministic", "--no-color", "--workers", "1",
+               "-H", f"Authorization: Bearer {tokens[role]}", "--request-timeout", "30"]
+        for name in names:
+            cmd += ["--include-name", name]
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=tmp_path,
+                             env={**os.environ, "SCHEMATHESIS_HOOKS": ""})
+        if res.returncode != 0:
+            out = res.stdout
+            start = min((i for i in (out.find("=== ERRORS ==="), out.find("=== FAILURES ===")) if i >= 0), default=0)
+            found = out[start:out.find("=== WARNINGS ===") if "=== WARNINGS ===" in out else None]
+            reports.append(f"--- as {role} ({len(names)} operations): exit {res.returncode}\n{found[:8000]}"
+                           f"{res.stderr[-2000:]}")
     assert ops >= 30
-    assert not failures, "\n".join(failures[:20])
+    assert not reports, "\n".join(reports)

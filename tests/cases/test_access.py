@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.api.conftest import bearer
 from tests.api.helpers import store_file
 
@@ -22,3 +24,18 @@ def test_external_gets_the_same_answer_for_real_and_unknown_objects(runtime, cli
     r = client.post("/access/requests", headers=bearer(tokens["reviewer"]),
                     json={"kind": "download", "purpose": "复核", "files": [UNKNOWN]})
     assert r.status_code == 404
+
+
+def test_request_purpose_case_and_decision_note_follow_the_text_rule(runtime) -> None:
+    from liuhen.cases import access as acc
+    from liuhen.cases.principal import Principal
+    from liuhen.core.errors import InvalidRequest
+
+    clerk = Principal("c1", "clerk")
+    with pytest.raises(InvalidRequest, match=r"purpose contains U\+000A"):
+        acc.create_request(runtime, clerk, kind="export", purpose="复核\nExternal-Identifier: x", case_no="C")
+    with pytest.raises(InvalidRequest, match=r"case_no contains U\+0000"):
+        acc.create_request(runtime, clerk, kind="export", purpose="复核", case_no="C\x00")
+    with pytest.raises(InvalidRequest, match=r"note contains U\+000D"):
+        acc.decide(runtime, 1, Principal("s", "supervisor"), approve=True, note="ok\r")
+    assert runtime.catalog.one("SELECT count(*) AS n FROM access_requests")["n"] == 0

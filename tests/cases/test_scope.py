@@ -145,3 +145,70 @@ def test_an_explicit_audited_grant_opens_a_joint_case(runtime, client, world) ->
     assert client.get(f"/files/{world['fa']}", headers=b).status_code == 200  # the case's clips come with it
     ev = runtime.catalog.one("SELECT actor, body FROM log_events WHERE id = %s", (r.json()["event_id"],))
     assert ev["actor"] == "supA" and b'"type":"case.grant"' in bytes(ev["body"]) and B.encode() in bytes(ev["body"])
+
+
+def test_a_grant_is_revoked_by_the_case_units_supervisor_and_logged(runtime, client, world) -> None:
+    b, sup_a = bearer(world["tok"]["clerkB"]), bearer(world["tok"]["supA"])
+    r = client.post("/cases/A-1/grants", headers=sup_a, json={"unit_code": B, "reason": "联合办案"})
+    assert r.status_code == 201, r.text
+    assert client.get("/cases/A-1", headers=b).status_code == 200
+    r = client.delete(f"/cases/A-1/grants/{B}", headers=bearer(world["tok"]["supB"]))
+    assert r.status_code == 403 and "only that unit" in r.text  # the grantee cannot revoke (nor re-share)
+    r = client.delete(f"/cases/A-1/grants/{B}", headers=bearer(world["tok"]["clerkA"]))
+    assert r.status_code == 403  # the role matrix: supervisors only
+    r = client.delete(f"/cases/A-1/grants/{B}", headers=sup_a)
+    assert r.status_code == 200, r.text
+    assert r.json()["revoked_by"] == "supA" and r.json()["unit_code"] == B
+    assert client.get("/cases/A-1", headers=b).status_code == 404
+    assert client.get(f"/files/{world['fa']}", headers=b).status_code == 404  # the clips go with it
+    ev = runtime.catalog.one("SELECT actor, body FROM log_events WHERE id = %s", (r.json()["revoke_event_id"],))
+    assert ev["actor"] == "supA" and b'"type":"case.grant_revoke"' in bytes(ev["body"])
+    assert client.delete(f"/cases/A-1/grants/{B}", headers=sup_a).status_code == 404  # nothing left to revoke
+
+
+def test_oversight_lists_are_scoped_by_unit(runtime, client, world) -> None:
+    from liuhen.cases import access
+
+    tok = world["tok"]
+    rid_a = client.post("/access/requests", headers=bearer(tok["revA"]),
+                        json={"kind": "download", "purpose": "复核", "files": [world["fa"]]}).json()["id"]
+    rid_b = client.post("/access/requests", headers=bearer(tok["revB"]),
+                        json={"kind": "download", "purpose": "复核", "files": [world["fb"]]}).json()["id"]
+    fa = runtime.catalog.one("SELECT * FROM files WHERE sha256 = %s", (world["fa"],))
+    access.ensure_access_recorded(runtime, Principal("revB", "reviewer", B), "view", purpose="越界", file=fa)
+    other, _ = issue_token(runtime, user="supC", role="supervisor", unit_code="110105000000", actor="t")
+
+    def ids(user: str, path: str, key: str = "id") -> list[Any]:
+        r = client.get(path, headers=bearer(tok.get(user) or other))
+        assert r.status_code == 200, r.text
+        return sorted(x[key] for x in r.json())
+
+    assert ids("supA", "/access/requests") == [rid_a] and ids("supB", "/access/requests") == [rid_b]
+    assert ids("supCity", "/access/requests") == [rid_a, rid_b]
+    assert client.get(f"/access/requests/{rid_a}", headers=bearer(tok["supB"])).status_code == 404
+    # the access log: rows whose object or user is of the caller's units
+    assert ids("supA", "/access/log", "user_name") == ["revA", "revB"]  # revA's request, revB's view of A's clip
+    assert ids("supB", "/access/log", "user_name") == ["revB", "revB"]
+    assert ids("supC", "/access/log", "user_name") == []
+    # unusual access: the outside-unit view is flagged to both units' supervisors, not to a third unit's
+    assert ids("supA", "/access/unusual", "flag") == ["outside_unit"] == ids("supB", "/access/unusual", "flag")
+    assert ids("supC", "/access/unusual", "flag") == []
+
+
+def test_ingest_sessions_are_scoped_by_the_recorders_unit(runtime, client, world) -> None:
+    with runtime.catalog.tx() as conn:
+        for serial, unit in (("DSJ-A", A), ("DSJ-B", B)):
+            rec = conn.execute("INSERT INTO recorders (device_serial, unit_code) VALUES (%s, %s) RETURNING id",
+                               (serial, unit)).fetchone()
+            conn.execute("INSERT INTO ingest_sessions (recorder_id, device_serial, dock_path, port) "
+                         "VALUES (%s, %s, '/dock', 'p1')", (rec["id"], serial))
+
+    def serials(user: str) -> list[str]:
+        r = client.get("/ingest/sessions", headers=bearer(world["tok"][user]))
+        assert r.status_code == 200, r.text
+        return sorted(s["device_serial"] for s in r.json())
+
+    assert serials("supA") == ["DSJ-A"] and serials("supB") == ["DSJ-B"] and serials("supCity") == ["DSJ-A", "DSJ-B"]
+    sid_b = runtime.catalog.one("SELECT id FROM ingest_sessions WHERE device_serial = 'DSJ-B'")["id"]
+    assert client.get(f"/ingest/sessions/{sid_b}", headers=bearer(world["tok"]["supA"])).status_code == 404
+    assert client.get(f"/ingest/sessions/{sid_b}", headers=bearer(world["tok"]["supB"])).status_code == 200

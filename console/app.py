@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from liuhen.console import labels
 from liuhen.console.config import ConsoleSettings, get_console_settings
-from liuhen.console.errors import ConsoleError, PasswordChangeRequired, SessionInvalid
+from liuhen.console.errors import ConsoleError, CsrfRejected, PasswordChangeRequired, SessionInvalid
 from liuhen.console.i18n import HERE
 from liuhen.console.routes import audit, auth, bags, cases, dock, footage, multicam, oversight, supervision
 from liuhen.console.web import SecurityHeaders, context, gate, login_redirect
@@ -46,9 +46,10 @@ def create_console(runtime: Any, settings: ConsoleSettings | None = None) -> Fas
             ctx = gate(request, "console.home", allow_must_change=True)
         except LiuhenError:
             pass
-        detail = ctx._(labels.MSG_FORBIDDEN) if exc.status == 403 and not isinstance(exc, ConsoleError) else str(exc)
+        detail = labels.MSG_FORM_EXPIRED if isinstance(exc, CsrfRejected) else labels.error_detail(exc.status)
         return ctx.render("error.html", status=exc.status, status_code=exc.status,
-                          heading=ctx._(labels.error_heading(exc.status)), technical=exc.title, detail=detail)
+                          heading=ctx._(labels.error_heading(exc.status)), detail=ctx._(detail) if detail else None,
+                          technical=f"{exc.title}: {exc}")
 
     for module in (auth, dock, cases, footage, multicam, oversight, supervision, audit, bags):
         app.include_router(module.router)

@@ -51,6 +51,18 @@ CASE_TYPES = {
     "coercive": N_("Administrative coercion"), "levy": N_("Administrative levy"),
     "inspection": N_("Administrative inspection"),
 }
+# Flags the dock puts on files and offloads (ingest); unknown flags are shown as they are.
+FLAG_LABELS = {
+    "bad_name": N_("unexpected file name"), "clock_drift": N_("clock drift"),
+    "control_chars_in_name": N_("control characters in the name"),
+    "duplicate_across_recorders": N_("duplicate of another recorder's file"),
+    "duplicate_within_recorder": N_("duplicate on this recorder"), "late_upload": N_("late upload"),
+    "missing_identity": N_("recorder identity missing"), "name_identity_mismatch": N_("name does not match recorder"),
+    "path_traversal_name": N_("unsafe path in the name"), "symlink": N_("symbolic link"),
+    "unknown_media_type": N_("unknown media type"), "zero_byte": N_("empty file"),
+    "fixity_failed": N_("fixity check failed"),
+}
+FILE_STATES = {"pending": N_("pending"), "stored": N_("stored"), "failed": N_("failed")}
 PUBLICATION_STATES = {
     "due": N_("due"), "published": N_("published"), "updated": N_("updated"), "revoked": N_("revoked"),
 }
@@ -99,6 +111,7 @@ DOCK_WORDS = {
     "running": N_("OFFLOADING"), "safe": N_("SAFE TO WIPE"), "unsafe": N_("NOT SAFE"), "port": N_("Port"),
     "officer": N_("Officer"), "device": N_("Device"), "files": N_("files"), "eta": N_("ETA"),
     "flags": N_("Flags"), "receipt": N_("Receipt"), "empty": N_("No recorder is docked."),
+    "why": N_("Not safe to wipe because:"),
 }
 
 
@@ -112,6 +125,14 @@ def role_label(role: str) -> str:
 
 def recording_label(kind: str) -> str:
     return RECORDING_LABELS.get(kind, kind)
+
+
+def flag_label(flag: str) -> str:
+    return FLAG_LABELS.get(flag, flag)
+
+
+def file_state(state: str) -> str:
+    return FILE_STATES.get(state, state)
 
 
 def case_type_label(kind: str) -> str:
@@ -142,6 +163,18 @@ ERROR_HEADINGS = {
 }
 
 
+ERROR_DETAILS = {
+    403: N_("Your role may not open this page."),
+    404: N_("Nothing with this name exists, or it is outside your unit."),
+    428: N_("State why you are viewing this footage on the player page first."),
+}
+
+
+def error_detail(status: int) -> str | None:
+    """A sentence for the person; the error's own (English) text follows as technical detail."""
+    return ERROR_DETAILS.get(status)
+
+
 def error_heading(status: int) -> str:
     if status in ERROR_HEADINGS:
         return ERROR_HEADINGS[status]
@@ -161,5 +194,6 @@ MSG_NOT_FOUND = N_("Not found.")
 MSG_SAVED = N_("Saved.")
 MSG_NOT_YET_CHECKPOINTED = N_(
     "Event %(index)s is not in the latest checkpoint yet (size %(size)s); it will be in the next one.")
+MSG_NO_UNIT = N_("no unit")
 MSG_BAD_INDEX = N_("An event index is a whole number.")
 MSG_NO_TRUSTED_KEY = N_("No trusted verifier key is configured (key directory).")

@@ -91,7 +91,8 @@ class Ctx:
             "zone_name": self.settings.timezone, "role_label": labels.role_label, "stage_label": labels.stage_label,
             "recording_label": labels.recording_label, "kind_label": self.kind_label,
             "publication_state": labels.publication_state, "event_label": labels.event_label,
-            "case_type_label": labels.case_type_label,
+            "case_type_label": labels.case_type_label, "file_state": labels.file_state,
+            "flags": lambda fs: ", ".join(self._(labels.flag_label(f)) for f in (fs or [])),
             "finding_label": lambda k: findings.finding_label(k, self._),
             "active": kw.pop("active", None), **kw,
         }

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from liuhen.console import labels
 from liuhen.console.services import evaluation_service, monthly_coverage, publication_register
 from liuhen.console.web import gate
 
@@ -39,10 +40,11 @@ def supervision(request: Request) -> Response:
     with rt.catalog.tx() as conn:
         due = publication_register.listing(conn, which="due", today=today)
         overdue = publication_register.listing(conn, which="overdue", today=today)
-    units = evaluation_service.rollups(rt, "unit", today)
+    units = [{"unit": ctx._(labels.MSG_NO_UNIT) if u.key == "(none)" else u.key, "r": u}
+             for u in evaluation_service.rollups(rt, "unit", today)]
     coverage: Any = monthly_coverage(rt, today)
     return ctx.render(
         "supervision.html", today=today, due=due, overdue=overdue, units=units,
-        unit_bars=bars({u.key: u.mean_score for u in units}, scale_max=100.0),
+        unit_bars=bars({u["unit"]: u["r"].mean_score for u in units}, scale_max=100.0),
         coverage_bars=bars(dict(coverage.values), scale_max=100.0), active="/supervision",
     )

@@ -62,7 +62,7 @@ FLAG_LABELS = {
     "unknown_media_type": N_("unknown media type"), "zero_byte": N_("empty file"),
     "fixity_failed": N_("fixity check failed"),
 }
-FILE_STATES = {"pending": N_("pending"), "stored": N_("stored"), "failed": N_("failed")}
+FILE_STATES = {"pending": N_("not yet stored"), "stored": N_("stored"), "failed": N_("failed")}
 PUBLICATION_STATES = {
     "due": N_("due"), "published": N_("published"), "updated": N_("updated"), "revoked": N_("revoked"),
 }

@@ -176,5 +176,8 @@ def login_redirect(ctx: Ctx) -> RedirectResponse:
     if ctx.request.url.query:
         nxt += "?" + ctx.request.url.query
     resp = RedirectResponse(ctx.url("/login") + "?next=" + quote(nxt, safe=""), status_code=303)
-    resp.delete_cookie(COOKIE, path="/")
+    if ctx.request.cookies.get(COOKIE) is not None:
+        # only a cookie that was presented (and is dead) is cleared: a cross-site request arrives without the
+        # SameSite=Strict cookie and must not be able to sign the person out
+        resp.delete_cookie(COOKIE, path="/")
     return resp

@@ -75,6 +75,8 @@ def dock_state(request: Request) -> Response:
     for p in ports:
         for f in p["files"]:
             f["state"] = states.get(f["status"], f["status"])
+        if p["running"]:
+            p["reasons"] = [f"{f['path']}: {f['state']}" for f in p["files"] if f["status"] != "stored"]
         p["receipt_url"] = ctx.url(f"/dock/receipts/{p['id']}")
         p["flags"] = [ctx._(labels.flag_label(f)) for f in p["flags"]]
     return JSONResponse({"ports": ports, "at": now.isoformat()}, headers={"Cache-Control": "no-store"})

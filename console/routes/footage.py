@@ -92,8 +92,8 @@ def thumbnails_for(ctx: Ctx, rows: list[dict[str, Any]], purpose: str) -> dict[s
                 continue
             g = conn.execute(
                 "SELECT id FROM console_playback WHERE session_id = %s AND sha256 = %s AND purpose = %s "
-                "AND granted_at > now() - make_interval(mins => %s) ORDER BY id DESC LIMIT 1",
-                (ctx.me.id, r["sha256"], purpose, ctx.settings.playback_grant_minutes)).fetchone()
+                "AND granted_at > now() - make_interval(secs => %s) ORDER BY id DESC LIMIT 1",
+                (ctx.me.id, r["sha256"], purpose, ctx.settings.playback_grant_minutes * 60)).fetchone()
             if g is None:
                 g = conn.execute("INSERT INTO console_playback (session_id, sha256, purpose) VALUES (%s, %s, %s) "
                                  "RETURNING id", (ctx.me.id, r["sha256"], purpose)).fetchone()

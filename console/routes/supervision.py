@@ -40,11 +40,12 @@ def supervision(request: Request) -> Response:
     with rt.catalog.tx() as conn:
         due = publication_register.listing(conn, which="due", today=today)
         overdue = publication_register.listing(conn, which="overdue", today=today)
-    units = [{"unit": ctx._(labels.MSG_NO_UNIT) if u.key == "(none)" else u.key, "r": u}
-             for u in evaluation_service.rollups(rt, "unit", today)]
+    rollups = evaluation_service.rollups(rt, "unit", today)
+    names = [ctx._(labels.MSG_NO_UNIT) if u.key == "(none)" else u.key for u in rollups]
+    units = [{"unit": n, "r": u} for n, u in zip(names, rollups, strict=True)]
     coverage: Any = monthly_coverage(rt, today)
     return ctx.render(
         "supervision.html", today=today, due=due, overdue=overdue, units=units,
-        unit_bars=bars({u["unit"]: u["r"].mean_score for u in units}, scale_max=100.0),
+        unit_bars=bars({n: u.mean_score for n, u in zip(names, rollups, strict=True)}, scale_max=100.0),
         coverage_bars=bars(dict(coverage.values), scale_max=100.0), active="/supervision",
     )

@@ -80,9 +80,10 @@ def test_audit_page_proves_an_event_in_the_browser(server, users, browser_contex
     assert page.locator("[data-testid=proof-browser]").get_attribute("data-verified") == "yes"
     assert "已用受信任公钥验证" in page.locator("[data-testid=checkpoint-signature]").inner_text()
     shot(page, "audit-proof-1920")
-    # a tampered page (one proof hash changed) is caught by the browser's own check
+    # a tampered page (the checkpoint's root changed) is caught by the browser's own check
     page.evaluate("""() => { const d = document.getElementById('checkpoint-note');
-        const lines = d.textContent.split('\\n'); lines[2] = btoa('x'.repeat(32)); d.textContent = lines.join('\\n'); }""")
+        const lines = d.textContent.split('\\n'); lines[2] = btoa('x'.repeat(32));
+        d.textContent = lines.join('\\n'); }""")
     page.add_script_tag(url=server.url + "/ui/static/audit.js?again", type="module")
     page.wait_for_function("() => document.querySelector('[data-testid=proof-browser]').dataset.verified === 'no'",
                            timeout=10000)

@@ -119,6 +119,7 @@ CONSOLE_PAGES: dict[str, frozenset[Role]] = {
     "console.multicam": _STAFF,
     "console.multicam_purpose": _STAFF,
     "console.search": _STAFF,  # = files.search
+    "console.search_purpose": _STAFF,  # thumbnails in results need a stated purpose
     "console.file": _STAFF,  # = files.get
     "console.play": _STAFF,
     "console.purpose": _STAFF,
@@ -133,6 +134,7 @@ CONSOLE_PAGES: dict[str, frozenset[Role]] = {
     "console.bags": _r("external", "supervisor"),
     "console.bag_download": _r("external", "supervisor"),  # and an approved export request for the caller
     "console.oversight": _OVERSIGHT,  # = access.log / access.reads
+    "console.supervision": _OVERSIGHT,  # = dashboard.supervision
     "console.admin": _r("admin"),
     "console.admin_user": _r("admin"),
     "console.audit": _ALL,

@@ -15,9 +15,9 @@ from fastapi.staticfiles import StaticFiles
 
 from liuhen.console import labels
 from liuhen.console.config import ConsoleSettings, get_console_settings
-from liuhen.console.errors import ConsoleError, PasswordChangeRequired, SessionInvalid
+from liuhen.console.errors import ConsoleError, CsrfRejected, PasswordChangeRequired, SessionInvalid
 from liuhen.console.i18n import HERE
-from liuhen.console.routes import auth, bags, cases, dock, footage, multicam, oversight
+from liuhen.console.routes import audit, auth, bags, cases, dock, footage, multicam, oversight, supervision
 from liuhen.console.web import SecurityHeaders, context, gate, login_redirect
 from liuhen.core.errors import LiuhenError
 
@@ -46,11 +46,12 @@ def create_console(runtime: Any, settings: ConsoleSettings | None = None) -> Fas
             ctx = gate(request, "console.home", allow_must_change=True)
         except LiuhenError:
             pass
-        title = exc.title
-        detail = ctx._(labels.MSG_FORBIDDEN) if exc.status == 403 and not isinstance(exc, ConsoleError) else str(exc)
-        return ctx.render("error.html", status=exc.status, status_code=exc.status, title=title, detail=detail)
+        detail = labels.MSG_FORM_EXPIRED if isinstance(exc, CsrfRejected) else labels.error_detail(exc.status)
+        return ctx.render("error.html", status=exc.status, status_code=exc.status,
+                          heading=ctx._(labels.error_heading(exc.status)), detail=ctx._(detail) if detail else None,
+                          technical=f"{exc.title}: {exc}")
 
-    for module in (auth, dock, cases, footage, multicam, oversight, bags):
+    for module in (auth, dock, cases, footage, multicam, oversight, supervision, audit, bags):
         app.include_router(module.router)
     return app
 

@@ -16,7 +16,7 @@ from babel.messages.pofile import read_po, write_po
 from liuhen.console.config import LANGUAGES
 from liuhen.console.i18n import HERE, po_path
 
-METHODS = [("templates/**.html", "jinja2.ext:babel_extract"), ("labels.py", "python")]
+METHODS = [("templates/**.html", "jinja2.ext:babel_extract"), ("labels.py", "python"), ("findings.py", "python")]
 OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True", "lstrip_blocks": "True"}}
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 

@@ -17,7 +17,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
-from liuhen.console import labels, pages, policy, sessions, timefmt
+from liuhen.console import findings, labels, pages, policy, sessions, timefmt
 from liuhen.console.config import ConsoleSettings
 from liuhen.console.errors import CsrfRejected, PageForbidden, PasswordChangeRequired, SessionInvalid
 from liuhen.console.i18n import environment, gettext_for, negotiate
@@ -53,6 +53,7 @@ class Ctx:
     settings: ConsoleSettings
     lang: str
     me: sessions.Session | None = None
+    _kinds: dict[str, str] | None = None
 
     @property
     def runtime(self) -> Any:
@@ -67,6 +68,17 @@ class Ctx:
         s = gettext_for(self.lang)(msg)
         return s % kw if kw else s
 
+    def kind_labels(self) -> dict[str, str]:
+        """The recording list's own labels by activity kind (read once per request)."""
+        if self._kinds is None:
+            rows = self.runtime.catalog.all("SELECT kind, label FROM recording_list")
+            self._kinds = {r["kind"]: r["label"] for r in rows}
+        return self._kinds
+
+    def kind_label(self, kind: str) -> str:
+        """An activity kind in this page's language (see ``labels.activity_label``)."""
+        return labels.activity_label(kind, self._, self.kind_labels())
+
     def url(self, path: str) -> str:
         return self.request.scope.get("root_path", "") + path
 
@@ -77,7 +89,12 @@ class Ctx:
         ctx = {
             "me": self.me, "csrf": self.me.csrf if self.me else None, "nav": nav, "url": self.url,
             "zone_name": self.settings.timezone, "role_label": labels.role_label, "stage_label": labels.stage_label,
-            "recording_label": labels.recording_label, "active": kw.pop("active", None), **kw,
+            "recording_label": labels.recording_label, "kind_label": self.kind_label,
+            "publication_state": labels.publication_state, "event_label": labels.event_label,
+            "case_type_label": labels.case_type_label, "file_state": labels.file_state,
+            "flags": lambda fs: ", ".join(self._(labels.flag_label(f)) for f in (fs or [])),
+            "finding_label": lambda k: findings.finding_label(k, self._),
+            "active": kw.pop("active", None), **kw,
         }
         tmpl = env.get_template(template)
         tmpl.environment.filters.setdefault("lt", lambda v: timefmt.local(v, zone))
@@ -159,5 +176,8 @@ def login_redirect(ctx: Ctx) -> RedirectResponse:
     if ctx.request.url.query:
         nxt += "?" + ctx.request.url.query
     resp = RedirectResponse(ctx.url("/login") + "?next=" + quote(nxt, safe=""), status_code=303)
-    resp.delete_cookie(COOKIE, path="/")
+    if ctx.request.cookies.get(COOKIE) is not None:
+        # only a cookie that was presented (and is dead) is cleared: a cross-site request arrives without the
+        # SameSite=Strict cookie and must not be able to sign the person out
+        resp.delete_cookie(COOKIE, path="/")
     return resp

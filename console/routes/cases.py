@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from liuhen.console import labels, pages, timeline
+from liuhen.console import findings, labels, pages, timefmt, timeline
 from liuhen.console.services import STAGES, case_service, completeness
 from liuhen.console.web import Ctx, check_csrf, gate
 
@@ -36,9 +36,27 @@ def decision_blocked(case: dict[str, Any]) -> bool:
     return not (reviews and reviews[-1]["approved"])
 
 
+def case_events(ctx: Ctx, case_no: str) -> list[dict[str, Any]]:
+    """The case's own events in the audit log (stage changes, reviews, links…), newest first, with their
+    log index so each links to its inclusion proof on the audit page."""
+    return ctx.runtime.catalog.all(
+        "SELECT id, type, actor, created_at, idx FROM log_events WHERE case_no = %s AND type NOT LIKE 'access.%%' "
+        "ORDER BY id DESC LIMIT 100", (case_no,))
+
+
+def publication_of(ctx: Ctx, case_no: str) -> dict[str, Any] | None:
+    """The case's publication record (公示): deadline, whether it is provisional, state."""
+    return ctx.runtime.catalog.one(
+        "SELECT case_no, decided_at, due_on, working_days, provisional, missing_years, basis, state, published_at "
+        "FROM publications WHERE case_no = %s", (case_no,))
+
+
 def _case_page(ctx: Ctx, case_no: str, status: int = 200, flash: str | None = None) -> Response:
     c = case_service.get_case(ctx.runtime, case_no)
     rep = completeness.report(ctx.runtime, case_no)
+    when = lambda t: timefmt.local(t, ctx.settings.zone)  # noqa: E731
+    state, headline = findings.headline(rep, ctx._)
+    rows = findings.rows(rep, ctx._, when, ctx.kind_labels())
     idx = STAGES.index(c["stage"])
     next_stage = STAGES[idx + 1] if idx + 1 < len(STAGES) else None
     assert ctx.me is not None
@@ -48,7 +66,9 @@ def _case_page(ctx: Ctx, case_no: str, status: int = 200, flash: str | None = No
         next_stage=next_stage, decision_blocked=next_stage == "decision" and decision_blocked(c),
         can_advance=pages.allowed("console.case_stage", ctx.me.role),
         can_review=pages.allowed("console.case_review", ctx.me.role) and c["stage"] == "review",
-        timelines=timeline.timelines(rep), flash=flash, active="/cases",
+        timelines=timeline.timelines(rep), flash=flash, active="/cases", findings=rows, headline=headline,
+        complete_state=state,
+        events=case_events(ctx, case_no), publication=publication_of(ctx, case_no),
     )
 
 

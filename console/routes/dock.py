@@ -21,8 +21,10 @@ _LATEST = (
 )
 
 
-def port_state(s: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """What the station shows for one port: progress, rate, ETA, flags, and why it is not safe to wipe."""
+def port_state(s: dict[str, Any], now: datetime, files: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """What the station shows for one port: progress, rate, ETA, flags, each file's state, and why it is not
+    safe to wipe. While the offload runs it is NOT SAFE, and every file not yet stored is a reason (I3)."""
+    files = files or []
     running = s["status"] == "running"
     elapsed = max(((s["finished_at"] or now) - s["started_at"]).total_seconds(), 1e-3)
     rate = s["bytes_done"] / elapsed
@@ -34,7 +36,10 @@ def port_state(s: dict[str, Any], now: datetime) -> dict[str, Any]:
         "bytes_done": s["bytes_done"], "bytes_total": s["bytes_total"],
         "mb_s": rate / 1e6, "eta_s": (left / rate) if running and rate > 0 else None,
         "running": running, "safe_to_wipe": bool(s["safe_to_wipe"]) and not running,
-        "flags": list(receipt.get("flags") or []), "reasons": list(receipt.get("reasons") or [])[:50],
+        "flags": list(receipt.get("flags") or []),
+        "reasons": ([f"{f['source_path']}: {f['status']}" for f in files if f["status"] != "stored"] if running
+                    else list(receipt.get("reasons") or []))[:50],
+        "files": [{"path": f["source_path"], "status": f["status"], "size": f["size"]} for f in files[:50]],
     }
 
 
@@ -60,9 +65,20 @@ def dock_state(request: Request) -> Response:
     ctx = gate(request, "console.dock_state")
     now = datetime.now(UTC)
     rows = ctx.runtime.catalog.all(_LATEST, (now - timedelta(hours=12),))
-    ports = [port_state(r, now) for r in rows]
+    per: dict[int, list[dict[str, Any]]] = {}
+    for f in ctx.runtime.catalog.all(
+            "SELECT session_id, source_path, status, size FROM session_files WHERE session_id = ANY(%s) "
+            "ORDER BY session_id, source_path", ([r["id"] for r in rows],)) if rows else []:
+        per.setdefault(f["session_id"], []).append(f)
+    ports = [port_state(r, now, per.get(r["id"])) for r in rows]
+    states = {k: ctx._(v) for k, v in labels.FILE_STATES.items()}
     for p in ports:
+        for f in p["files"]:
+            f["state"] = states.get(f["status"], f["status"])
+        if p["running"]:
+            p["reasons"] = [f"{f['path']}: {f['state']}" for f in p["files"] if f["status"] != "stored"]
         p["receipt_url"] = ctx.url(f"/dock/receipts/{p['id']}")
+        p["flags"] = [ctx._(labels.flag_label(f)) for f in p["flags"]]
     return JSONResponse({"ports": ports, "at": now.isoformat()}, headers={"Cache-Control": "no-store"})
 
 

@@ -21,6 +21,7 @@ from liuhen.core.errors import InvalidRequest, NotFound
 router = APIRouter()
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 PAGE = 48
+SEARCH_FIELDS = ("case_no", "officer", "device", "recorded_from", "recorded_to", "stage", "flag", "sha256")
 
 
 def _file(ctx: Ctx, sha256: str) -> dict[str, Any]:
@@ -53,10 +54,7 @@ def _when(v: str | None) -> datetime | None:
     return t.replace(tzinfo=t.tzinfo or None) if t.tzinfo else t.replace(tzinfo=None)
 
 
-@router.get("/files", name="console.search")
-def search(request: Request) -> Response:
-    ctx = gate(request, "console.search")
-    q = {k: v.strip() for k, v in request.query_params.items() if v.strip() and k != "lang"}
+def _filters(ctx: Ctx, q: dict[str, str]) -> dict[str, Any]:
     zone = ctx.settings.zone
     f: dict[str, Any] = {k: q.get(k) for k in ("case_no", "officer", "device", "flag", "sha256")}
     f["stage"] = q.get("stage") if q.get("stage") in STAGES else None
@@ -65,17 +63,82 @@ def search(request: Request) -> Response:
         f[k] = t.replace(tzinfo=zone) if t is not None and t.tzinfo is None else t
     if f["sha256"] and not re.fullmatch(r"[0-9a-fA-F]{6,64}", f["sha256"]):
         raise InvalidRequest("digest: 6 to 64 hex digits")
+    return f
+
+
+def search_purpose(ctx: Ctx, tp: str | None) -> dict[str, Any] | None:
+    """The purpose this session stated for thumbnails in search results (the grant row it made), if still fresh."""
+    assert ctx.me is not None
+    if not tp or not tp.isdigit() or len(tp) > 18:
+        return None
+    return ctx.runtime.catalog.one(
+        "SELECT * FROM console_playback WHERE id = %s AND session_id = %s AND granted_at > %s",
+        (int(tp), ctx.me.id, datetime.now(UTC) - timedelta(minutes=ctx.settings.playback_grant_minutes)))
+
+
+def thumbnails_for(ctx: Ctx, rows: list[dict[str, Any]], purpose: str) -> dict[str, str]:
+    """sha256 → thumbnail URL for the results that have one, each under a grant of this session with the stated
+    purpose; the thumbnail request itself records the ``access.view`` event before its first byte (I5)."""
+    assert ctx.me is not None
+    cat = ctx.runtime.catalog
+    ids = [r["id"] for r in rows]
+    thumbs = cat.all("SELECT DISTINCT ON (file_id) file_id, seq FROM derivatives WHERE kind = 'thumbnail' "
+                     "AND file_id = ANY(%s) ORDER BY file_id, seq", (ids,)) if ids else []
+    seq = {t["file_id"]: t["seq"] for t in thumbs}
+    out: dict[str, str] = {}
+    with cat.tx() as conn:
+        for r in rows:
+            if r["id"] not in seq:
+                continue
+            g = conn.execute(
+                "SELECT id FROM console_playback WHERE session_id = %s AND sha256 = %s AND purpose = %s "
+                "AND granted_at > now() - make_interval(secs => %s) ORDER BY id DESC LIMIT 1",
+                (ctx.me.id, r["sha256"], purpose, ctx.settings.playback_grant_minutes * 60)).fetchone()
+            if g is None:
+                g = conn.execute("INSERT INTO console_playback (session_id, sha256, purpose) VALUES (%s, %s, %s) "
+                                 "RETURNING id", (ctx.me.id, r["sha256"], purpose)).fetchone()
+            assert g is not None
+            out[r["sha256"]] = ctx.url(f"/files/{r['sha256']}/thumbnails/{seq[r['id']]}?grant={g['id']}")
+    return out
+
+
+@router.get("/files", name="console.search")
+def search(request: Request) -> Response:
+    ctx = gate(request, "console.search")
+    q = {k: v.strip() for k, v in request.query_params.items() if v.strip() and k != "lang"}
+    f = _filters(ctx, q)
     cursor = int(q["cursor"]) if q.get("cursor", "").isdigit() else None
     rows = search_files(ctx.runtime, limit=PAGE, cursor=cursor, **f)
     more = len(rows) > PAGE
     rows = rows[:PAGE]
+    sp = search_purpose(ctx, q.get("tp"))
+    thumbs = thumbnails_for(ctx, rows, sp["purpose"]) if sp else {}
     for r in rows:
-        r["shown"], r["recorder_clock"] = timefmt.local(r.get("recorded_at"), zone), None
-        r["thumb"] = None
-    form = {**{k: v for k, v in q.items() if k != "cursor"}}
-    more_query = urlencode({**form, "cursor": rows[-1]["id"]}) if more and rows else ""
-    return ctx.render("search.html", results=rows, f=form, stages=[(s, s) for s in STAGES],
-                      next_cursor=more, more_query=more_query, active="/files")
+        r["shown"], r["recorder_clock"] = timefmt.local(r.get("recorded_at"), ctx.settings.zone), None
+        r["thumb"] = thumbs.get(r["sha256"])
+    form = {k: v for k, v in q.items() if k not in ("cursor", "tp")}
+    keep = {**form, "tp": str(sp["id"])} if sp else form
+    more_query = urlencode({**keep, "cursor": rows[-1]["id"]}) if more and rows else ""
+    return ctx.render("search.html", results=rows, f=form, stages=[(s, s) for s in STAGES], next_cursor=more,
+                      more_query=more_query, search_purpose=sp, anchor=rows[0]["sha256"] if rows else None,
+                      plain_query=urlencode(form), active="/files")
+
+
+@router.post("/files/thumbnails-purpose", name="console.search_purpose")
+async def state_search_purpose(request: Request) -> Response:
+    """State why thumbnails are shown in this session's searches; recorded as a grant row (the events follow
+    per thumbnail, before each first byte). Returns to the same search with ``tp`` set."""
+    ctx = gate(request, "console.search_purpose")
+    form = await check_csrf(request, ctx)
+    assert ctx.me is not None
+    why = access.check_purpose(form.get("purpose", ""))
+    anchor = _file(ctx, form.get("anchor", ""))
+    with ctx.runtime.catalog.tx() as conn:
+        row = conn.execute("INSERT INTO console_playback (session_id, sha256, purpose) VALUES (%s, %s, %s) "
+                           "RETURNING id", (ctx.me.id, anchor["sha256"], why)).fetchone()
+    assert row is not None
+    keep = {k: v for k, v in form.items() if k in SEARCH_FIELDS and v}
+    return RedirectResponse(ctx.url("/files?" + urlencode({**keep, "tp": row["id"]})), status_code=303)
 
 
 @router.get("/files/{sha256}", name="console.file")
@@ -96,8 +159,12 @@ def file_page(request: Request, sha256: str) -> Response:
     )
     receipts = cat.all("SELECT DISTINCT session_id FROM session_files WHERE file_id = %s", (f["id"],))
     ev = cat.one("SELECT idx FROM log_events WHERE id = %s", (f["ingest_event_id"],)) if f["ingest_event_id"] else None
+    events = cat.all(  # who viewed it is oversight (the oversight page), not shown here
+        "SELECT type, actor, created_at, idx FROM log_events WHERE subject_sha256 = %s AND type NOT LIKE 'access.%%' "
+        "ORDER BY id DESC LIMIT 100", (f["sha256"],))
     return ctx.render("file.html", f=f, shown=shown, recorder_clock=recorder_clock, derivatives=derivs,
-                      links=links, receipts=receipts, log_index=ev["idx"] if ev else None, active="/files")
+                      links=links, receipts=receipts, log_index=ev["idx"] if ev else None, events=events,
+                      active="/files")
 
 
 def lookup_grant(ctx: Ctx, grant: str | None, sha256: str) -> dict[str, Any]:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import re
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from liuhen.console import accounts, labels
+from liuhen.console import accounts
 from liuhen.console.services import access, list_tokens, ranged_response, readaudit
 from liuhen.console.web import Ctx, check_csrf, gate
 from liuhen.core.errors import NotFound
@@ -114,14 +113,3 @@ async def admin_user(request: Request) -> Response:
         accounts.set_password(conn, user=form.get("user", ""), password=form.get("password", ""),
                               settings=ctx.settings, must_change=True, actor=ctx.me.name)
     return RedirectResponse(ctx.url("/admin"), status_code=303)
-
-
-@router.get("/audit", name="console.audit")
-def audit(request: Request) -> Response:
-    ctx = gate(request, "console.audit")
-    cp = ctx.runtime.catalog.one("SELECT * FROM checkpoints ORDER BY size DESC, id DESC LIMIT 1")
-    if cp is not None:
-        root = cp.get("root")
-        cp = {**cp, "root": base64.b64encode(bytes(root)).decode() if isinstance(root, (bytes, memoryview)) else root}
-    return ctx.render("audit.html", cp=cp, can_prove=False, proof=None, index=None, active="/audit",
-                      flash=None if cp else ctx._(labels.MSG_NOT_FOUND))

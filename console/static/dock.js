@@ -8,9 +8,10 @@ function mb(n) { return (n / 1e6).toFixed(1) + " MB"; }
 function eta(s) { return s == null ? "–" : s < 60 ? `${Math.round(s)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`; }
 
 function portCard(p) {
-  const verdict = p.running ? T.running : p.safe_to_wipe ? T.safe : T.unsafe;
+  // while offloading it is NOT SAFE (files still pending); afterwards SAFE TO WIPE only if every file is stored
+  const verdict = p.running ? `${T.unsafe} · ${T.running}` : p.safe_to_wipe ? T.safe : T.unsafe;
   const cls = p.running ? "running" : p.safe_to_wipe ? "safe" : "unsafe";
-  const card = el("article", { class: "port", "data-testid": "port", "data-port": p.port },
+  const card = el("article", { class: "port", "data-testid": "port", "data-port": p.port, "data-safe": String(p.safe_to_wipe) },
     el("div", { class: `state ${cls}`, "data-testid": "port-state" }, verdict),
     el("p", {}, `${T.port} ${p.port} · ${T.officer} ${p.officer || "–"} · ${T.device} ${p.device || "–"}`),
     el("progress", { max: String(Math.max(p.bytes_total, 1)), value: String(p.bytes_done) }),
@@ -18,10 +19,15 @@ function portCard(p) {
       `${p.files_done}/${p.files_total} ${T.files} · ${mb(p.bytes_done)} / ${mb(p.bytes_total)} · ` +
       `${(p.mb_s || 0).toFixed(1)} MB/s · ${T.eta} ${eta(p.eta_s)}`));
   if (p.flags && p.flags.length) card.append(el("p", { class: "muted" }, `${T.flags}: ${p.flags.join(", ")}`));
+  if (p.files && p.files.length) {
+    const ol = el("ol", { class: "files", "data-testid": "port-files" });
+    for (const f of p.files) ol.append(el("li", { "data-status": f.status }, `${f.path} · ${mb(f.size)} · ${f.state}`));
+    card.append(ol);
+  }
   if (p.reasons && p.reasons.length) {
     const ul = el("ul", { "data-testid": "port-reasons" });
     for (const r of p.reasons) ul.append(el("li", {}, r));
-    card.append(ul);
+    card.append(el("p", { class: "unsafe" }, T.why), ul);
   }
   if (p.receipt_url) card.append(el("a", { href: p.receipt_url }, T.receipt));
   return card;

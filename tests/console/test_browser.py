@@ -10,7 +10,7 @@ def test_each_role_signs_in_and_sees_only_its_pages(server, users, page) -> None
     expected = {
         "clerk": {"/ui/dock", "/ui/cases", "/ui/files", "/ui/requests", "/ui/audit"},
         "external": {"/ui/requests", "/ui/bags", "/ui/audit"},
-        "admin": {"/ui/dock", "/ui/oversight", "/ui/admin", "/ui/audit"},
+        "admin": {"/ui/dock", "/ui/supervision", "/ui/oversight", "/ui/admin", "/ui/audit"},
     }
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.goto(server.url + "/")

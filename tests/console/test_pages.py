@@ -22,7 +22,7 @@ PAGES = {
     "console.search": "/ui/files", "console.file": "/ui/files/{a}", "console.play": "/ui/files/{a}/play",
     "console.multicam": "/ui/cases/SC-1/activities/{act}/multicam", "console.requests": "/ui/requests",
     "console.inbox": "/ui/inbox", "console.bags": "/ui/bags", "console.oversight": "/ui/oversight",
-    "console.admin": "/ui/admin", "console.audit": "/ui/audit",
+    "console.admin": "/ui/admin", "console.audit": "/ui/audit", "console.supervision": "/ui/supervision",
 }
 
 

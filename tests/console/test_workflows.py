@@ -69,7 +69,12 @@ def test_completeness_gap_appears_on_the_timeline(server, users, page, scene) ->
     span_w = float(tl.locator("rect.span").get_attribute("width"))
     assert abs(float(gap.get_attribute("width")) / span_w - 17 / 40) < 0.01
     assert tl.locator("rect.seg").count() == 2
+    # the headline matches the findings: a gap of an 'as circumstances require' activity is a warning
+    assert page.locator("[data-testid=completeness-state]").get_attribute("data-state") == "warnings"
+    assert "覆盖缺口" in page.locator("[data-testid=findings]").inner_text()
     shot(page, "case-completeness")
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    shot(page, "case-completeness-1920")
 
 
 def test_multicam_stays_in_sync_after_a_seek(server, users, page, scene) -> None:  # type: ignore[no-untyped-def]

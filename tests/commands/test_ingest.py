@@ -9,7 +9,7 @@ from pathlib import Path
 from liuhen.cli import app
 from liuhen.core.config import get_settings
 from liuhen.storage.local import LocalStore
-from tests.ingest._ingest_helpers import make_recorder
+from tests.ingest.helpers import make_recorder
 
 
 def test_ingest_says_transcoding_is_queued_with_nothing_running_it(cli, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from liuhen.integrity import checkpoint
 from liuhen.integrity import log as audit_log
 from tests.console.browser import shot, sign_in
 from tests.console.conftest import PASSWORD
-from tests.ingest._ingest_helpers import make_recorder
+from tests.ingest.helpers import make_recorder
 
 
 class Pacer:

@@ -13,7 +13,7 @@ from liuhen.cases import service as cases
 from liuhen.cases.principal import Principal
 from liuhen.ingest.offload import ingest_path
 from tests.console.conftest import ROLES, login
-from tests.ingest._ingest_helpers import make_recorder
+from tests.ingest.helpers import make_recorder
 
 # Every GET page; the ones needing an object use the ``scene`` fixture's case, activity and file.
 PAGES = {

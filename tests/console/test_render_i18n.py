@@ -19,7 +19,7 @@ from liuhen.integrity import checkpoint
 from liuhen.integrity import log as audit_log
 from tests.console.conftest import ROLES, login
 from tests.console.test_pages import PAGES
-from tests.ingest._ingest_helpers import make_recorder
+from tests.ingest.helpers import make_recorder
 
 EXEMPT = {"code", "pre", "script", "style", "title", "svg"}
 KEYS = {

@@ -19,12 +19,12 @@ from psycopg import errors
 
 from api.access import record_access
 from api.auth import Principal
+from ingest.offload import ingest_path
 from integrity.log import sequence
 from liuhen.config import Settings
 from liuhen.runtime import build_runtime
 from liuhen.simulate import simulate_dock
 from transcoder.service import process_file
-from ingest.offload import ingest_path
 
 REFUSED = (errors.InsufficientPrivilege, errors.RaiseException)
 # what no component may do to the log, the schema or retention
@@ -118,7 +118,8 @@ def ingested(tmp_path: Path, login: Any) -> dict[str, Any]:
 def test_station_role_offloads_a_recorder_to_safe_to_wipe(ingested: dict[str, Any]) -> None:
     (r,) = ingested["receipts"]
     assert r.safe_to_wipe, r.reasons
-    assert r.files and all(f.status == "verified" and f.log_index is not None for f in r.files), [(f.path, f.status, f.log_index) for f in r.files]
+    states = [(f.path, f.status, f.log_index) for f in r.files]
+    assert r.files and all(f.status == "verified" and f.log_index is not None for f in r.files), states
 
 
 def test_station_role_is_refused_the_rest(ingested: dict[str, Any]) -> None:

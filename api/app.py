@@ -7,7 +7,7 @@ looks its route name up in ``api.roles.MATRIX``. Errors are RFC 9457 problem+jso
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psycopg
 from fastapi import Depends, FastAPI, Request
@@ -15,16 +15,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.auth import authorize
-from api.errors import RangeNotSatisfiable
-from api.models import Health
-from api.routes import cases as case_routes
-from api.routes import files as file_routes
-from api.routes import oversight, problems
-from liuhen.errors import LiuhenError
-
-if TYPE_CHECKING:
-    from liuhen.runtime import Runtime
+from liuhen.api.auth import authorize
+from liuhen.api.errors import RangeNotSatisfiable
+from liuhen.api.models import Health
+from liuhen.api.routes import cases as case_routes
+from liuhen.api.routes import files as file_routes
+from liuhen.api.routes import oversight, problems
+from liuhen.core.errors import LiuhenError
+from liuhen.runtime import Runtime
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"

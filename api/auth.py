@@ -4,34 +4,24 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psycopg
 from fastapi import Request
 
-from api import readaudit
-from api.errors import RoleForbidden, Unauthenticated
-from api.readaudit import ReadAuditUnavailable
-from api.roles import ACCESS_EVENT_ROUTES, ANONYMOUS, MATRIX, ROLES
-from integrity.events import Event
-from integrity.log import record
-from liuhen.errors import InvalidRequest, NotFound
-
-if TYPE_CHECKING:
-    from liuhen.runtime import Runtime
+from liuhen.api.errors import RoleForbidden, Unauthenticated
+from liuhen.api.roles import ACCESS_EVENT_ROUTES, ANONYMOUS, MATRIX, ROLES
+from liuhen.cases import readaudit
+from liuhen.cases.errors import ReadAuditUnavailable
+from liuhen.cases.principal import Principal
+from liuhen.core.errors import InvalidRequest, NotFound
+from liuhen.integrity.events import Event
+from liuhen.integrity.log import record
+from liuhen.runtime import Runtime
 
 TOKEN_PREFIX = "lhn_"  # noqa: S105 - a public marker, not a secret
 
-
-@dataclass(frozen=True)
-class Principal:
-    name: str
-    role: str
-    unit_code: str | None = None
-    token_id: int | None = None
-    user_id: int | None = None
 
 
 def hash_token(token: str) -> str:

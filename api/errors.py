@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from liuhen.errors import Conflict, Forbidden, InvalidRequest, LiuhenError, NotFound
+from liuhen.core.errors import Forbidden, LiuhenError
 
 
 class ApiError(LiuhenError):
@@ -23,41 +23,11 @@ class RoleForbidden(Forbidden):
     title = "Role not allowed"
 
 
-class PurposeRequired(ApiError):
-    """Viewing or streaming footage needs a stated purpose (调阅事由)."""
-
-    status = 428
-    title = "Purpose required"
 
 
-class ApprovalRequired(Forbidden):
-    """Downloading originals or exporting needs a supervisor-approved request."""
-
-    title = "Approved request required"
 
 
-class CaseNotFound(NotFound):
-    title = "Case not found"
 
-
-class FileNotFound(NotFound):
-    title = "File not found"
-
-
-class StageOrderError(Conflict):
-    """A stage change out of order (stages only move forward, one at a time)."""
-
-    title = "Stage order violated"
-
-
-class LegalReviewRequired(Conflict):
-    """未经法制审核或审核未通过的，不得作出决定: a major case cannot enter 'decision' without approval."""
-
-    title = "Approved legal review required"
-
-
-class InvalidActivity(InvalidRequest):
-    title = "Invalid activity"
 
 
 class RangeNotSatisfiable(ApiError):
@@ -76,23 +46,6 @@ class FeatureUnavailable(ApiError):
     title = "Feature unavailable"
 
 
-__all__ = [
-    "ApiError",
-    "ApprovalRequired",
-    "CaseNotFound",
-    "Conflict",
-    "FeatureUnavailable",
-    "FileNotFound",
-    "InvalidActivity",
-    "InvalidRequest",
-    "LegalReviewRequired",
-    "NotFound",
-    "PurposeRequired",
-    "RangeNotSatisfiable",
-    "RoleForbidden",
-    "StageOrderError",
-    "Unauthenticated",
-]
 
 
 class PayloadTooLarge(ApiError):

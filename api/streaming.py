@@ -15,7 +15,7 @@ from pathlib import Path
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
-from api.errors import RangeNotSatisfiable
+from liuhen.api.errors import RangeNotSatisfiable
 
 CHUNK = 1 << 20
 MAX_RANGES = 16

@@ -38,6 +38,14 @@ from typing import Any
 import httpx
 import psycopg
 
+from liuhen.api.app import create_app
+from liuhen.api.auth import issue_token
+from liuhen.api.search import PLANNER_SETTINGS, build_query, search_files
+from liuhen.catalog.db import Catalog, migrate
+from liuhen.core.config import Settings
+from liuhen.runtime import Runtime
+from liuhen.storage.memory import MemoryStore
+
 BASE = datetime(2023, 1, 1, tzinfo=UTC)
 STAGES = ("filing", "investigation", "review", "decision", "service", "execution", "closure")
 STAGE_WEIGHTS = (5, 50, 15, 10, 8, 7, 5)
@@ -265,7 +273,6 @@ def _measure(
 
 def explain(url: str, kinds: dict[str, Callable[[], dict[str, str]]]) -> None:
     """One EXPLAIN (ANALYZE, BUFFERS) per kind: time and the plan's access paths."""
-    from api.search import PLANNER_SETTINGS, build_query
 
     with psycopg.connect(url, autocommit=True) as conn:
         for setting in PLANNER_SETTINGS:  # as search_files sets them (SET LOCAL) for every search
@@ -304,13 +311,6 @@ def main(argv: list[str] | None = None) -> int:
     file_mb = 32 if args.quick else 256
     rounds = 3
 
-    from api.app import create_app
-    from api.auth import issue_token
-    from api.search import search_files
-    from catalog.db import Catalog, migrate
-    from liuhen.config import Settings
-    from liuhen.runtime import Runtime
-    from storage.memory import MemoryStore
     from tests.api.conftest import LiveServer
 
     dbname = f"liuhen_bench_{uuid.uuid4().hex[:8]}"

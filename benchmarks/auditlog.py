@@ -39,9 +39,9 @@ from typing import Any
 
 import psycopg
 
-from catalog.db import Catalog, migrate
-from integrity import log, proof, rfc6962, tree
-from integrity.events import Event
+from liuhen.catalog.db import Catalog, migrate
+from liuhen.integrity import log, proof, rfc6962, tree
+from liuhen.integrity.events import Event
 
 BATCH = 100
 REPEAT = 3

@@ -34,9 +34,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from integrity import checkpoint, log
-from integrity.events import Event
-from storage.base import key_for
+from liuhen.api.auth import Principal
+from liuhen.cases import service as cases
+from liuhen.catalog.db import migrate
+from liuhen.core import media as m
+from liuhen.core.config import Settings
+from liuhen.embedded import start_postgres, stop_postgres
+from liuhen.export.build import export_case
+from liuhen.integrity import checkpoint, log
+from liuhen.integrity.events import Event
+from liuhen.storage.base import key_for
+from liuhen.wiring import build_runtime
 
 # ------------------------------------------------------------------ a sample case (shared with tests)
 
@@ -95,7 +103,6 @@ def build_sample_case(rt: Any, media: dict[str, Path], case_no: str = "浙杭综
 
     Returns ``{"case_no", "files": {name: file row}, "t0": first recording time}``.
     """
-    from api import cases
 
     t0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
     with rt.catalog.tx() as conn:
@@ -149,7 +156,6 @@ def _advance(rt: Any, cases: Any, case_no: str, stage: str, actor: str) -> None:
 
         reviewer: Any = "legal:zhao"
         if "Principal" in str(inspect.signature(cases.record_legal_review).parameters["reviewer"].annotation):
-            from api.auth import Principal  # record_legal_review checks the reviewer's role
 
             reviewer = Principal("legal:zhao", "legal_reviewer")
         cases.record_legal_review(rt, case_no, reviewer=reviewer, opinion="同意", approved=True)
@@ -180,7 +186,6 @@ def _database(tmp: Path) -> tuple[str, Any]:
 
     import psycopg
 
-    from catalog.db import migrate
 
     base = os.environ.get("LIUHEN_DATABASE_URL")
     cands = [base] if base else ["postgresql://postgres@127.0.0.1:5432/postgres",
@@ -203,7 +208,6 @@ def _database(tmp: Path) -> tuple[str, Any]:
             return db, drop
         except psycopg.Error:
             continue
-    from liuhen.embedded import start_postgres, stop_postgres
 
     return start_postgres(tmp / "pgdata"), lambda: stop_postgres()
 
@@ -212,10 +216,6 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller footage, fewer runs (< 60 s)")
     args = ap.parse_args(argv)
-    from integrity.export import export_case
-    from liuhen import media as m
-    from liuhen.config import Settings
-    from liuhen.runtime import build_runtime
 
     runs = 3 if args.quick else 5
     secs, w, h, rate = (8, 640, 360, "2M") if args.quick else (30, 1280, 720, "8M")

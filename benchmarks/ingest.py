@@ -40,6 +40,12 @@ from typing import Any
 
 import psycopg
 
+from liuhen.catalog.db import migrate
+from liuhen.core.config import Settings
+from liuhen.ingest.layout import IDENTITY_FILE, media_name
+from liuhen.ingest.offload import ingest_path
+from liuhen.wiring import build_runtime
+
 CST = timezone(timedelta(hours=8))
 
 
@@ -50,7 +56,6 @@ def _with_db(url: str, name: str) -> str:
 
 
 def make_dock(dock: Path, recorders: int, files: int, size: int) -> int:
-    from ingest.layout import IDENTITY_FILE, media_name
 
     block = os.urandom(8 << 20)
     start = datetime.now(CST).replace(microsecond=0) - timedelta(hours=3)
@@ -97,10 +102,6 @@ def drop_caches() -> bool:
 
 
 def run_liuhen(dock: Path, work: Path, admin_url: str, sm3: bool) -> float:
-    from catalog.db import migrate
-    from ingest.offload import ingest_path
-    from liuhen.config import Settings
-    from liuhen.runtime import build_runtime
 
     name = f"liuhen_bench_ingest_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin_url, autocommit=True) as c:

@@ -32,6 +32,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from liuhen.storage.local import LocalStore
+from liuhen.storage.s3 import S3Settings, S3Store, create_bucket_if_missing, make_client
+from liuhen.storage.util import utcnow
+
 RGW_ENV = Path(os.environ.get("LIUHEN_TEST_RGW_ENV", "/tmp/liuhen-ceph/rgw.env"))
 
 
@@ -64,7 +68,6 @@ def make_source(d: Path, size: int) -> tuple[Path, str]:
 
 
 def bench_local(work: Path, src: Path, sha: str, size: int, reps: int) -> dict[str, Any]:
-    from storage.local import LocalStore
 
     put_link, put_stream, cp_sync, get, cat = [], [], [], [], []
     for i in range(reps):
@@ -118,8 +121,6 @@ def bench_s3(
     import boto3
     from boto3.s3.transfer import TransferConfig
 
-    from storage._util import utcnow
-    from storage.s3 import S3Settings, S3Store, create_bucket_if_missing, make_client
 
     cfg = S3Settings(
         endpoint_url=endpoint,

@@ -21,14 +21,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from liuhen.config import Settings
-from liuhen.media import ffmpeg_exe, make_video
-from transcoder import tool
-from transcoder.fingerprint import fingerprint
-from transcoder.match import best_offset
-from transcoder.probe import probe
-from transcoder.proxy import plan_proxy
-from transcoder.settings import TranscoderSettings
+from liuhen.core.config import Settings
+from liuhen.core.media import ffmpeg_exe, make_video
+from liuhen.transcoder import tool
+from liuhen.transcoder.fingerprint import fingerprint
+from liuhen.transcoder.match import best_offset
+from liuhen.transcoder.probe import probe
+from liuhen.transcoder.proxy import plan_proxy
+from liuhen.transcoder.settings import TranscoderSettings
 
 CACHE = Path(os.environ.get("LIUHEN_BENCH_DIR", tempfile.gettempdir())) / "liuhen-bench-transcode"
 

@@ -3,6 +3,6 @@
 Packages keep their queries next to the code they serve; this package holds only what all share.
 """
 
-from catalog.db import Catalog, connect
+from liuhen.catalog.db import Catalog, connect
 
 __all__ = ["Catalog", "connect"]

@@ -20,14 +20,14 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from catalog.errors import CatalogUnavailable, MigrationError
+from liuhen.catalog.errors import CatalogUnavailable, MigrationError
 
 MIGRATION_LOCK = 0x4C49_5548  # "LIUH": advisory lock key serialising migration runs
 
 
 def shipped_migrations() -> list[tuple[str, str]]:
     """(version_name, sql) for every shipped migration, in order."""
-    pkg = resources.files("catalog") / "migrations"
+    pkg = resources.files(__package__ or "liuhen.catalog") / "migrations"
     out = []
     for entry in sorted(pkg.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".sql"):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from liuhen.errors import LiuhenError
+from liuhen.core.errors import LiuhenError
 
 
 class CatalogError(LiuhenError):

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from ingest.errors import (
+from liuhen.core.process import pid_alive
+from liuhen.ingest.errors import (
     DigestUnavailable,
     NotRegularFile,
     SourceChanged,
@@ -37,8 +38,7 @@ from ingest.errors import (
     SourceVanished,
     StagingFull,
 )
-from liuhen.process import pid_alive
-from storage._util import HashingWriter, Sealed, drop_cached
+from liuhen.storage.util import HashingWriter, Sealed, drop_cached
 
 CHUNK = 8 << 20  # 8 MiB reads: few syscalls, and hashlib drops the GIL for the whole update
 STAGING_PREFIX = "ingest-"

@@ -5,7 +5,7 @@ The ``code`` is what a receipt shows (stable, machine-readable); ``str(error)`` 
 
 from __future__ import annotations
 
-from liuhen.errors import LiuhenError
+from liuhen.core.errors import LiuhenError
 
 
 class IngestError(LiuhenError):

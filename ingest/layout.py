@@ -25,6 +25,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from liuhen.ingest.errors import DockNotFound
+
 IDENTITY_FILE = "DEVICE_INFO.json"
 NAME_PATTERN = re.compile(
     r"^(?P<serial>[A-Za-z0-9-]+)_(?P<officer>[0-9A-Za-z]+)_(?P<ts>\d{14})_(?P<seq>\d{1,6})\.(?P<ext>[A-Za-z0-9]+)$"
@@ -160,7 +162,6 @@ def discover(path: Path) -> list[Path]:
     """The recorder port directories in ``path``: itself if it is one, else its docked sub-directories."""
     path = Path(path)
     if not path.is_dir():
-        from ingest.errors import DockNotFound
 
         raise DockNotFound(f"{path}: not a directory (is the dock mounted, is the path right?)")
     if is_recorder(path):

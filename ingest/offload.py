@@ -27,20 +27,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ingest import copy as _copy
-from ingest.errors import error_code
-from ingest.layout import Identity, SourceEntry, discover, kind_of, parse_name, read_identity, scan
-from ingest.probe import quick_probe
-from ingest.progress import NullProgress, ProgressSink
-from ingest.receipts import FAILED, REJECTED, SKIPPED, STORED, FileReceipt, Receipt, finalize
-from integrity.events import Event
-from integrity.log import record, sequence
-from storage.base import key_for
-
-if TYPE_CHECKING:
-    from liuhen.runtime import Runtime
+from liuhen.ingest import copy as _copy
+from liuhen.ingest.errors import error_code
+from liuhen.ingest.layout import Identity, SourceEntry, discover, kind_of, parse_name, parse_offset, read_identity, scan
+from liuhen.ingest.probe import quick_probe
+from liuhen.ingest.progress import NullProgress, ProgressSink
+from liuhen.ingest.receipts import FAILED, REJECTED, SKIPPED, STORED, FileReceipt, Receipt, finalize
+from liuhen.integrity.events import Event
+from liuhen.integrity.log import record, sequence
+from liuhen.runtime import Runtime
+from liuhen.storage.base import key_for
 
 log = logging.getLogger("liuhen.ingest")
 OnStored = Callable[[int], None]
@@ -369,7 +367,6 @@ def _ingest_one(ctx: _Ctx, e: SourceEntry) -> FileReceipt:
 
 
 def timezone_default() -> Any:
-    from ingest.layout import parse_offset
 
     return parse_offset(None)
 

@@ -7,10 +7,9 @@ API can show sessions in progress without talking to the ingesting process.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from ingest.receipts import Receipt
+from liuhen.ingest.receipts import Receipt
 
 
 class ProgressSink(Protocol):

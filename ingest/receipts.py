@@ -13,13 +13,12 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from integrity.events import Event
-from integrity.log import record, sequence
-
-if TYPE_CHECKING:
-    from liuhen.runtime import Runtime
+from liuhen.integrity.events import Event
+from liuhen.integrity.log import record, sequence
+from liuhen.runtime import Runtime
+from liuhen.storage.errors import ObjectNotFound, StorageError
 
 VERIFIED = "verified"
 STORED = "stored"  # stored and catalogued, but not (yet) verified
@@ -137,7 +136,6 @@ def verify_entries(runtime: Runtime, receipt: Receipt) -> None:
 
 
 def _check_one(runtime: Runtime, f: FileReceipt, row: dict[str, Any] | None) -> str | None:
-    from storage.errors import ObjectNotFound, StorageError
 
     if row is None:
         return "not_catalogued: no files row"

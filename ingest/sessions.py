@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from liuhen.runtime import Runtime
+from liuhen.runtime import Runtime
 
 _COLS = (
     "id, recorder_key, device_serial, dock_path, port, status, started_at, finished_at, updated_at, "

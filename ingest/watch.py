@@ -17,14 +17,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ingest.layout import IDENTITY_FILE, is_recorder
-
-if TYPE_CHECKING:
-    from ingest.progress import ProgressSink
-    from ingest.receipts import Receipt
-    from liuhen.runtime import Runtime
+from liuhen.ingest.copy import check_digests, clean_orphans
+from liuhen.ingest.layout import IDENTITY_FILE, is_recorder
+from liuhen.ingest.offload import offload_recorder
+from liuhen.ingest.progress import ProgressSink
+from liuhen.ingest.receipts import Receipt
+from liuhen.runtime import Runtime
 
 log = logging.getLogger("liuhen.ingest.watch")
 
@@ -103,7 +103,6 @@ class DockWatcher:
     def start(self) -> DockWatcher:
         if self._thread is not None:
             return self
-        from ingest.copy import check_digests, clean_orphans
 
         check_digests(self.runtime.settings.digests)
         self.runtime.settings.staging_dir.mkdir(parents=True, exist_ok=True)
@@ -193,7 +192,6 @@ class DockWatcher:
                     st.future = self._pool.submit(self._offload, st)
 
     def _offload(self, st: PortState) -> Receipt:
-        from ingest.offload import offload_recorder
 
         r = offload_recorder(
             self.runtime,

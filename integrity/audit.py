@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from catalog.db import Catalog
-from integrity import checkpoint, note, rfc6962, tree
-from integrity.errors import VerificationError
+from liuhen.catalog.db import Catalog
+from liuhen.integrity import checkpoint, note, rfc6962, tree
+from liuhen.integrity.errors import VerificationError
 
 CHUNK = 20000
 

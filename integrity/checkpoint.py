@@ -28,12 +28,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from catalog.db import Catalog
-from integrity import log, note, tree
-from integrity.errors import IntegrityError, VerificationError
-from integrity.events import Event
-from integrity.note import Signer, Verifier
-from integrity.rfc6962 import HASH_SIZE
+from liuhen.catalog.db import Catalog
+from liuhen.integrity import log, note, tree
+from liuhen.integrity.errors import IntegrityError, VerificationError
+from liuhen.integrity.events import Event
+from liuhen.integrity.note import Signer, Verifier
+from liuhen.integrity.rfc6962 import HASH_SIZE
 
 _log = logging.getLogger(__name__)
 PUBLISH_LOCK = 0x434B_5054  # "CKPT"

@@ -27,15 +27,13 @@ import random
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from catalog.db import Catalog
-from integrity import hashing, log, rfc6962
-from integrity.errors import VerificationError
-from integrity.events import Event
-
-if TYPE_CHECKING:
-    from storage.base import ObjectStore
+from liuhen.catalog.db import Catalog
+from liuhen.integrity import hashing, log, rfc6962
+from liuhen.integrity.errors import VerificationError
+from liuhen.integrity.events import Event
+from liuhen.storage.base import ObjectStore, key_for
 
 
 @dataclass
@@ -206,7 +204,6 @@ def _leaf_for_row(catalog: Catalog, row: dict[str, Any], res: FileResult) -> log
 
 def check_file(catalog: Catalog, store: ObjectStore, row: dict[str, Any]) -> tuple[FileResult, int]:
     """Check one catalog row; returns the result and the number of bytes hashed."""
-    from storage.base import key_for
 
     sha = row["sha256"]
     res = FileResult(int(row["id"]), sha, ok=True)

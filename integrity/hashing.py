@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from integrity.errors import IntegrityError
+from liuhen.integrity.errors import IntegrityError
 
 CHUNK = 1 << 20
 

@@ -35,10 +35,10 @@ from typing import Any
 
 import psycopg
 
-from catalog.db import Catalog
-from integrity import rfc6962, tree
-from integrity.events import Event
-from integrity.rfc6962 import LEAF_PREFIX, Node  # noqa: F401  (LEAF_PREFIX re-exported)
+from liuhen.catalog.db import Catalog
+from liuhen.integrity import rfc6962, tree
+from liuhen.integrity.events import Event
+from liuhen.integrity.rfc6962 import LEAF_PREFIX, Node  # noqa: F401  (LEAF_PREFIX re-exported)
 
 SEQUENCER_LOCK = 0x4C4F_4753  # "LOGS"
 Frontier = list[tuple[Node, bytes]]

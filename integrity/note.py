@@ -22,7 +22,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
-from integrity.errors import IntegrityError, VerificationError
+from liuhen.integrity.errors import IntegrityError, VerificationError
 
 ALG_ED25519 = b"\x01"
 SIG_PREFIX = "\u2014 "

@@ -7,8 +7,8 @@ already holds every node. Pass ``cached=False`` to always read from the database
 
 from __future__ import annotations
 
-from catalog.db import Catalog
-from integrity import rfc6962, tree
+from liuhen.catalog.db import Catalog
+from liuhen.integrity import rfc6962, tree
 
 
 def inclusion_proof(catalog: Catalog, idx: int, size: int, *, cached: bool = True) -> list[bytes]:

@@ -17,13 +17,13 @@ import binascii
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from catalog.db import Catalog
-from integrity import checkpoint as _checkpoint
-from integrity import proof as _proof
-from integrity import rfc6962
-from integrity.errors import VerificationError
-from integrity.note import Verifier
-from integrity.verify import verify_inclusion
+from liuhen.catalog.db import Catalog
+from liuhen.integrity import checkpoint as _checkpoint
+from liuhen.integrity import proof as _proof
+from liuhen.integrity import rfc6962
+from liuhen.integrity.errors import VerificationError
+from liuhen.integrity.note import Verifier
+from liuhen.integrity.verify import verify_inclusion
 
 HEADER = "c2sp.org/tlog-proof@v1"
 

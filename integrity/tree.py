@@ -20,19 +20,17 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psycopg
 from psycopg.rows import tuple_row
 from psycopg_pool import PoolTimeout
 
-from catalog.errors import CatalogUnavailable
-from integrity import rfc6962
-from integrity.errors import IntegrityError
-from integrity.rfc6962 import Node
-
-if TYPE_CHECKING:
-    from catalog.db import Catalog
+from liuhen.catalog.db import Catalog
+from liuhen.catalog.errors import CatalogUnavailable
+from liuhen.integrity import rfc6962
+from liuhen.integrity.errors import IntegrityError
+from liuhen.integrity.rfc6962 import Node
 
 Conn = psycopg.Connection[Any]
 

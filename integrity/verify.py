@@ -15,8 +15,8 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 
-from integrity.errors import VerificationError
-from integrity.rfc6962 import HASH_SIZE, node_hash
+from liuhen.integrity.errors import VerificationError
+from liuhen.integrity.rfc6962 import HASH_SIZE, inclusion_ranges, node_hash
 
 
 def b64(h: bytes) -> str:
@@ -60,7 +60,6 @@ def root_from_inclusion_proof(leaf_hash: bytes, index: int, size: int, proof: Se
 
 
 def _inclusion_len(index: int, size: int) -> int:
-    from integrity.rfc6962 import inclusion_ranges
 
     return len(inclusion_ranges(index, size))
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 import logging
 import sys
@@ -11,7 +9,13 @@ from pathlib import Path
 
 import typer
 
-from liuhen.errors import LiuhenError
+from liuhen.commands import audit, cases, export, ingest, storage, transcoder
+from liuhen.core.errors import LiuhenError
+from liuhen.demo import run_demo
+from liuhen.embedded import install_signal_handlers
+from liuhen.serve import serve
+from liuhen.simulate import simulate_dock
+from liuhen.wiring import open_runtime
 
 app = typer.Typer(
     name="liuhen",
@@ -21,15 +25,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# Packages that contribute commands, in the order data flows.
-PLUGIN_MODULES = (
-    "storage.cli",
-    "integrity.cli",
-    "integrity.export_cli",
-    "ingest.cli",
-    "transcoder.cli",
-    "api.cli",
-)
 
 
 @app.command("simulate-dock")
@@ -40,8 +35,6 @@ def simulate_dock_cmd(
     small: bool = typer.Option(False, help="320x240 instead of 1080p (fast, for tests)."),
 ) -> None:
     """Lay out a dock with recorders holding real ffmpeg-made footage (H.264, HEVC, JPEG, WAV, truncated)."""
-    from liuhen.simulate import simulate_dock
-
     kw = {"width": 320, "height": 240, "bitrate": "500k", "clip_seconds": 4.0} if small else {}
     recs = simulate_dock(dock, recorders=recorders, minutes=minutes, **kw)  # type: ignore[arg-type]
     for r in recs:
@@ -52,8 +45,6 @@ def simulate_dock_cmd(
 @app.command("migrate")
 def migrate_cmd() -> None:
     """Apply catalog migrations to the configured database (idempotent)."""
-    from liuhen.runtime import open_runtime
-
     with open_runtime() as rt:
         row = rt.catalog.one("SELECT count(*) AS n FROM schema_migrations")
         typer.echo(f"catalog at {rt.settings.root}: {row['n'] if row else 0} migrations applied")
@@ -67,8 +58,6 @@ def demo_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Run the whole pipeline on the embedded defaults: dock → ingest → transcode → case → export → verify."""
-    from liuhen.demo import run_demo
-
     summary = run_demo(recorders=recorders, minutes=minutes, small=small)
     if json_out:
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
@@ -84,31 +73,15 @@ def serve_cmd(
     workers: bool = typer.Option(True, help="Also run in-process transcoder workers (no broker set)."),
 ) -> None:
     """Run the service: the API, the dock watcher and the workers, on the configured components."""
-    from liuhen.serve import serve
-
     serve(host=host, port=port, watch=watch, workers=workers)
 
 
-def _register_plugins() -> None:
-    for name in PLUGIN_MODULES:
-        if importlib.util.find_spec(name.split(".")[0]) is None:
-            continue
-        try:
-            spec = importlib.util.find_spec(name)
-        except ModuleNotFoundError:
-            spec = None
-        if spec is None:
-            continue
-        module = importlib.import_module(name)
-        module.register(app)
-
-
-_register_plugins()
+# Each area adds its own commands, in the order data flows.
+for _area in (storage, audit, export, ingest, transcoder, cases):
+    _area.register(app)
 
 
 def main() -> None:
-    from liuhen.embedded import install_signal_handlers
-
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     install_signal_handlers()
     try:

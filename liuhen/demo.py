@@ -16,8 +16,22 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from liuhen.config import Settings, get_settings
-from liuhen.runtime import Runtime, build_runtime
+from liuhen.cases import access
+from liuhen.cases import service as cases
+from liuhen.cases.principal import Principal
+from liuhen.core.config import Settings, get_settings
+from liuhen.core.verifier import verify_bag
+from liuhen.export.service import run_export
+from liuhen.ingest.offload import ingest_path
+from liuhen.integrity import log as auditlog
+from liuhen.runtime import Runtime
+from liuhen.simulate import simulate_dock
+from liuhen.storage.base import key_for
+from liuhen.storage.errors import ObjectNotFound
+from liuhen.transcoder import jobs as tsvc
+from liuhen.transcoder.broker import setup_broker
+from liuhen.transcoder.workers import InProcessWorkers
+from liuhen.wiring import build_runtime
 
 console = Console(stderr=True)
 
@@ -34,7 +48,7 @@ def _spawn_worker_processes(settings: Settings, processes: int = 2) -> list[subp
     for _ in range(processes):
         procs.append(
             subprocess.Popen(
-                [sys.executable, "-m", "dramatiq", "transcoder.worker_main", "-p", "1", "-t", "2"],
+                [sys.executable, "-m", "dramatiq", "liuhen.worker", "-p", "1", "-t", "2"],
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -58,7 +72,6 @@ def _wait_transcoded(rt: Runtime, file_ids: list[int], timeout: float) -> None:
 def run_demo(
     *, recorders: int = 3, minutes: float = 0.25, small: bool = False, settings: Settings | None = None
 ) -> dict[str, Any]:
-    from liuhen.simulate import simulate_dock
 
     settings = settings or get_settings()
     actor = settings.actor_name()
@@ -80,20 +93,16 @@ def run_demo(
             console.print(f"[bold]1/6[/] reusing the simulated dock in {dock}")
 
         # 2. workers first, so transcoding starts as soon as a file is stored
-        from transcoder import service as tsvc
-        from transcoder.broker import setup_broker
 
         setup_broker(settings)
         if settings.broker_url:
             procs = _spawn_worker_processes(settings)
         else:
-            from transcoder.workers import InProcessWorkers
 
             workers = InProcessWorkers(rt, threads=settings.worker_threads)
             workers.start()
 
         console.print("[bold]2/6[/] ingesting (one pass: copy + SHA-256 → write-once store → audit log)")
-        from ingest.offload import ingest_path
 
         t0 = time.monotonic()
         receipts = ingest_path(rt, dock, actor=actor, on_stored=tsvc.enqueue)
@@ -110,10 +119,6 @@ def run_demo(
         case_no, case_report = _sample_case(rt, actor, file_ids)
 
         console.print("[bold]5/6[/] exporting the case as a verifiable bag (supervised) and verifying it")
-        from api import access
-        from api.auth import Principal
-        from api.routes.cases import run_export
-        from integrity.verifier import verify_bag
 
         clerk = Principal(actor, "clerk", unit_code="110101000000")
         supervisor = Principal("supervisor:demo", "supervisor", unit_code="110101000000")
@@ -122,7 +127,7 @@ def run_demo(
         )
         access.approve(rt, int(req["id"]), supervisor, note="demo approval")
         _path, result = run_export(rt, case_no, clerk, request_id=int(req["id"]))
-        report = verify_bag(result.path)
+        report = verify_bag(str(result.path))
 
         console.print("[bold]6/6[/] summary")
         summary = _summary(rt, receipts, ingest_s, case_no, case_report, result, report)
@@ -142,7 +147,6 @@ def run_demo(
 
 
 def _sample_case(rt: Runtime, actor: str, file_ids: list[int]) -> tuple[str, dict[str, Any]]:
-    from api import cases
 
     files = rt.catalog.all(
         "SELECT id, sha256, media_kind, recorded_at, duration_s, media_status FROM files "
@@ -177,7 +181,6 @@ def _sample_case(rt: Runtime, actor: str, file_ids: list[int]) -> tuple[str, dic
     for f in others:
         cases.link_clip(rt, case_no, f["sha256"], stage="investigation", proves="现场取证", actor=actor)
     cases.advance_stage(rt, case_no, "review", actor=actor)
-    from api.auth import Principal
 
     legal = Principal("legal:赵敏", "legal_reviewer", unit_code="110101000000")
     cases.record_legal_review(rt, case_no, reviewer=legal, opinion="事实清楚，证据充分", approved=True)
@@ -207,7 +210,6 @@ def _summary(
         "SELECT count(*) AS n FROM derivatives d JOIN files f ON f.id = d.file_id WHERE f.sha256 = ANY(%s)",
         (list(distinct),),
     )
-    from integrity import log as auditlog
 
     ok = bool(report.ok) and all(r.safe_to_wipe for r in receipts) and stored == in_store == len(distinct)
     return {
@@ -240,8 +242,6 @@ def _summary(
 
 def _stored_with_digest(rt: Runtime, sha256: str) -> bool:
     """The store holds the object and reports the same SHA-256 (not just a name)."""
-    from storage.base import key_for
-    from storage.errors import ObjectNotFound
 
     try:
         return rt.store.head(key_for(sha256)).sha256 == sha256

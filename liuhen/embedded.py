@@ -17,8 +17,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from liuhen.errors import EmbeddedServiceError
-from liuhen.process import pid_alive
+from liuhen.core.errors import EmbeddedServiceError
+from liuhen.core.process import pid_alive
 
 log = logging.getLogger("liuhen.embedded")
 DATABASE = "liuhen"

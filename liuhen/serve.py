@@ -7,8 +7,19 @@ import logging
 import threading
 from typing import Any
 
-from liuhen.config import get_settings
-from liuhen.runtime import Runtime, build_runtime
+from liuhen.api.app import create_app
+from liuhen.cases import readaudit
+from liuhen.cases.retention import dispose_expired
+from liuhen.core.config import get_settings
+from liuhen.ingest.watch import DockWatcher
+from liuhen.integrity import checkpoint, fixity
+from liuhen.integrity import log as auditlog
+from liuhen.runtime import Runtime
+from liuhen.storage.check import ensure_conformant
+from liuhen.transcoder import jobs as tsvc
+from liuhen.transcoder.broker import setup_broker
+from liuhen.transcoder.workers import InProcessWorkers
+from liuhen.wiring import build_runtime
 
 log = logging.getLogger("liuhen.serve")
 
@@ -21,21 +32,17 @@ def serve(*, host: str | None, port: int | None, watch: bool = True, workers: bo
     stoppers: list[Any] = []
     try:
         _check_store(rt)
-        from transcoder import service as tsvc
-        from transcoder.broker import setup_broker
 
         setup_broker(settings)
         if workers and not settings.broker_url:
-            from transcoder.workers import InProcessWorkers
 
             w = InProcessWorkers(rt, threads=settings.worker_threads)
             w.start()
             stoppers.append(w.stop)
         if settings.broker_url:
-            log.warning("a broker is configured: run `dramatiq transcoder.worker_main` processes to transcode")
+            log.warning("a broker is configured: run `dramatiq liuhen.worker` processes to transcode")
         tsvc.enqueue_pending(rt)
         if watch and settings.docks:
-            from ingest.watch import DockWatcher
 
             watcher = DockWatcher(rt, settings.docks, on_stored=tsvc.enqueue)
             watcher.start()
@@ -44,7 +51,6 @@ def serve(*, host: str | None, port: int | None, watch: bool = True, workers: bo
         for thread in _background_loops(rt, stop):
             thread.start()
         stoppers.append(stop.set)
-        from api.app import create_app
 
         app = create_app(rt)
         uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
@@ -58,7 +64,6 @@ def serve(*, host: str | None, port: int | None, watch: bool = True, workers: bo
 
 
 def _check_store(rt: Runtime) -> None:
-    from storage.check import ensure_conformant
 
     ensure_conformant(rt.store, rt.settings)
 
@@ -67,9 +72,6 @@ def _background_loops(rt: Runtime, stop: threading.Event) -> list[threading.Thre
     """The log sequencer (safety net for pending events), sealing of the API read journal into the log,
     checkpoint publication, scheduled fixity audits and the disposal job, each in a daemon thread
     until ``stop`` is set."""
-    from api import readaudit
-    from integrity import checkpoint, fixity
-    from integrity import log as auditlog
 
     loops: list[tuple[str, Any]] = [
         ("sequencer", lambda: auditlog.run_sequencer(rt.catalog, stop)),
@@ -78,7 +80,6 @@ def _background_loops(rt: Runtime, stop: threading.Event) -> list[threading.Thre
         ("fixity", lambda: fixity.run_scheduler(rt.catalog, rt.store, stop)),
     ]
     try:
-        from storage.retention import dispose_expired
 
         loops.append(("disposal", lambda: _every(stop, 3600.0, lambda: dispose_expired(
             rt.catalog, rt.store, actor="system:disposal"))))

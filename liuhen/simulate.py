@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-from ingest.layout import IDENTITY_FILE, media_name
-from liuhen import media
+from liuhen.core import media
+from liuhen.ingest.layout import IDENTITY_FILE, media_name
 
 CST = timezone(timedelta(hours=8))
 OFFICERS = [("110101", "张伟"), ("110102", "王芳"), ("110103", "李娜"), ("110104", "刘洋"), ("110105", "陈静")]

@@ -27,14 +27,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from storage._util import utcnow
-from storage.base import ObjectInfo, ObjectStore
-from storage.errors import NonConformantStore, ObjectNotFound, StorageError
-
-if TYPE_CHECKING:
-    from liuhen.config import Settings
+from liuhen.core.config import Settings
+from liuhen.storage.base import ObjectInfo, ObjectStore
+from liuhen.storage.errors import NonConformantStore, ObjectNotFound, StorageError
+from liuhen.storage.util import utcnow
 
 log = logging.getLogger("liuhen.storage.check")
 

@@ -7,28 +7,24 @@ when the S3 backend is chosen.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from liuhen.errors import ConfigError
-from storage.base import ObjectStore
-
-if TYPE_CHECKING:
-    from liuhen.config import Settings
+from liuhen.core.config import Settings
+from liuhen.core.errors import ConfigError
+from liuhen.storage.base import ObjectStore
+from liuhen.storage.local import LocalStore
+from liuhen.storage.memory import MemoryStore
+from liuhen.storage.s3 import S3Settings, S3Store
 
 
 def open_store(settings: Settings) -> ObjectStore:
     """The object store ``settings`` selects (originals get ``settings.retention_days`` by default)."""
     days = settings.retention_days
     if settings.store == "local":
-        from storage.local import LocalStore
 
         return LocalStore(settings.store_dir, default_retention_days=days)
     if settings.store == "memory":
-        from storage.memory import MemoryStore
 
         return MemoryStore(default_retention_days=days)
     if settings.store == "s3":
-        from storage.s3 import S3Settings, S3Store
 
         return S3Store(S3Settings(), default_retention_days=days)
     raise ConfigError(f"unknown store backend {settings.store!r} (expected local, s3 or memory)")

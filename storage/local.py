@@ -50,7 +50,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from storage._util import (
+from liuhen.storage.base import ObjectInfo
+from liuhen.storage.errors import (
+    DigestMismatch,
+    ObjectLocked,
+    ObjectNotFound,
+    RetentionViolation,
+    StorageError,
+    StoreFull,
+)
+from liuhen.storage.util import (
     CHUNK,
     COMPLIANCE,
     HashingWriter,
@@ -62,15 +71,6 @@ from storage._util import (
     default_until,
     require_future,
     utcnow,
-)
-from storage.base import ObjectInfo
-from storage.errors import (
-    DigestMismatch,
-    ObjectLocked,
-    ObjectNotFound,
-    RetentionViolation,
-    StorageError,
-    StoreFull,
 )
 
 log = logging.getLogger("liuhen.storage.local")

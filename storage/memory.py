@@ -15,7 +15,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from storage._util import (
+from liuhen.storage.base import ObjectInfo
+from liuhen.storage.errors import DigestMismatch, ObjectLocked, ObjectNotFound, RetentionViolation
+from liuhen.storage.util import (
     COMPLIANCE,
     check_key,
     check_range,
@@ -25,8 +27,6 @@ from storage._util import (
     require_future,
     utcnow,
 )
-from storage.base import ObjectInfo
-from storage.errors import DigestMismatch, ObjectLocked, ObjectNotFound, RetentionViolation
 
 
 @dataclass

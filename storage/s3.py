@@ -33,16 +33,8 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from storage._util import (
-    InvalidRange,
-    as_utc,
-    check_key,
-    check_sha256,
-    default_until,
-    require_future,
-)
-from storage.base import ObjectInfo
-from storage.errors import (
+from liuhen.storage.base import ObjectInfo
+from liuhen.storage.errors import (
     DigestMismatch,
     NonConformantStore,
     ObjectLocked,
@@ -51,6 +43,15 @@ from storage.errors import (
     StorageError,
     StoreFull,
     StoreUnavailable,
+)
+from liuhen.storage.util import (
+    InvalidRange,
+    as_utc,
+    check_key,
+    check_sha256,
+    default_until,
+    require_future,
+    utcnow,
 )
 
 MiB = 1 << 20
@@ -416,7 +417,6 @@ class S3Store:
 
     def dispose(self, key: str) -> None:
         """Delete every version of ``key`` — only when retention expired and no hold is set."""
-        from storage._util import utcnow
 
         info = self.head(key)
         if info.legal_hold:

@@ -16,8 +16,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from catalog.db import Catalog, migrate
-from liuhen.config import Settings
+from liuhen.catalog.db import Catalog, migrate
+from liuhen.core.config import Settings
 
 LOCAL_CANDIDATES = (
     "postgresql://postgres@127.0.0.1:5432/postgres",
@@ -117,7 +117,7 @@ def settings(tmp_path: Path, pg_url: str) -> Settings:
 
 @pytest.fixture
 def runtime(settings: Settings):  # type: ignore[no-untyped-def]
-    from liuhen.runtime import build_runtime
+    from liuhen.wiring import build_runtime
 
     rt = build_runtime(settings)
     yield rt
@@ -142,7 +142,7 @@ def open_tmp() -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Small real footage made by ffmpeg, shared by the whole session (treat as read-only)."""
-    from liuhen import media as m
+    from liuhen.core import media as m
 
     d = tmp_path_factory.mktemp("media")
     out = {

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import psycopg
 
-from catalog.db import migrate, shipped_migrations
-from liuhen.config import Settings
+from liuhen.catalog.db import migrate, shipped_migrations
+from liuhen.core.config import Settings
 
 
 def test_migrations_apply_to_empty_database_in_order_and_are_idempotent(empty_pg_url: str) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from integrity import log as auditlog
-from integrity.events import Event
-from liuhen.config import Settings
-from liuhen.runtime import build_runtime
+from liuhen.core.config import Settings
+from liuhen.integrity import log as auditlog
+from liuhen.integrity.events import Event
+from liuhen.wiring import build_runtime
 
 
 def test_closing_the_runtime_sequences_pending_events(settings: Settings) -> None:

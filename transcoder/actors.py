@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import dramatiq
 from dramatiq.middleware import CurrentMessage
 
-from transcoder.broker import ensure_broker
-from transcoder.errors import FileNotFound
-from transcoder.settings import transcoder_settings
-
-if TYPE_CHECKING:
-    from liuhen.runtime import Runtime
+from liuhen.runtime import Runtime
+from liuhen.transcoder.broker import ensure_broker
+from liuhen.transcoder.errors import FileNotFound
+from liuhen.transcoder.service import process_file
+from liuhen.transcoder.settings import transcoder_settings
 
 log = logging.getLogger(__name__)
 ensure_broker()
@@ -38,7 +38,14 @@ _OPTIONS: dict[str, Any] = {
 }
 
 _runtime: Runtime | None = None
+_runtime_factory: Callable[[], Runtime] | None = None
 _runtime_lock = threading.Lock()
+
+
+def set_runtime_factory(factory: Callable[[], Runtime]) -> None:
+    """How a worker process builds its Runtime on its first message (registered by the shell's worker entry)."""
+    global _runtime_factory
+    _runtime_factory = factory
 
 
 def bind_runtime(runtime: Runtime | None) -> None:
@@ -52,15 +59,13 @@ def current_runtime() -> Runtime:
     global _runtime
     with _runtime_lock:
         if _runtime is None:
-            from liuhen.runtime import build_runtime
-
-            _runtime = build_runtime()
+            if _runtime_factory is None:
+                raise RuntimeError("no Runtime bound: start workers with `dramatiq liuhen.worker` or bind_runtime()")
+            _runtime = _runtime_factory()
         return _runtime
 
 
 def _handle(file_id: int) -> None:
-    from transcoder.service import process_file
-
     msg = CurrentMessage.get_current_message()
     try:
         result = process_file(current_runtime(), int(file_id), message_id=msg.message_id if msg else None)

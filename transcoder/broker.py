@@ -16,8 +16,8 @@ import dramatiq
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage
 
-from liuhen.config import Settings
-from liuhen.errors import ConfigError
+from liuhen.core.config import Settings
+from liuhen.core.errors import ConfigError
 
 _lock = threading.RLock()
 _current: tuple[str | None, dramatiq.Broker] | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from liuhen.errors import LiuhenError
+from liuhen.core.errors import LiuhenError
 
 
 class TranscoderError(LiuhenError):

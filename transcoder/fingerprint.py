@@ -17,7 +17,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from transcoder.errors import ProbeFailed
+from liuhen.transcoder.errors import ProbeFailed
 
 ALGO = "dct64-v1"
 SIZE = 32

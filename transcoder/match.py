@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from transcoder.fingerprint import Fingerprint, fingerprint
-
-if TYPE_CHECKING:
-    from liuhen.runtime import Runtime
+from liuhen.runtime import Runtime
+from liuhen.transcoder.fingerprint import Fingerprint, fingerprint
 
 DEFAULT_MAX_DISTANCE = 10.0
 

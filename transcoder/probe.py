@@ -15,8 +15,8 @@ from typing import Any
 
 import av
 
-from transcoder.errors import MediaRejected, ProbeFailed
-from transcoder.settings import TranscoderSettings, transcoder_settings
+from liuhen.transcoder.errors import MediaRejected, ProbeFailed
+from liuhen.transcoder.settings import TranscoderSettings, transcoder_settings
 
 IMAGE_CODECS = frozenset({"mjpeg", "png", "webp", "bmp", "tiff", "gif", "jpegls", "jpeg2000", "heif", "av1"})
 ISO6709 = re.compile(r"^([+-]\d+(?:\.\d+)?)([+-]\d+(?:\.\d+)?)([+-]\d+(?:\.\d+)?)?/?$")

@@ -17,10 +17,10 @@ from typing import Any
 
 import ffmpeg as fp
 
-from liuhen.config import Settings
-from transcoder.probe import MediaInfo
-from transcoder.settings import TranscoderSettings
-from transcoder.tool import INPUT, OUTPUT, template
+from liuhen.core.config import Settings
+from liuhen.transcoder.probe import MediaInfo
+from liuhen.transcoder.settings import TranscoderSettings
+from liuhen.transcoder.tool import INPUT, OUTPUT, template
 
 PLAYABLE_CONTAINERS = ("mp4", "mov")
 PLAYABLE_H264_PROFILES = frozenset({"Baseline", "Constrained Baseline", "Main", "High"})

@@ -15,10 +15,10 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from catalog.db import Catalog
-from integrity.events import Event
-from integrity.log import record
-from transcoder.fingerprint import ALGO, Fingerprint, to_signed
+from liuhen.catalog.db import Catalog
+from liuhen.integrity.events import Event
+from liuhen.integrity.log import record
+from liuhen.transcoder.fingerprint import ALGO, Fingerprint, to_signed
 
 
 @dataclass

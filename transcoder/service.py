@@ -23,16 +23,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psycopg
 
-from transcoder import records, tool
-from transcoder.errors import FileNotFound, MediaError, OriginalMismatch, ProbeFailed
-from transcoder.settings import TranscoderSettings, transcoder_settings
-
-if TYPE_CHECKING:
-    from liuhen.runtime import Runtime
+from liuhen.runtime import Runtime
+from liuhen.transcoder import records, tool
+from liuhen.transcoder.errors import FileNotFound, MediaError, OriginalMismatch, ProbeFailed
+from liuhen.transcoder.fingerprint import ALGO, fingerprint
+from liuhen.transcoder.probe import Truncated, probe
+from liuhen.transcoder.proxy import plan_partial, plan_proxy, plan_thumbnails
+from liuhen.transcoder.settings import TranscoderSettings, transcoder_settings
 
 log = logging.getLogger(__name__)
 FILE_LOCK_CLASS = 0x5443  # "TC"
@@ -122,8 +123,6 @@ def process_file(
 
 
 def _process_locked(runtime: Runtime, row: dict[str, Any], actor: str) -> ProcessResult:
-    from transcoder.probe import Truncated, probe
-    from transcoder.proxy import plan_proxy, plan_thumbnails
 
     s, ts = runtime.settings, transcoder_settings()
     file_id, sha = int(row["id"]), str(row["sha256"])
@@ -182,7 +181,6 @@ def _partial(
 
     A failure making them is logged and leaves the file flagged as it is; it never raises.
     """
-    from transcoder.proxy import plan_partial
 
     info = exc.info
     made: list[records.Derived] = []
@@ -253,7 +251,6 @@ def _run_steps(
 def _fingerprint(runtime: Runtime, row: dict[str, Any], src: Path, actor: str) -> int:
     import av
 
-    from transcoder.fingerprint import ALGO, fingerprint
 
     have = runtime.catalog.one("SELECT seconds FROM fingerprint_sets WHERE file_id = %s", (row["id"],))
     if have is not None:
@@ -269,23 +266,3 @@ def _fingerprint(runtime: Runtime, row: dict[str, Any], src: Path, actor: str) -
     }
     records.save_fingerprint(runtime.catalog, int(row["id"]), row["sha256"], fp, recipe, actor)
     return len(fp)
-
-
-def enqueue(file_id: int, *, priority: str = "ingest") -> Any:
-    """Send the transcode message for ``file_id``; ``ingest`` work is served before ``backfill``."""
-    from transcoder import actors
-
-    actor = actors.transcode if priority == "ingest" else actors.transcode_backfill
-    return actor.send(int(file_id))
-
-
-def enqueue_pending(runtime: Runtime, *, limit: int | None = None) -> list[int]:
-    """Sweep: enqueue (at backfill priority) every file still ``media_status = 'pending'``."""
-    rows = runtime.catalog.all(
-        "SELECT id FROM files WHERE media_status = 'pending' AND status = 'stored' ORDER BY id LIMIT %s",
-        (limit,),
-    )
-    ids = [int(r["id"]) for r in rows]
-    for i in ids:
-        enqueue(i, priority="backfill")
-    return ids

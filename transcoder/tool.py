@@ -19,8 +19,8 @@ from typing import Any
 
 import ffmpeg as ffmpeg_python
 
-from liuhen.media import ffmpeg_exe
-from transcoder.errors import FfmpegFailed, FfmpegTimeout
+from liuhen.core.media import ffmpeg_exe
+from liuhen.transcoder.errors import FfmpegFailed, FfmpegTimeout
 
 INPUT = "{input}"
 OUTPUT = "{output}"

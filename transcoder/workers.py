@@ -7,14 +7,12 @@ in this process are handled here. With a real broker these threads consume from 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 import dramatiq
 
-from transcoder.broker import setup_broker
-
-if TYPE_CHECKING:
-    from liuhen.runtime import Runtime
+from liuhen.runtime import Runtime
+from liuhen.transcoder import actors
+from liuhen.transcoder.broker import setup_broker
 
 
 class InProcessWorkers:
@@ -22,7 +20,6 @@ class InProcessWorkers:
         self.runtime = runtime
         self.threads = threads or runtime.settings.worker_threads
         self.broker = setup_broker(runtime.settings)
-        from transcoder import actors
 
         self._actors = actors
         self.queues = (actors.QUEUE, actors.BACKFILL_QUEUE)

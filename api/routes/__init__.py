@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import Request
 
-from api.models import Problem
+from liuhen.api.models import Problem
 
 _PROBLEM = {"application/problem+json": {"schema": Problem.model_json_schema()}}
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse
 
-from api import access, cases
-from api.auth import Principal, authorize
-from api.errors import FeatureUnavailable
-from api.models import (
+from liuhen.api.auth import authorize
+from liuhen.api.models import (
     ActivityIn,
     ActivityOut,
     CaseDetail,
@@ -29,7 +26,11 @@ from api.models import (
     StageIn,
     UnlinkIn,
 )
-from api.routes import problems, runtime_of
+from liuhen.api.routes import problems, runtime_of
+from liuhen.cases import service as cases
+from liuhen.cases.completeness import render_html
+from liuhen.cases.principal import Principal
+from liuhen.export.service import run_export
 
 router = APIRouter(tags=["cases"])
 Who = Annotated[Principal, Depends(authorize)]
@@ -162,8 +163,6 @@ def completeness(request: Request, who: Who, case_no: CaseNo) -> dict[str, Any]:
     responses=problems(404),
 )
 def completeness_html(request: Request, who: Who, case_no: CaseNo) -> HTMLResponse:
-    from api.completeness import render_html
-
     return HTMLResponse(render_html(cases.completeness(runtime_of(request), case_no)))
 
 
@@ -183,53 +182,6 @@ def put_recording_item(request: Request, who: Who, body: RecordingItem) -> dict[
         runtime_of(request), kind=body.kind, recording=body.recording, label=body.label, actor=who.name
     )
 
-
-def run_export(
-    runtime: Any,
-    case_no: str,
-    who: Principal | str,
-    *,
-    request_id: int,
-    out_dir: Any = None,
-    stage: str | None = None,
-    t_from: datetime | None = None,
-    t_to: datetime | None = None,
-) -> tuple[str, Any]:
-    """Check the approved export request, log the export's start (before any byte is written), export."""
-    from pathlib import Path as _P
-
-    principal = who if isinstance(who, Principal) else Principal(who, "cli")
-    access.require_approved(runtime, request_id, principal, kind="export", case_no=case_no)
-    with runtime.catalog.tx() as conn:
-        c = conn.execute("SELECT unit_code FROM cases WHERE case_no = %s", (case_no,)).fetchone()
-        access.record_access(
-            conn,
-            principal,
-            "export",
-            purpose=f"approved request {request_id}",
-            case_no=case_no,
-            case_unit=c["unit_code"] if c else None,
-            request_id=request_id,
-            data={
-                "phase": "authorised",
-                "stage": stage,
-                "t_from": t_from.isoformat() if t_from else None,
-                "t_to": t_to.isoformat() if t_to else None,
-            },
-        )
-    try:
-        from integrity.export import export_case
-    except ImportError as exc:
-        raise FeatureUnavailable(f"export is not available: {exc}") from exc
-    if out_dir is None:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in case_no)
-        out_dir = runtime.settings.export_dir / f"{safe}-{stamp}-r{request_id}"
-    out = _P(out_dir)
-    result = export_case(
-        runtime, case_no, out, actor=principal.name, stage=stage, t_from=t_from, t_to=t_to, request_id=request_id
-    )
-    return str(out), result
 
 
 @router.post(

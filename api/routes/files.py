@@ -13,14 +13,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from api import access
-from api.auth import Principal, authorize
-from api.errors import FeatureUnavailable, FileNotFound, PayloadTooLarge
-from api.models import FileDetail, FileOut, MatchOut, SearchPage, Stage, ThumbnailOut
-from api.routes import problems, runtime_of
-from api.search import search_files
-from api.streaming import file_reader, ranged_response
-from liuhen.errors import InvalidRequest, LiuhenError
+from liuhen.api.auth import authorize
+from liuhen.api.errors import PayloadTooLarge
+from liuhen.api.models import FileDetail, FileOut, MatchOut, SearchPage, Stage, ThumbnailOut
+from liuhen.api.routes import problems, runtime_of
+from liuhen.api.search import search_files
+from liuhen.api.streaming import file_reader, ranged_response
+from liuhen.cases import access
+from liuhen.cases.errors import FileNotFound
+from liuhen.cases.principal import Principal
+from liuhen.core.errors import InvalidRequest, LiuhenError
+from liuhen.transcoder.match import match_file
 
 router = APIRouter(tags=["footage"])
 Who = Annotated[Principal, Depends(authorize)]
@@ -261,10 +264,6 @@ def match(request: Request, who: Who, upload: UploadFile) -> dict[str, Any]:
     """Which stored footage does this clip (e.g. a copy found elsewhere) come from? (perceptual match)
 
     Uploads over 512 MiB are refused (413) while they stream in, before anything is decoded."""
-    try:
-        from transcoder.match import match_file
-    except ImportError as exc:
-        raise FeatureUnavailable(f"matching is not available: {exc}") from exc
     rt = runtime_of(request)
     suffix = FsPath(upload.filename or "clip.mp4").suffix[:10] or ".mp4"
     with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:

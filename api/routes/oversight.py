@@ -9,10 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from api import access, cases, readaudit
-from api.auth import Principal, authorize
-from api.errors import FeatureUnavailable
-from api.models import (
+from liuhen.api.auth import authorize
+from liuhen.api.models import (
     AccessEventOut,
     AccessRequestIn,
     AccessRequestOut,
@@ -25,8 +23,15 @@ from api.models import (
     UnusualOut,
     WhoAmI,
 )
-from api.routes import problems, runtime_of
-from liuhen.errors import Forbidden, InvalidRequest, NotFound
+from liuhen.api.routes import problems, runtime_of
+from liuhen.cases import access, readaudit
+from liuhen.cases import service as cases
+from liuhen.cases.principal import Principal
+from liuhen.core.errors import Forbidden, InvalidRequest, NotFound
+from liuhen.integrity import checkpoint as integrity_checkpoint
+from liuhen.integrity import log as integrity_log
+from liuhen.integrity import proof as integrity_proof
+from liuhen.integrity import tlogproof as integrity_tlogproof
 
 router = APIRouter()
 Who = Annotated[Principal, Depends(authorize)]
@@ -255,14 +260,6 @@ def _b64(b: bytes) -> str:
     return base64.b64encode(b).decode()
 
 
-def _integrity(name: str) -> Any:
-    import importlib
-
-    try:
-        return importlib.import_module(f"integrity.{name}")
-    except ImportError as exc:
-        raise FeatureUnavailable(f"integrity.{name} is not available: {exc}") from exc
-
 
 @router.get(
     "/audit/checkpoint",
@@ -275,7 +272,7 @@ def audit_checkpoint(
     request: Request, who: Who, size: Annotated[int | None, Query(ge=1, le=2**62)] = None
 ) -> dict[str, Any]:
     """The latest signed checkpoint (C2SP signed note), or the one published at ``size``."""
-    cp_mod = _integrity("checkpoint")
+    cp_mod = integrity_checkpoint
     cat = runtime_of(request).catalog
     cp = cp_mod.latest(cat) if size is None else cp_mod.at_size(cat, size)
     if cp is None:
@@ -289,7 +286,7 @@ def audit_checkpoint(
 def audit_leaf(request: Request, who: Who, index: Annotated[int, Path(ge=0, le=2**62)]) -> dict[str, Any]:
     import json
 
-    log = _integrity("log")
+    log = integrity_log
     try:
         lf = log.leaf(runtime_of(request).catalog, index)
     except LookupError as exc:
@@ -310,7 +307,7 @@ def audit_inclusion(
     """Inclusion proof of leaf ``index`` in the tree of ``size`` (default: the latest checkpoint), as a
     C2SP tlog-proof when that checkpoint is published."""
     cat = runtime_of(request).catalog
-    cp_mod, proof, tlog = _integrity("checkpoint"), _integrity("proof"), _integrity("tlogproof")
+    cp_mod, proof, tlog = integrity_checkpoint, integrity_proof, integrity_tlogproof
     cp = cp_mod.latest(cat) if size is None else cp_mod.at_size(cat, size)
     tree_size = size if size is not None else (cp.size if cp else None)
     if tree_size is None:
@@ -344,7 +341,7 @@ def audit_consistency(
     """Consistency proof between tree sizes ``old`` ≤ ``new`` (RFC 9162 §2.1.4)."""
     if old > new:
         raise InvalidRequest("old must be <= new")
-    proof = _integrity("proof")
+    proof = integrity_proof
     try:
         hashes = proof.consistency_proof(runtime_of(request).catalog, old, new)
     except ValueError as exc:

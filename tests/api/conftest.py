@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from api.roles import ROLES
+from liuhen.api.roles import ROLES
 
 
 @pytest.fixture
 def app(runtime):  # type: ignore[no-untyped-def]
-    from api.app import create_app
+    from liuhen.api.app import create_app
 
     return create_app(runtime)
 
@@ -23,7 +23,7 @@ def app(runtime):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def tokens(runtime) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """One token per role (users named after their role, unit U1), plus 'supervisor2' and 'outsider' (unit U2)."""
-    from api.auth import issue_token
+    from liuhen.api.auth import issue_token
 
     out = {}
     for role in ROLES:

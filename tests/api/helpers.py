@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from storage.base import key_for
+from liuhen.storage.base import key_for
 
 T0 = datetime(2024, 5, 6, 9, 0, 0, tzinfo=UTC)
 

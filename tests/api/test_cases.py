@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from api import cases
-from api.auth import Principal
-from api.errors import InvalidActivity, LegalReviewRequired, StageOrderError
-from liuhen.errors import Forbidden
-from storage.errors import ObjectLocked
+from liuhen.cases import service as cases
+from liuhen.cases.errors import InvalidActivity, LegalReviewRequired, StageOrderError
+from liuhen.cases.principal import Principal
+from liuhen.core.errors import Forbidden
+from liuhen.storage.errors import ObjectLocked
 from tests.api.helpers import T0, store_file
 
 LR = Principal("lr1", "legal_reviewer")
@@ -170,7 +170,7 @@ def test_completeness_missing_av_gaps_late_upload_and_drift(runtime, media):
     assert rep["complete"] is False and rep["errors"] == 2
     segs = {s["sha256"]: s for s in rep["segments"]}
     assert segs[b["sha256"]]["officer_no"] == "110002" and segs[b["sha256"]]["device_serial"] == "DSJ-0002"
-    from api.completeness import render_html
+    from liuhen.cases.completeness import render_html
 
     page = render_html(rep)
     assert "missing_av" in page and "K1" in page and "<script" not in page

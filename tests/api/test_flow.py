@@ -14,8 +14,8 @@ from tests.api.helpers import T0, store_file
 
 def _ingestion_event(runtime, f):
     """The ``ingestion`` event ingest would have recorded (an export proves each original's ingestion)."""
-    from integrity.events import Event
-    from integrity.log import append
+    from liuhen.integrity.events import Event
+    from liuhen.integrity.log import append
 
     data = {k: f[k] for k in ("size", "officer_no", "device_serial", "unit_code")}
     data["recorded_at"] = f["recorded_at"].isoformat()
@@ -102,7 +102,7 @@ def test_case_flow_over_http(runtime, client, tokens, media):
         json={"kind": "export", "case_no": "强〔2024〕7号", "purpose": "行政诉讼举证"},
     ).json()["id"]
     assert client.post(f"/access/requests/{rid}/decision", headers=sup, json={"approve": True}).status_code == 200
-    from api.app import all_routes  # noqa: F401  (export availability is the export helper's)
+    from liuhen.api.app import all_routes  # noqa: F401  (export availability is the export helper's)
 
     ex = client.post(f"{base}/exports", headers=clerk, json={"request_id": rid})
     if ex.status_code == 503:
@@ -128,10 +128,10 @@ def test_search_keyset_pagination(runtime, client, tokens, media):
 
 
 def test_cli_tokens_cases_access_export(runtime, settings, media, monkeypatch, tmp_path):
-    import liuhen.runtime
+    import liuhen.wiring
     from liuhen.cli import app
 
-    monkeypatch.setattr(liuhen.runtime, "get_settings", lambda: settings)
+    monkeypatch.setattr(liuhen.wiring, "get_settings", lambda: settings)
     f = store_file(runtime, media["h264_mp4"])
     run = CliRunner().invoke
 

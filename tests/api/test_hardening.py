@@ -14,14 +14,17 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from api import access, cases
-from api.auth import Principal, issue_token
-from api.errors import ApprovalRequired
-from integrity.events import EVENT_TYPES
-from liuhen.errors import Forbidden
-from storage.base import key_for
-from storage.errors import ObjectLocked
-from storage.retention import dispose_expired
+from liuhen.api.auth import issue_token
+from liuhen.cases import access
+from liuhen.cases import service as cases
+from liuhen.cases.errors import ApprovalRequired
+from liuhen.cases.principal import Principal
+from liuhen.cases.retention import dispose_expired
+from liuhen.core.errors import Forbidden
+from liuhen.integrity import events
+from liuhen.integrity.events import EVENT_TYPES
+from liuhen.storage.base import key_for
+from liuhen.storage.errors import ObjectLocked
 from tests.api.conftest import bearer
 from tests.api.helpers import store_file
 
@@ -128,11 +131,11 @@ def test_record_legal_review_requires_a_legal_reviewer_principal(runtime):
 
 
 def test_cli_review_needs_a_legal_reviewer_and_cli_events_carry_the_os_user(runtime, settings, monkeypatch):
-    import liuhen.runtime
-    from api.access import _os_user
+    import liuhen.wiring
+    from liuhen.cases.access import _os_user
     from liuhen.cli import app
 
-    monkeypatch.setattr(liuhen.runtime, "get_settings", lambda: settings)
+    monkeypatch.setattr(liuhen.wiring, "get_settings", lambda: settings)
     run = CliRunner().invoke
     for user, role in (("zhao", "legal_reviewer"), ("li", "clerk"), ("wang", "supervisor")):
         issue_token(runtime, user=user, role=role, actor="test-admin")
@@ -208,10 +211,9 @@ def test_case_download_approval_does_not_widen(runtime, media):
 
 
 def _register(monkeypatch: pytest.MonkeyPatch, registered: bool) -> None:
-    import integrity.events
 
     types = set(EVENT_TYPES) | {"recording_list.change"} if registered else set(EVENT_TYPES) - {"recording_list.change"}
-    monkeypatch.setattr(integrity.events, "EVENT_TYPES", frozenset(types))
+    monkeypatch.setattr(events, "EVENT_TYPES", frozenset(types))
     monkeypatch.setattr(cases, "EVENT_TYPES", frozenset(types))
 
 

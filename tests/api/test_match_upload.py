@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from api.routes import files as files_routes
+from liuhen.api.routes import files as files_routes
 from tests.api.conftest import bearer
 
 
@@ -37,11 +37,11 @@ def test_excerpt_upload_finds_its_original(client, tokens, runtime, tmp_path: Pa
     """An excerpt cut from a processed original is matched to it over HTTP."""
     import subprocess
 
-    from integrity import log as auditlog
-    from integrity.events import Event
-    from liuhen.media import ffmpeg_exe, make_video
-    from storage.base import key_for
-    from transcoder.service import process_file
+    from liuhen.core.media import ffmpeg_exe, make_video
+    from liuhen.integrity import log as auditlog
+    from liuhen.integrity.events import Event
+    from liuhen.storage.base import key_for
+    from liuhen.transcoder.service import process_file
 
     src = make_video(tmp_path / "orig.mp4", seconds=12, width=320, height=240, bitrate="400k", seed=41)
     import hashlib

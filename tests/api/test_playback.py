@@ -8,7 +8,7 @@ import subprocess
 import httpx
 import pytest
 
-from liuhen.media import ffmpeg_exe
+from liuhen.core.media import ffmpeg_exe
 from tests.api.conftest import bearer
 from tests.api.helpers import add_derivative, store_file
 
@@ -163,7 +163,7 @@ def test_original_download_needs_an_approved_request(runtime, live, tokens, clip
 
 
 def test_unusual_access_outside_unit_and_bulk(runtime, client, tokens, clip):
-    from api import access
+    from liuhen.cases import access
 
     f, _ = clip
     r = client.get(

@@ -9,9 +9,10 @@ import psycopg
 import pytest
 import rfc8785
 
-from api import cases, readaudit
-from integrity.errors import VerificationError
-from integrity.events import Event
+from liuhen.cases import readaudit
+from liuhen.cases import service as cases
+from liuhen.integrity.errors import VerificationError
+from liuhen.integrity.events import Event
 from tests.api.conftest import bearer
 
 CASE = "RA-2024-1"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from api.app import all_routes
-from api.roles import ANONYMOUS, MATRIX, ROLES
+from liuhen.api.app import all_routes
+from liuhen.api.roles import ANONYMOUS, MATRIX, ROLES
 from tests.api.conftest import bearer
 
 DUMMY = {
@@ -50,7 +50,7 @@ def test_every_role_times_every_endpoint(app, client, tokens):
 
 
 def test_revoked_and_unknown_tokens_are_refused_and_tokens_are_stored_hashed(runtime, client, tokens):
-    from api.auth import hash_token, revoke_token
+    from liuhen.api.auth import hash_token, revoke_token
 
     assert client.get("/whoami", headers=bearer(tokens["clerk"])).json()["role"] == "clerk"
     row = runtime.catalog.one(

@@ -13,8 +13,8 @@ MAX_EXAMPLES = 6
 
 def test_no_server_errors(app, tokens):  # type: ignore[no-untyped-def]
     schema = schemathesis.openapi.from_asgi("/openapi.json", app, headers=bearer(tokens["supervisor"]))
-    from api.app import all_routes
-    from api.roles import MATRIX, ROLES
+    from liuhen.api.app import all_routes
+    from liuhen.api.roles import MATRIX, ROLES
 
     role_of = {}
     for r in all_routes(app):

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from api.search import BUCKET, build_query, search_files, uses_time_buckets
+from liuhen.api.search import BUCKET, build_query, search_files, uses_time_buckets
 from tests.api.conftest import bearer
 
 N = 40_000

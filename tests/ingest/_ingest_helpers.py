@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-from ingest.layout import IDENTITY_FILE, media_name
+from liuhen.ingest.layout import IDENTITY_FILE, media_name
 
 CST = timezone(timedelta(hours=8))
 
@@ -55,7 +55,7 @@ def make_recorder(
         out.append(p)
     # mtimes consistent with the names (end of recording = name time + a few seconds)
     for p in out:
-        from ingest.layout import parse_name
+        from liuhen.ingest.layout import parse_name
 
         pn = parse_name(p.name)
         if pn is not None:

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from catalog.db import Catalog
-from ingest import copy as _copy
-from ingest.offload import ingest_path
-from ingest.receipts import FAILED, REJECTED, SKIPPED, VERIFIED
-from storage.errors import StoreUnavailable
+from liuhen.catalog.db import Catalog
+from liuhen.ingest import copy as _copy
+from liuhen.ingest.offload import ingest_path
+from liuhen.ingest.receipts import FAILED, REJECTED, SKIPPED, VERIFIED
+from liuhen.storage.errors import StoreUnavailable
 from tests.ingest._ingest_helpers import make_recorder, named
 
 

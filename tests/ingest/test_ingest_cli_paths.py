@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.errors import DockNotFound
-from ingest.layout import discover
-from liuhen.errors import LiuhenError
+from liuhen.core.errors import LiuhenError
+from liuhen.ingest.errors import DockNotFound
+from liuhen.ingest.layout import discover
 
 
 def _liuhen(args: list[str], tmp_path: Path, pg_url: str) -> subprocess.CompletedProcess[str]:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from ingest.offload import ingest_path
-from ingest.receipts import VERIFIED
-from ingest.watch import DockWatcher
+from liuhen.ingest.offload import ingest_path
+from liuhen.ingest.receipts import VERIFIED
+from liuhen.ingest.watch import DockWatcher
 from tests.ingest._ingest_helpers import make_recorder
 
 
@@ -99,7 +99,7 @@ def test_cli_ingest_json_sessions_and_receipt(settings, dock: Path, monkeypatch)
         "LIUHEN_ACTOR": "test:cli",
     }.items():
         monkeypatch.setenv(k, v)
-    from liuhen.config import get_settings
+    from liuhen.core.config import get_settings
 
     get_settings.cache_clear()
     make_recorder(dock / "port01", "DSJ-CLI-0001", n=2)

@@ -1,4 +1,4 @@
-"""Crash consistency: SIGKILL ``python -m ingest`` at random points, re-run, check the invariants each time.
+"""Crash consistency: SIGKILL ``liuhen ingest`` at random points, re-run, check the invariants each time.
 
 After every killed run: no files row without its object (nothing half-registered), no stored receipt
 claiming more than the store and the log hold (I2/I3). After the final clean run: every source file
@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from storage.errors import ObjectNotFound
+from liuhen.storage.errors import ObjectNotFound
 from tests.ingest._ingest_helpers import make_recorder
 
 POINTS = ["after_copy", "after_put", "after_tx", "after_sequence", "before_receipt", "after_receipt"]
@@ -85,7 +85,7 @@ def test_sigkill_at_random_points_then_rerun(runtime, settings, dock: Path) -> N
                 f"{point}:{1 if point.startswith(('before_r', 'after_r')) else rng.randint(1, 2)}"
             )
         p = subprocess.Popen(
-            [sys.executable, "-m", "ingest", str(dock), "--json"],
+            [sys.executable, "-m", "liuhen.cli", "ingest", str(dock), "--json"],
             env=e,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -102,7 +102,7 @@ def test_sigkill_at_random_points_then_rerun(runtime, settings, dock: Path) -> N
     assert killed >= MIN_KILLED, f"only {killed} of {RUNS} runs were actually killed"
     # a clean run finishes the job
     out = subprocess.run(
-        [sys.executable, "-m", "ingest", str(dock), "--json"], env=env, capture_output=True, timeout=120
+        [sys.executable, "-m", "liuhen.cli", "ingest", str(dock), "--json"], env=env, capture_output=True, timeout=120
     )
     assert out.returncode == 0, out.stderr.decode()[-2000:]
     receipts = json.loads(out.stdout)

@@ -8,11 +8,11 @@ import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from ingest import copy as _copy
-from ingest.offload import ingest_path
-from ingest.receipts import VERIFIED, reverify
+from liuhen.ingest import copy as _copy
+from liuhen.ingest.offload import ingest_path
+from liuhen.ingest.receipts import VERIFIED, reverify
 from liuhen.simulate import simulate_dock
-from storage.base import key_for
+from liuhen.storage.base import key_for
 from tests.ingest._ingest_helpers import CST, make_recorder, named
 
 
@@ -128,7 +128,7 @@ def test_missing_identity_still_ingested_and_flagged(runtime, dock: Path) -> Non
 
 
 def test_sm3_computed_in_the_same_pass(tmp_path: Path, settings, dock: Path) -> None:
-    from liuhen.runtime import build_runtime
+    from liuhen.wiring import build_runtime
 
     settings = settings.model_copy(update={"digests": ["sha256", "sm3"]})
     files = make_recorder(dock / "port01", "DSJ-A-0001", n=2, size=3 * 1024 * 1024 + 7)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ingest.offload import ingest_path
+from liuhen.ingest.offload import ingest_path
 from tests.ingest._ingest_helpers import make_recorder
 
 

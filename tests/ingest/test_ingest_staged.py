@@ -8,11 +8,11 @@ import hashlib
 import os
 from pathlib import Path
 
-from ingest import copy as _copy
-from ingest.offload import ingest_path
-from ingest.receipts import VERIFIED
-from storage.local import StagedFile
-from storage.memory import MemoryStore
+from liuhen.ingest import copy as _copy
+from liuhen.ingest.offload import ingest_path
+from liuhen.ingest.receipts import VERIFIED
+from liuhen.storage.local import StagedFile
+from liuhen.storage.memory import MemoryStore
 from tests.ingest._ingest_helpers import make_recorder, named
 
 
@@ -45,7 +45,7 @@ def test_staged_digest_mismatch_fails_the_file_and_nothing_is_registered(runtime
     """If the staging file changes between seal and put, the store's re-hash refuses it; retried next pass."""
     clips = [(named("DSJ-A-0001", "110101", i), os.urandom(200_000)) for i in (1, 2)]
     make_recorder(dock / "p1", "DSJ-A-0001", files=clips)  # .MP4, so the quick probe looks at them
-    real_probe = __import__("ingest.offload", fromlist=["quick_probe"]).quick_probe
+    real_probe = __import__("liuhen.ingest.offload", fromlist=["quick_probe"]).quick_probe
     hit: list[Path] = []
 
     def tamper(path: Path, *a, **k):  # type: ignore[no-untyped-def]
@@ -58,14 +58,14 @@ def test_staged_digest_mismatch_fails_the_file_and_nothing_is_registered(runtime
                 fh.write(bytes([first[0] ^ 0xFF]))
         return real_probe(path, *a, **k)
 
-    monkeypatch.setattr("ingest.offload.quick_probe", tamper)
+    monkeypatch.setattr("liuhen.ingest.offload.quick_probe", tamper)
     (r,) = ingest_path(runtime, dock, actor="t")
     assert [f.status for f in r.files] == ["failed", VERIFIED]
     assert r.files[0].error.startswith("digest_mismatch"), r.files[0].error
     assert not r.safe_to_wipe
     assert runtime.catalog.one("SELECT count(*) AS n FROM files")["n"] == 1
     assert list(runtime.settings.staging_dir.iterdir()) == []
-    monkeypatch.setattr("ingest.offload.quick_probe", real_probe)
+    monkeypatch.setattr("liuhen.ingest.offload.quick_probe", real_probe)
     (r2,) = ingest_path(runtime, dock, actor="t")
     assert r2.safe_to_wipe
 

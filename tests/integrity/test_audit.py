@@ -6,11 +6,11 @@ import base64
 
 import pytest
 
-from catalog.db import Catalog
-from integrity import audit, checkpoint, log, note, proof, rfc6962, tlogproof
-from integrity.errors import VerificationError
-from integrity.events import Event
-from liuhen.config import Settings
+from liuhen.catalog.db import Catalog
+from liuhen.core.config import Settings
+from liuhen.integrity import audit, checkpoint, log, note, proof, rfc6962, tlogproof
+from liuhen.integrity.errors import VerificationError
+from liuhen.integrity.events import Event
 
 
 def ev(i: int) -> Event:

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from catalog.db import Catalog
-from integrity import log
-from integrity.events import Event
-from liuhen.config import get_settings
+from liuhen.catalog.db import Catalog
+from liuhen.core.config import get_settings
+from liuhen.integrity import log
+from liuhen.integrity.events import Event
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from catalog.db import Catalog
-from integrity import audit, checkpoint, log, note, rfc6962
-from integrity.events import Event
-from liuhen.config import Settings, get_settings
+from liuhen.catalog.db import Catalog
+from liuhen.core.config import Settings, get_settings
+from liuhen.integrity import audit, checkpoint, log, note, rfc6962
+from liuhen.integrity.events import Event
 
 
 def ev(i: int) -> Event:

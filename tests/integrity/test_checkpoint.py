@@ -8,11 +8,11 @@ import stat
 
 import pytest
 
-from catalog.db import Catalog
-from integrity import checkpoint, log, note, rfc6962
-from integrity.errors import VerificationError
-from integrity.events import Event
-from liuhen.config import Settings
+from liuhen.catalog.db import Catalog
+from liuhen.core.config import Settings
+from liuhen.integrity import checkpoint, log, note, rfc6962
+from liuhen.integrity.errors import VerificationError
+from liuhen.integrity.events import Event
 
 
 def ev(i: int) -> Event:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from integrity import rfc6962
-from integrity.errors import VerificationError
-from integrity.verify import verify_consistency, verify_inclusion
+from liuhen.integrity import rfc6962
+from liuhen.integrity.errors import VerificationError
+from liuhen.integrity.verify import verify_consistency, verify_inclusion
 
 REPO = Path(__file__).resolve().parents[2]
 VECTORS = Path(os.environ.get("LIUHEN_RFC6962_VECTORS", REPO.parent / "shared" / "conformance" / "rfc6962"))

@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from integrity.verifier import _L, _P, ed25519_verify
+from liuhen.core.verifier import _L, _P, ed25519_verify
 
 TEST_1024_MESSAGE = (
     "08b8b2b733424243760fe426a4b54908632110a66c2f6591eabd3345e3e4eb98"

@@ -25,11 +25,11 @@ import psycopg
 import pytest
 
 from benchmarks.export import build_sample_case
-from integrity import checkpoint, log
-from integrity.export import CaseNotFound, ExportError, export_case
-from integrity.note import Signer, sign
-from integrity.verifier import verify_bag
-from liuhen.config import Settings
+from liuhen.core.config import Settings
+from liuhen.core.verifier import verify_bag
+from liuhen.export.build import CaseNotFound, ExportError, export_case
+from liuhen.integrity import checkpoint, log
+from liuhen.integrity.note import Signer, sign
 
 
 def _with_db(url: str, dbname: str) -> str:
@@ -42,7 +42,7 @@ def _with_db(url: str, dbname: str) -> str:
 def exported(pg_admin_url: str, pg_template: str, media: dict[str, Path],
              tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """One case, exported in full and partially; the runtime stays open for the module."""
-    from liuhen.runtime import build_runtime
+    from liuhen.wiring import build_runtime
 
     name = f"liuhen_export_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(pg_admin_url, autocommit=True) as conn:
@@ -358,7 +358,7 @@ def test_liuhen_verify_cli_uses_the_same_verifier(exported: dict[str, Any], tmp_
     import typer
     from typer.testing import CliRunner
 
-    from integrity.export_cli import register
+    from liuhen.commands.export import register
 
     app = typer.Typer()
     register(app)

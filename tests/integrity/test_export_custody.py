@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from integrity.export import MANIFEST_EVENT, ExportError, export_case
-from integrity.verifier import Report, verify_bag
+from liuhen.core.verifier import Report, verify_bag
+from liuhen.export.build import MANIFEST_EVENT, ExportError, export_case
 from tests.integrity.test_export import _verify_py, exported  # noqa: F401  (module fixture)
 
 
@@ -182,7 +182,7 @@ def test_removing_the_consistency_proof_fails_when_a_checkpoint_existed(exported
 
 
 def test_manifest_event_is_in_the_log_before_the_checkpoint(exported: dict[str, Any]) -> None:  # noqa: F811
-    from integrity import log
+    from liuhen.integrity import log
 
     res = exported["full"]
     assert 0 <= res.manifest_event_idx < res.checkpoint_size <= res.event_idx
@@ -225,8 +225,8 @@ def test_forged_catalog_row_does_not_reach_the_statement(exported: dict[str, Any
 
 def test_original_without_ingestion_event_is_refused_before_building(exported: dict[str, Any],  # noqa: F811
                                                                       tmp_path: Path) -> None:
-    from api import cases
-    from storage.base import key_for
+    from liuhen.cases import service as cases
+    from liuhen.storage.base import key_for
 
     rt = exported["rt"]
     src = tmp_path / "stray.mp4"

@@ -7,11 +7,11 @@ import io
 
 import pytest
 
-from catalog.db import Catalog
-from integrity import fixity, hashing, log
-from integrity.events import Event
-from storage.base import key_for
-from storage.memory import MemoryStore
+from liuhen.catalog.db import Catalog
+from liuhen.integrity import fixity, hashing, log
+from liuhen.integrity.events import Event
+from liuhen.storage.base import key_for
+from liuhen.storage.memory import MemoryStore
 
 
 def _ingest(catalog: Catalog, store: MemoryStore, data: bytes) -> str:

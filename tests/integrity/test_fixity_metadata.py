@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.offload import ingest_path
-from integrity import fixity, log
-from integrity.errors import VerificationError
+from liuhen.ingest.offload import ingest_path
+from liuhen.integrity import fixity, log
+from liuhen.integrity.errors import VerificationError
 from tests.ingest._ingest_helpers import make_recorder
 
 

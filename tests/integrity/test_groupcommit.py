@@ -8,9 +8,9 @@ import time
 import psycopg
 from psycopg.rows import dict_row
 
-from catalog.db import Catalog
-from integrity import log, rfc6962
-from integrity.events import Event
+from liuhen.catalog.db import Catalog
+from liuhen.integrity import log, rfc6962
+from liuhen.integrity.events import Event
 
 
 def ev(w: int, i: int) -> Event:

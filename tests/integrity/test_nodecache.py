@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from catalog.db import Catalog
-from integrity import log, proof, rfc6962, tree
-from integrity.events import Event
-from integrity.verify import verify_consistency, verify_inclusion
+from liuhen.catalog.db import Catalog
+from liuhen.integrity import log, proof, rfc6962, tree
+from liuhen.integrity.events import Event
+from liuhen.integrity.verify import verify_consistency, verify_inclusion
 
 
 def ev(i: int) -> Event:

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from integrity import rfc6962
-from integrity.errors import VerificationError
-from integrity.verify import verify_consistency, verify_inclusion
+from liuhen.integrity import rfc6962
+from liuhen.integrity.errors import VerificationError
+from liuhen.integrity.verify import verify_consistency, verify_inclusion
 
 LEAVES = [b"", b"\x00", b"\x10", b"\x20\x21", b"\x30\x31", b"\x40\x41\x42\x43",
           bytes(range(0x50, 0x58)), bytes(range(0x60, 0x70))]

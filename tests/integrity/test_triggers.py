@@ -6,9 +6,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from catalog.db import Catalog
-from integrity import log, rfc6962
-from integrity.events import Event
+from liuhen.catalog.db import Catalog
+from liuhen.integrity import log, rfc6962
+from liuhen.integrity.events import Event
 
 
 def ev(i: int) -> Event:

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from integrity import rfc6962, tlogproof
-from integrity import verifier as V
-from integrity.note import Signer, sign
+from liuhen.core import verifier as V
+from liuhen.integrity import rfc6962, tlogproof
+from liuhen.integrity.note import Signer, sign
 
 REPO = Path(__file__).resolve().parents[2]
 VECTORS = Path(os.environ.get("LIUHEN_RFC6962_VECTORS", REPO.parent / "shared" / "conformance" / "rfc6962"))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.base import ObjectStore
+from liuhen.storage.base import ObjectStore
 
 RGW_ENV = Path(os.environ.get("LIUHEN_TEST_RGW_ENV", "/tmp/liuhen-ceph/rgw.env"))
 BACKENDS = ["memory", "local", "s3-moto", "s3-rgw"]
@@ -62,7 +62,7 @@ _BUCKETS: dict[str, object] = {}
 
 def s3_store(endpoint: str, key_id: str, secret: str, *, label: str, fresh: bool = False):  # type: ignore[no-untyped-def]
     """An S3Store on a bucket made once per session and endpoint (``fresh``: a new bucket)."""
-    from storage.s3 import S3Settings, S3Store, create_bucket_if_missing
+    from liuhen.storage.s3 import S3Settings, S3Store, create_bucket_if_missing
 
     if not fresh and endpoint in _BUCKETS:
         return S3Store(_BUCKETS[endpoint], default_retention_days=180)  # type: ignore[arg-type]
@@ -85,11 +85,11 @@ def s3_store(endpoint: str, key_id: str, secret: str, *, label: str, fresh: bool
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
     kind = request.param
     if kind == "memory":
-        from storage.memory import MemoryStore
+        from liuhen.storage.memory import MemoryStore
 
         return MemoryStore()
     if kind == "local":
-        from storage.local import LocalStore
+        from liuhen.storage.local import LocalStore
 
         return LocalStore(tmp_path / "store")
     if kind == "s3-moto":

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from liuhen.config import Settings
-from storage.base import ObjectStore
-from storage.check import ALLOWED, NA, OPS, REFUSED, ensure_conformant, run_check
-from storage.errors import NonConformantStore
+from liuhen.core.config import Settings
+from liuhen.storage.base import ObjectStore
+from liuhen.storage.check import ALLOWED, NA, OPS, REFUSED, ensure_conformant, run_check
+from liuhen.storage.errors import NonConformantStore
 
 pytestmark = pytest.mark.timeout(180)
 

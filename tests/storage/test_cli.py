@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from liuhen.config import get_settings
-from storage.base import key_for
-from storage.local import LocalStore
+from liuhen.core.config import get_settings
+from liuhen.storage.base import key_for
+from liuhen.storage.local import LocalStore
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from storage._util import InvalidRange
-from storage.base import ObjectStore, key_for
-from storage.errors import DigestMismatch, ObjectLocked, ObjectNotFound, RetentionViolation
+from liuhen.storage.base import ObjectStore, key_for
+from liuhen.storage.errors import DigestMismatch, ObjectLocked, ObjectNotFound, RetentionViolation
+from liuhen.storage.util import InvalidRange
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from storage.base import key_for
-from storage.errors import StoreFull
-from storage.local import JournalCorrupt, LocalStore
+from liuhen.storage.base import key_for
+from liuhen.storage.errors import StoreFull
+from liuhen.storage.local import JournalCorrupt, LocalStore
 
 
 def _digest(b: bytes) -> str:

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from storage._util import HashingWriter
-from storage.base import key_for
-from storage.errors import DigestMismatch, ObjectNotFound
-from storage.local import LocalStore, StagedFile
+from liuhen.storage.base import key_for
+from liuhen.storage.errors import DigestMismatch, ObjectNotFound
+from liuhen.storage.local import LocalStore, StagedFile
+from liuhen.storage.util import HashingWriter
 
 
 def _digest(b: bytes) -> str:

@@ -15,18 +15,18 @@ from typing import Any
 
 import pytest
 
-from catalog.db import Catalog
-from liuhen.config import Settings
-from storage.base import ObjectStore, key_for
-from storage.errors import ObjectLocked
-from storage.local import LocalStore
-from storage.retention import (
+from liuhen.cases.retention import (
     apply_ingest_retention,
     dispose_expired,
     hold_for_link,
     ingest_retain_until,
     release_hold,
 )
+from liuhen.catalog.db import Catalog
+from liuhen.core.config import Settings
+from liuhen.storage.base import ObjectStore, key_for
+from liuhen.storage.errors import ObjectLocked
+from liuhen.storage.local import LocalStore
 
 pytestmark = pytest.mark.timeout(120)
 ROOT = Path(__file__).resolve().parents[2]

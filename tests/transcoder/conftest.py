@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.base import key_for
+from liuhen.storage.base import key_for
 
 
 def add_original(runtime, path: Path, media_kind: str = "video") -> int:  # type: ignore[no-untyped-def]

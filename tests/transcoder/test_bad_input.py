@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from liuhen.media import ffmpeg_exe, make_video
-from transcoder.service import process_file
-from transcoder.workers import InProcessWorkers
+from liuhen.core.media import ffmpeg_exe, make_video
+from liuhen.transcoder.service import process_file
+from liuhen.transcoder.workers import InProcessWorkers
 
 
 def _png_bomb(path: Path, side: int = 30000) -> Path:
@@ -83,12 +83,12 @@ EXPECT = {
 
 @pytest.mark.parametrize("name", sorted(EXPECT))
 def test_bad_input_is_flagged_with_clear_error(runtime, bad, add, name, monkeypatch):
-    from transcoder import settings as tsettings
+    from liuhen.transcoder import settings as tsettings
 
     # the 4K clip stands in for an absurd H.264 stream: lower the pixel limit so it trips it cheaply
     limits = tsettings.TranscoderSettings(max_pixels=1920 * 1080)
     monkeypatch.setattr(tsettings, "transcoder_settings", lambda: limits)
-    monkeypatch.setattr("transcoder.service.transcoder_settings", lambda: limits)
+    monkeypatch.setattr("liuhen.transcoder.service.transcoder_settings", lambda: limits)
     path = bad[name]
     before = hashlib.sha256(path.read_bytes()).hexdigest()
     fid = add(path, "photo" if name == "bomb_png" else "video")
@@ -113,7 +113,7 @@ def test_workers_survive_a_batch_of_bad_files(runtime, bad, media, add):
     good = add(media["h264_mp4_b"])
     w = InProcessWorkers(runtime, threads=2).start()
     try:
-        from transcoder.service import enqueue
+        from liuhen.transcoder.jobs import enqueue
 
         for i in [*ids, good]:
             enqueue(i)

@@ -7,10 +7,10 @@ import subprocess
 import numpy as np
 import pytest
 
-from liuhen.media import ffmpeg_exe, make_video
-from transcoder.fingerprint import phash
-from transcoder.match import match_file
-from transcoder.service import process_file
+from liuhen.core.media import ffmpeg_exe, make_video
+from liuhen.transcoder.fingerprint import phash
+from liuhen.transcoder.match import match_file
+from liuhen.transcoder.service import process_file
 
 
 @pytest.fixture(scope="module")

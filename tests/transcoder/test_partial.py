@@ -8,8 +8,8 @@ import os
 
 import av
 
-from integrity.events import Event
-from transcoder.service import process_file
+from liuhen.integrity.events import Event
+from liuhen.transcoder.service import process_file
 
 
 def _decoded_frames_and_seconds(path):  # type: ignore[no-untyped-def]

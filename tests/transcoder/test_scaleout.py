@@ -1,4 +1,4 @@
-"""Scale-out on RabbitMQ: several ``dramatiq transcoder.worker_main`` processes share the work; one is
+"""Scale-out on RabbitMQ: several ``dramatiq liuhen.worker`` processes share the work; one is
 SIGKILLed mid-job and RabbitMQ redelivers its unacked message to the others; no duplicates result.
 
 Needs RabbitMQ at ``LIUHEN_TEST_AMQP_URL`` (default amqp://guest:guest@127.0.0.1:5672/, as in CI);
@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from liuhen.media import make_video
+from liuhen.core.media import make_video
 
 AMQP = os.environ.get("LIUHEN_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 N_WORKERS = 3
@@ -74,7 +74,7 @@ def test_workers_share_work_and_survive_sigkill(runtime, settings, clips, add, t
     }
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "dramatiq", "transcoder.worker_main", "-p", "1", "-t", "1"],
+            [sys.executable, "-m", "dramatiq", "liuhen.worker", "-p", "1", "-t", "1"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=open(tmp_path / f"worker{i}.log", "wb"),

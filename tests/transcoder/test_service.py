@@ -6,9 +6,9 @@ import hashlib
 import json
 import subprocess
 
-from integrity.events import Event
-from liuhen.media import ffmpeg_exe
-from transcoder.service import process_file
+from liuhen.core.media import ffmpeg_exe
+from liuhen.integrity.events import Event
+from liuhen.transcoder.service import process_file
 
 
 def _sha(p):  # type: ignore[no-untyped-def]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from transcoder.service import enqueue, enqueue_pending
-from transcoder.workers import InProcessWorkers
+from liuhen.transcoder.jobs import enqueue, enqueue_pending
+from liuhen.transcoder.workers import InProcessWorkers
 
 
 def test_in_process_workers_process_enqueued_and_pending(runtime, media, add):

@@ -9,6 +9,10 @@ import json
 
 import typer
 
+from liuhen.core.verifier import render, verify_bag
+from liuhen.integrity import checkpoint
+from liuhen.wiring import open_runtime
+
 
 def verify_cmd(
     bag: str = typer.Argument(..., help="The bag directory (holding bagit.txt)."),
@@ -24,12 +28,9 @@ def verify_cmd(
     """Verify an exported evidence bag offline: manifests, tag manifest, Ed25519 checkpoint signature,
     every event's tlog-proof, the consistency proof and each original's ingestion event. Exit 0 only
     when everything holds; otherwise each failure names the item, expected and computed values."""
-    from integrity.verifier import render, verify_bag
 
     keys = list(trusted_key or [])
     if local_keys:
-        from integrity import checkpoint
-        from liuhen.runtime import open_runtime
 
         with open_runtime() as rt:
             keys += checkpoint.verifier_keys(rt.catalog, rt.settings) or [checkpoint.public_key(rt.settings)]

@@ -18,18 +18,16 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from api.auth import Principal
-from api.errors import ApprovalRequired, PurposeRequired
-from integrity.events import Event
-from integrity.log import record
-from liuhen.errors import Conflict, Forbidden, InvalidRequest, NotFound
+import psycopg
 
-if TYPE_CHECKING:
-    import psycopg
-
-    from liuhen.runtime import Runtime
+from liuhen.cases.errors import ApprovalRequired, PurposeRequired
+from liuhen.cases.principal import Principal
+from liuhen.core.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from liuhen.integrity.events import Event
+from liuhen.integrity.log import record
+from liuhen.runtime import Runtime
 
 SESSION_WINDOW = timedelta(minutes=30)
 SESSION_KINDS = frozenset({"view", "stream"})  # kinds whose repeated requests may reuse one event

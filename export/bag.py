@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from integrity.errors import IntegrityError
+from liuhen.integrity.errors import IntegrityError
 
 BAGIT_TXT = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 _SAFE = re.compile(r"[^0-9A-Za-z._\-\u4e00-\u9fff]+")

@@ -7,6 +7,13 @@ from pathlib import Path
 
 import typer
 
+from liuhen.transcoder.broker import setup_broker
+from liuhen.transcoder.jobs import enqueue_pending
+from liuhen.transcoder.match import match_file
+from liuhen.transcoder.service import process_file
+from liuhen.transcoder.workers import InProcessWorkers
+from liuhen.wiring import open_runtime
+
 
 def register(app: typer.Typer) -> None:
     @app.command("match")
@@ -17,8 +24,6 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Print matches as JSON."),
     ) -> None:
         """Find stored originals that contain FILE (perceptual fingerprints), with time offsets and scores."""
-        from liuhen.runtime import open_runtime
-        from transcoder.match import match_file
 
         with open_runtime() as rt:
             matches = match_file(rt, file, max_distance=max_distance, limit=limit)
@@ -42,8 +47,6 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     ) -> None:
         """Probe and derive proxies/thumbnails/fingerprints for one file, or enqueue all pending files."""
-        from liuhen.runtime import open_runtime
-        from transcoder.broker import setup_broker
 
         if (file_id is None) == (not pending):
             raise typer.BadParameter("give a FILE_ID or --pending (not both)")
@@ -51,7 +54,6 @@ def register(app: typer.Typer) -> None:
             if file_id is not None:
                 from dataclasses import asdict
 
-                from transcoder.service import process_file
 
                 res = process_file(rt, file_id, force=force)
                 if json_out:
@@ -64,10 +66,8 @@ def register(app: typer.Typer) -> None:
                     raise typer.Exit(1)
                 return
             setup_broker(rt.settings)
-            from transcoder.service import enqueue_pending
 
             if rt.settings.broker_url is None:
-                from transcoder.workers import InProcessWorkers
 
                 with InProcessWorkers(rt) as w:
                     ids = enqueue_pending(rt)

@@ -7,13 +7,19 @@ from typing import Any
 
 import typer
 
+from liuhen.cases.retention import dispose_expired
+from liuhen.core.config import get_settings
+from liuhen.storage.base import key_for
+from liuhen.storage.check import run_check
+from liuhen.storage.factory import open_store
+from liuhen.wiring import open_runtime
+
 storage_app = typer.Typer(
     help="The write-once object store: conformance check, disposal, inspection.", no_args_is_help=True
 )
 
 
 def _settings() -> Any:
-    from liuhen.config import get_settings
 
     return get_settings()
 
@@ -41,8 +47,6 @@ def check_cmd(
     """
     from datetime import timedelta
 
-    from storage.check import run_check
-    from storage.factory import open_store
 
     store = open_store(_settings())
     report = run_check(store, canary_retention=timedelta(hours=canary_hours))
@@ -75,8 +79,6 @@ def dispose_cmd(
     The only way an original is removed; each removal is a ``disposal`` audit event. Exits 1 when an
     original was found missing from the store (an incident: logged as a failed fixity check).
     """
-    from liuhen.runtime import open_runtime
-    from storage.retention import dispose_expired
 
     with open_runtime() as rt:
         rep = dispose_expired(rt.catalog, rt.store, rt.settings.actor_name(), dry_run=dry_run, limit=limit)
@@ -101,8 +103,6 @@ def head_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print JSON lines."),
 ) -> None:
     """Show size, SHA-256, version, retention and legal hold of stored objects."""
-    from storage.base import key_for
-    from storage.factory import open_store
 
     store = open_store(_settings())
     for k in keys:
@@ -124,7 +124,6 @@ def ls_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print JSON lines."),
 ) -> None:
     """List stored objects under a prefix."""
-    from storage.factory import open_store
 
     for info in open_store(_settings()).list(prefix):
         typer.echo(json.dumps(_info_dict(info)) if json_out else f"{info.key}\t{info.size}")

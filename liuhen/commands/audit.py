@@ -9,6 +9,10 @@ from typing import Any
 
 import typer
 
+from liuhen.integrity import audit as auditmod
+from liuhen.integrity import checkpoint, fixity, log, proof, tlogproof
+from liuhen.wiring import open_runtime
+
 audit = typer.Typer(name="audit", help="The Merkle audit log: checkpoints, proofs, verification, fixity.",
                     no_args_is_help=True)
 
@@ -30,8 +34,6 @@ def checkpoint_cmd(
     as_json: bool = JSON,
 ) -> None:
     """The latest signed checkpoint: origin, size, root (base64) and the signed note text."""
-    from integrity import checkpoint
-    from liuhen.runtime import open_runtime
 
     with open_runtime() as rt:
         cp = checkpoint.publish(rt.catalog, rt.settings) if publish else checkpoint.latest(rt.catalog)
@@ -47,8 +49,6 @@ def sequence_cmd(as_json: bool = JSON) -> None:
 
     Commands that record events should sequence before they exit; this is the safety net (cron, ops).
     """
-    from integrity import log
-    from liuhen.runtime import open_runtime
 
     with open_runtime() as rt:
         before = log.pending_count(rt.catalog)
@@ -61,8 +61,6 @@ def sequence_cmd(as_json: bool = JSON) -> None:
 @audit.command("leaf")
 def leaf_cmd(index: int = typer.Argument(..., min=0, help="Leaf index."), as_json: bool = JSON) -> None:
     """The exact leaf bytes (base64) and the decoded event."""
-    from integrity import log
-    from liuhen.runtime import open_runtime
 
     with open_runtime() as rt:
         try:
@@ -84,8 +82,6 @@ def inclusion_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Inclusion proof for leaf INDEX against tree size N (list of base64 hashes)."""
-    from integrity import checkpoint, proof, tlogproof
-    from liuhen.runtime import open_runtime
 
     with open_runtime() as rt:
         cp = checkpoint.at_size(rt.catalog, size) if size is not None else checkpoint.latest(rt.catalog)
@@ -117,8 +113,6 @@ def consistency_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Consistency proof between two tree sizes (list of base64 hashes)."""
-    from integrity import log, proof
-    from liuhen.runtime import open_runtime
 
     with open_runtime() as rt:
         try:
@@ -146,8 +140,6 @@ def verify_cmd(
     Trusted keys: those on disk in the key directory and --trusted-key, plus keys they endorsed in
     key.rotate events. A key present only in the database (log_keys) is reported as a problem.
     """
-    from integrity import audit as auditmod
-    from liuhen.runtime import open_runtime
 
     with open_runtime() as rt:
         rep = auditmod.verify_log(rt.catalog, vkeys=key or None,
@@ -167,8 +159,6 @@ def fixity_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Re-hash stored originals; compare store, catalog and log; log a fixity.check event per file."""
-    from integrity import fixity
-    from liuhen.runtime import open_runtime
 
     with open_runtime() as rt:
         rep = fixity.run(rt.catalog, rt.store, rt.settings.actor_name(),
@@ -185,8 +175,6 @@ def fixity_cmd(
 @audit.command("rotate-key")
 def rotate_key_cmd(as_json: bool = JSON) -> None:
     """Replace the checkpoint signing key (logged as a key.rotate event; old checkpoints stay verifiable)."""
-    from integrity import checkpoint
-    from liuhen.runtime import open_runtime
 
     with open_runtime() as rt:
         old = checkpoint.public_key(rt.settings)
@@ -199,8 +187,6 @@ def rotate_key_cmd(as_json: bool = JSON) -> None:
 @audit.command("public-key")
 def public_key_cmd(as_json: bool = JSON) -> None:
     """The current verifier key (signed-note format), every trusted key, and any untrusted log_keys row."""
-    from integrity import checkpoint
-    from liuhen.runtime import open_runtime
 
     with open_runtime() as rt:
         cur = checkpoint.public_key(rt.settings)

@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import html
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from api.cases import _case_row
-from catalog.stages import STAGE_LABELS
-
-if TYPE_CHECKING:
-    from liuhen.runtime import Runtime
+from liuhen.cases.rows import case_row as _case_row
+from liuhen.catalog.stages import STAGE_LABELS
+from liuhen.runtime import Runtime
 
 MIN_GAP_S = 1.0  # gaps shorter than this are keyframe/rounding noise, not missing footage
 

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     log_origin: str = Field(default="liuhen.local/audit", description="Checkpoint origin line.")
     checkpoint_interval_s: float = Field(default=60.0, gt=0)
     actor: str = Field(default="", description="Who the CLI acts as in audit events (default: OS user).")
+    display_tz: str = Field(default="Asia/Shanghai", description="Zone for times people read (pages, receipts).")
     late_upload_hours: float = 24.0
     clock_drift_tolerance_s: float = 120.0
     proxy_max_height: int = Field(default=720, ge=144)

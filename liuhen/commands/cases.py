@@ -18,7 +18,17 @@ from typing import Any
 
 import typer
 
-from catalog.stages import STAGE_LABELS
+from liuhen.api.auth import issue_token, list_tokens, lookup_user, revoke_token
+from liuhen.api.routes.cases import _plain
+from liuhen.cases import access
+from liuhen.cases import service as cases
+from liuhen.cases.access import cli_origin
+from liuhen.cases.completeness import render_html
+from liuhen.cases.principal import Principal
+from liuhen.cases.service import as_utc
+from liuhen.catalog.stages import STAGE_LABELS
+from liuhen.export.service import run_export
+from liuhen.wiring import open_runtime
 
 token_app = typer.Typer(
     help="API tokens (admins): issue, revoke, list. Tokens are stored only as SHA-256.", no_args_is_help=True
@@ -45,8 +55,6 @@ def _actor(rt: Any) -> str:
 @contextmanager
 def _runtime() -> Iterator[Any]:
     """The runtime, with every event recorded meanwhile marked ``via: "cli"`` + ``os_user``."""
-    from api.access import cli_origin
-    from liuhen.runtime import open_runtime
 
     with cli_origin(), open_runtime() as rt:
         yield rt
@@ -65,7 +73,6 @@ def token_issue(
     as_json: bool = JSON,
 ) -> None:
     """Issue a bearer token; it is printed once and stored only as its SHA-256."""
-    from api.auth import issue_token
 
     with _runtime() as rt:
         tok, row = issue_token(
@@ -79,7 +86,6 @@ def token_revoke(
     token_id: int = typer.Argument(..., help="Token id (see `token list`)."), as_json: bool = JSON
 ) -> None:
     """Revoke a token (logged as token.revoke)."""
-    from api.auth import revoke_token
 
     with _runtime() as rt:
         _emit(revoke_token(rt, token_id, actor=_actor(rt)), as_json)
@@ -88,7 +94,6 @@ def token_revoke(
 @token_app.command("list")
 def token_list(as_json: bool = JSON) -> None:
     """List tokens (ids, users, roles, prefixes — never the token)."""
-    from api.auth import list_tokens
 
     with _runtime() as rt:
         _emit(list_tokens(rt), as_json)
@@ -105,7 +110,6 @@ def case_create(
     as_json: bool = JSON,
 ) -> None:
     """Open a case in stage 'filing' (立案)."""
-    from api import cases
 
     with _runtime() as rt:
         _emit(
@@ -126,7 +130,6 @@ def case_create(
 @case_app.command("show")
 def case_show(case_no: str = typer.Argument(..., help="Case number (案号)."), as_json: bool = JSON) -> None:
     """Show a case: stages, reviews, activities, links."""
-    from api import cases
 
     with _runtime() as rt:
         c = cases.get_case(rt, case_no)
@@ -153,7 +156,6 @@ def case_stage(
     as_json: bool = JSON,
 ) -> None:
     """Advance to the next stage (a major case needs an approved legal review for 'decision')."""
-    from api import cases
 
     with _runtime() as rt:
         _emit(cases.advance_stage(rt, case_no, stage, _actor(rt)), as_json)
@@ -170,7 +172,6 @@ def case_review(
     as_json: bool = JSON,
 ) -> None:
     """Record a legal review (法制审核) by USER, who must have the legal_reviewer role."""
-    from api import cases
 
     with _runtime() as rt:
         reviewer = _who(rt, as_user)
@@ -193,7 +194,6 @@ def case_activity(
     as_json: bool = JSON,
 ) -> None:
     """Add an activity to a case stage."""
-    from api import cases
 
     with _runtime() as rt:
         _emit(
@@ -224,7 +224,6 @@ def case_link(
     as_json: bool = JSON,
 ) -> None:
     """Link a clip to the case (puts the original under legal hold)."""
-    from api import cases
 
     with _runtime() as rt:
         _emit(
@@ -251,7 +250,6 @@ def case_unlink(
     as_json: bool = JSON,
 ) -> None:
     """Unlink (history kept). The legal hold stays; a supervisor releases it with `case release-hold`."""
-    from api import cases
 
     with _runtime() as rt:
         _emit(cases.unlink(rt, case_no, link_id, actor=_actor(rt), reason=reason), as_json)
@@ -265,7 +263,6 @@ def case_release_hold(
     as_json: bool = JSON,
 ) -> None:
     """Release an original's legal hold (a supervisor; refused while linked or once its case was decided)."""
-    from api import cases
 
     with _runtime() as rt:
         _emit(cases.release_hold(rt, sha256, _who(rt, as_user), reason), as_json)
@@ -278,8 +275,6 @@ def case_completeness(
     as_json: bool = JSON,
 ) -> None:
     """Completeness report: missing AV, coverage gaps, late uploads, clock drift. Exit 1 if incomplete."""
-    from api import cases
-    from api.completeness import render_html
 
     with _runtime() as rt:
         rep = cases.completeness(rt, case_no)
@@ -299,7 +294,6 @@ def case_completeness(
 
 
 def _who(rt: Any, as_user: str | None) -> Any:
-    from api.auth import Principal, lookup_user
 
     return lookup_user(rt, as_user) if as_user else Principal(_actor(rt), "cli")
 
@@ -317,7 +311,6 @@ def access_request(
     as_json: bool = JSON,
 ) -> None:
     """Request approval to download originals or export a case."""
-    from api import access
 
     with _runtime() as rt:
         _emit(
@@ -335,7 +328,6 @@ def access_approve(
     as_json: bool = JSON,
 ) -> None:
     """Approve (or --reject) a pending request, as a supervisor."""
-    from api import access
 
     with _runtime() as rt:
         _emit(access.decide(rt, request_id, _who(rt, as_user), approve=not reject, note=note), as_json)
@@ -350,7 +342,6 @@ def access_report(
     as_json: bool = JSON,
 ) -> None:
     """Who accessed what, when and why (per case, clip or user); or --unusual."""
-    from api import access
 
     with _runtime() as rt:
         rows = access.unusual(rt) if unusual else access.access_log(rt, case_no=case_no, sha256=sha256, user=user)
@@ -368,8 +359,6 @@ def export_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Export a case as a verifiable BagIt bag (checks the approved request first)."""
-    from api.cases import as_utc
-    from api.routes.cases import _plain, run_export
 
     with _runtime() as rt:
         path, result = run_export(

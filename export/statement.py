@@ -12,7 +12,7 @@ import html
 import json
 from typing import Any
 
-from catalog.stages import STAGE_LABELS
+from liuhen.catalog.stages import STAGE_LABELS
 
 KIND_LABELS = {"video": "视频", "audio": "音频", "photo": "照片", "unknown": "文件"}
 METHOD = {

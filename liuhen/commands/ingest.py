@@ -6,12 +6,18 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
-if TYPE_CHECKING:
-    from ingest.receipts import Receipt
+from liuhen.core.errors import NotFound
+from liuhen.ingest.layout import discover
+from liuhen.ingest.offload import ingest_path
+from liuhen.ingest.progress import RichProgress
+from liuhen.ingest.receipts import Receipt, load_receipt, reverify
+from liuhen.ingest.sessions import list_sessions
+from liuhen.ingest.watch import DockWatcher
+from liuhen.wiring import open_runtime
 
 dock_app = typer.Typer(help="Dock stations: watch docks, list offload sessions.", no_args_is_help=True)
 
@@ -60,9 +66,6 @@ def ingest_cmd(
     Exit status: 0 when every recorder is SAFE TO WIPE, 1 when some are not (see the reasons) or none
     was found, 2 when the path is not a directory or a service cannot start.
     """
-    from ingest.layout import discover
-    from ingest.offload import ingest_path
-    from liuhen.runtime import open_runtime
 
     discover(path)  # a mistyped or unmounted path fails here, before any service starts
     with open_runtime() as rt:
@@ -70,7 +73,6 @@ def ingest_cmd(
         if progress and not json_out and sys.stderr.isatty():
             from rich.console import Console
 
-            from ingest.progress import RichProgress
 
             with RichProgress(Console(stderr=True)) as bars:
                 receipts = ingest_path(rt, path, actor=actor, progress=bars, parallelism=parallelism)
@@ -94,8 +96,6 @@ def watch_cmd(
     interval: float = typer.Option(2.0, min=0.1, help="Seconds between polls of the docks."),
 ) -> None:
     """Watch docks: offload each recorder when it docks; report it SAFE TO WIPE or why not. Ctrl-C stops."""
-    from ingest.watch import DockWatcher
-    from liuhen.runtime import open_runtime
 
     with open_runtime() as rt:
         paths = list(docks or rt.settings.docks)
@@ -123,8 +123,6 @@ def sessions_cmd(
     json_out: bool = typer.Option(False, "--json", help="JSON output."),
 ) -> None:
     """List recent offload sessions with their progress and SAFE TO WIPE verdict."""
-    from ingest.sessions import list_sessions
-    from liuhen.runtime import open_runtime
 
     with open_runtime() as rt:
         rows = list_sessions(rt, limit=limit)
@@ -155,9 +153,6 @@ def receipt_cmd(
     recheck: bool = typer.Option(False, help="Re-check every file against the store and the log now."),
 ) -> None:
     """Show the stored offload receipt of a session."""
-    from ingest.receipts import load_receipt, reverify
-    from liuhen.errors import NotFound
-    from liuhen.runtime import open_runtime
 
     with open_runtime() as rt:
         r = reverify(rt, session_id) if recheck else load_receipt(rt, session_id)

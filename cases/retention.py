@@ -21,20 +21,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from catalog.stages import stages_from
-from integrity.events import Event
-from integrity.log import record
-from storage._util import as_utc, utcnow
-from storage.base import ObjectInfo, ObjectStore
-from storage.errors import ObjectLocked, ObjectNotFound, StorageError
+import psycopg
 
-if TYPE_CHECKING:
-    import psycopg
-
-    from catalog.db import Catalog
-    from liuhen.config import Settings
+from liuhen.catalog.db import Catalog
+from liuhen.catalog.stages import stages_from
+from liuhen.core.config import Settings
+from liuhen.integrity.events import Event
+from liuhen.integrity.log import record
+from liuhen.storage.base import ObjectInfo, ObjectStore
+from liuhen.storage.errors import ObjectLocked, ObjectNotFound, StorageError
+from liuhen.storage.util import as_utc, utcnow
 
 log = logging.getLogger("liuhen.storage.retention")
 

@@ -27,13 +27,11 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from integrity import checkpoint, fixity, log, proof, tlogproof
-from integrity.bag import BagWriter, safe_name
-from integrity.errors import IntegrityError, VerificationError
-from integrity.events import Event
-from integrity.statement import (
+from liuhen.core import verifier
+from liuhen.export.bag import BagWriter, safe_name
+from liuhen.export.statement import (
     KIND_LABELS,
     STAGE_LABELS,
     index_html,
@@ -42,11 +40,12 @@ from integrity.statement import (
     statement_html,
     statement_json,
 )
+from liuhen.integrity import checkpoint, fixity, log, proof, tlogproof
+from liuhen.integrity.errors import IntegrityError, VerificationError
+from liuhen.integrity.events import Event
+from liuhen.runtime import Runtime
 
-if TYPE_CHECKING:
-    from liuhen.runtime import Runtime
-
-VERIFIER_SOURCE = Path(__file__).with_name("verifier.py")
+VERIFIER_SOURCE = Path(verifier.__file__)  # the one stdlib verifier, shipped verbatim in every bag
 
 # Liuhen event type -> (PREMIS-style event type, id.loc.gov preservation eventType code or None)
 PREMIS = {

@@ -18,27 +18,22 @@ not only by the HTTP role matrix, so the CLI and in-process callers cannot bypas
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from api.access import record_event, with_origin
-from api.auth import Principal
-from api.errors import (
-    CaseNotFound,
-    FileNotFound,
-    InvalidActivity,
-    InvalidRequest,
-    LegalReviewRequired,
-    StageOrderError,
-)
-from catalog.stages import STAGES
-from integrity.events import EVENT_TYPES
-from liuhen.errors import Forbidden
+import psycopg
 
-if TYPE_CHECKING:
-    import psycopg
-
-    from liuhen.runtime import Runtime
+from liuhen.cases.access import record_event, with_origin
+from liuhen.cases.completeness import report
+from liuhen.cases.errors import FileNotFound, InvalidActivity, LegalReviewRequired, StageOrderError
+from liuhen.cases.principal import Principal
+from liuhen.cases.retention import release_hold as _release
+from liuhen.cases.rows import case_row as _case_row
+from liuhen.catalog.stages import STAGES
+from liuhen.core.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from liuhen.integrity.events import EVENT_TYPES
+from liuhen.runtime import Runtime
 
 CASE_TYPES = ("permit", "penalty", "coercive", "levy", "inspection")
 
@@ -63,14 +58,6 @@ def _check_stage(stage: str) -> str:
     return stage
 
 
-def _case_row(conn: psycopg.Connection[Any], case_no: str, *, lock: bool = False) -> dict[str, Any]:
-    sql = "SELECT * FROM cases WHERE case_no = %s" + (" FOR UPDATE" if lock else "")
-    row = conn.execute(sql, (case_no,)).fetchone()
-    if row is None:
-        raise CaseNotFound(f"no case {case_no!r}")
-    return dict(row)
-
-
 def create_case(
     runtime: Runtime,
     *,
@@ -90,7 +77,6 @@ def create_case(
         raise InvalidRequest(f"unknown case type {case_type!r}; one of {', '.join(CASE_TYPES)}")
     with runtime.catalog.tx() as conn:
         if conn.execute("SELECT 1 FROM cases WHERE case_no = %s", (case_no,)).fetchone():
-            from liuhen.errors import Conflict
 
             raise Conflict(f"case {case_no!r} already exists")
         row = conn.execute(
@@ -166,6 +152,13 @@ def add_activity(
     return dict(row)
 
 
+StageHook = Callable[[psycopg.Connection[Any], dict[str, Any], str], None]
+# Run inside the stage-change transaction with (conn, the case row as it now is, actor). Higher layers
+# (e.g. the publication register, which opens a record when a case enters 决定) register here through the
+# application shell, so this layer never imports them. A hook that raises rolls the stage change back.
+STAGE_HOOKS: list[StageHook] = []
+
+
 def advance_stage(runtime: Runtime, case_no: str, stage: str, actor: str) -> dict[str, Any]:
     """Move a case to the next stage. Stages go forward one at a time.
 
@@ -204,6 +197,8 @@ def advance_stage(runtime: Runtime, case_no: str, stage: str, actor: str) -> dic
             (case["id"], stage, actor, ev),
         )
         case["stage"] = stage
+        for hook in STAGE_HOOKS:
+            hook(conn, case, actor)
     return case
 
 
@@ -339,11 +334,9 @@ def unlink(
         case = _case_row(conn, case_no)
         link = conn.execute("SELECT * FROM links WHERE id = %s AND case_id = %s", (link_id, case["id"])).fetchone()
         if link is None:
-            from liuhen.errors import NotFound
 
             raise NotFound(f"no link {link_id} in case {case_no}")
         if link["unlinked_at"] is not None:
-            from liuhen.errors import Conflict
 
             raise Conflict(f"link {link_id} was already unlinked at {link['unlinked_at'].isoformat()}")
         f = _file_row(conn, int(link["file_id"]), lock=True)
@@ -373,7 +366,6 @@ def release_hold(runtime: Runtime, sha256: str, approver: Principal, reason: str
     'decision' or later (``storage.retention.release_hold``). Retention still applies afterwards:
     the disposal job removes the original only once its retention has expired.
     """
-    from storage.retention import release_hold as _release
 
     if not isinstance(approver, Principal) or approver.role != "supervisor":
         who = approver.name if isinstance(approver, Principal) else repr(approver)
@@ -404,7 +396,6 @@ def set_recording_item(runtime: Runtime, *, kind: str, recording: str, label: st
     than done unaudited while the audit event type is not registered in ``integrity.events``.
     """
     if RECORDING_LIST_EVENT not in EVENT_TYPES:
-        from liuhen.errors import Conflict
 
         raise Conflict(
             f"recording-list changes are audited as {RECORDING_LIST_EVENT!r}, which integrity.events does not "
@@ -481,6 +472,5 @@ def list_cases(
 
 def completeness(runtime: Runtime, case_no: str) -> dict[str, Any]:
     """Completeness report; see ``api.completeness``."""
-    from api.completeness import report
 
     return report(runtime, case_no)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from storage.errors import RetentionViolation, StorageError
+from liuhen.storage.errors import RetentionViolation, StorageError
 
 CHUNK = 4 << 20  # 4 MiB: large enough that hashlib releases the GIL and syscalls are few
 COMPLIANCE = "COMPLIANCE"

@@ -26,19 +26,10 @@ from typing import Any
 import psycopg
 import rfc8785
 
-from api.errors import ApiError
-from catalog.db import Catalog
-from integrity.errors import VerificationError
-from integrity.events import Event
-from integrity.log import record, sequence
-
-
-class ReadAuditUnavailable(ApiError):
-    """The request could not be written to the read journal, so it is refused (reads are not served unaudited)."""
-
-    status = 503
-    title = "Read audit unavailable"
-
+from liuhen.catalog.db import Catalog
+from liuhen.integrity.errors import VerificationError
+from liuhen.integrity.events import Event
+from liuhen.integrity.log import record, sequence
 
 SEAL_LOCK = 0x5244_4A4E  # "RDJN": one sealer at a time
 EVENT_TYPE = "access.read_batch"

@@ -1,0 +1,1 @@
+"""The application shell's CLI commands, one module per area; each exposes ``register(app)``."""

@@ -1,0 +1,1 @@
+"""The core: errors, configuration and small shared helpers. Imports nothing first-party."""

@@ -1,0 +1,39 @@
+"""Times as people read them: in the agency's zone with its offset, never a bare UTC ``…Z``.
+
+Machine formats (audit events, JSON, manifests) keep UTC ISO 8601; anything a person reads — a bag's
+statement and index, receipts, the completeness page, CLI tables, the console — goes through ``local``.
+The zone is ``LIUHEN_DISPLAY_TZ`` (default Asia/Shanghai).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+DEFAULT_ZONE = "Asia/Shanghai"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(t: datetime) -> datetime:
+    """An aware UTC datetime; a naive one is taken to be UTC already."""
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+def utc_iso(t: datetime) -> str:
+    """Machine form: ``2026-12-01T18:18:32Z`` (seconds; microseconds only when present)."""
+    return as_utc(t).isoformat().replace("+00:00", "Z")
+
+
+def local(t: datetime | None, zone: str = DEFAULT_ZONE, *, seconds: bool = True) -> str:
+    """Human form in ``zone`` with its offset: ``2026-12-02 02:18:32 +08:00`` (empty for None)."""
+    if t is None:
+        return ""
+    lt = as_utc(t).astimezone(ZoneInfo(zone))
+    off = lt.utcoffset() or timedelta(0)
+    sign = "-" if off < timedelta(0) else "+"
+    mins = abs(int(off.total_seconds())) // 60
+    body = lt.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    return f"{body} {sign}{mins // 60:02d}:{mins % 60:02d}"

@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from transcoder.matchindex import BLOCK, CHUNKS, Segment, _distances, build, dense, exact_best, need_for, search
-from transcoder.matchindex_store import ARRAYS, load
+from liuhen.transcoder.matchindex import BLOCK, CHUNKS, Segment, _distances, build, dense, exact_best, need_for, search
+from liuhen.transcoder.matchindex_store import ARRAYS, load
 
 MAX_DISTANCE = 10.0
 CLIP_S = 10

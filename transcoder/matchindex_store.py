@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from transcoder.matchindex import IndexHit, Segment, build, lay_out, search
+from liuhen.transcoder.matchindex import IndexHit, Segment, build, lay_out, search
 
 ARRAYS = ("file_ids", "starts", "hashes", "have", "buckets", "postings")
 ALGO = "dct64-v1/mih-4x16"

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from transcoder.fingerprint import Fingerprint
-from transcoder.match import DEFAULT_MAX_DISTANCE, best_offset
-from transcoder.matchindex import build, build_from, chunk, dense, exact_best, lay_out, search
+from liuhen.transcoder.fingerprint import Fingerprint
+from liuhen.transcoder.match import DEFAULT_MAX_DISTANCE, best_offset
+from liuhen.transcoder.matchindex import build, build_from, chunk, dense, exact_best, lay_out, search
 
 
 def _fp(secs: np.ndarray, hashes: np.ndarray) -> Fingerprint:

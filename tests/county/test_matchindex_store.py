@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from liuhen.media import ffmpeg_exe, make_video
-from transcoder.fingerprint import Fingerprint, fingerprint
-from transcoder.match import match_fingerprint
-from transcoder.matchindex_store import MatchIndex, rebuild, refresh
-from transcoder.records import save_fingerprint
+from liuhen.core.media import ffmpeg_exe, make_video
+from liuhen.transcoder.fingerprint import Fingerprint, fingerprint
+from liuhen.transcoder.match import match_fingerprint
+from liuhen.transcoder.matchindex_store import MatchIndex, rebuild, refresh
+from liuhen.transcoder.records import save_fingerprint
 
 
 def _file_row(catalog, name: str, data: bytes) -> int:  # type: ignore[no-untyped-def]

@@ -17,14 +17,15 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from api.access import record_access
-from api.auth import Principal
-from ingest.offload import ingest_path
-from integrity.log import sequence
-from liuhen.config import Settings
-from liuhen.runtime import build_runtime
+from liuhen.cases.access import record_access
+from liuhen.cases.principal import Principal
+from liuhen.catalog.db import migrate
+from liuhen.core.config import Settings
+from liuhen.ingest.offload import ingest_path
+from liuhen.integrity.log import sequence
 from liuhen.simulate import simulate_dock
-from transcoder.service import process_file
+from liuhen.transcoder.service import process_file
+from liuhen.wiring import build_runtime
 
 REFUSED = (errors.InsufficientPrivilege, errors.RaiseException)
 # what no component may do to the log, the schema or retention
@@ -210,8 +211,6 @@ def test_readonly_role_reads_and_writes_nothing(ingested: dict[str, Any], login:
 
 def test_roles_migration_is_idempotent_across_databases(pg_url: str, empty_pg_url: str) -> None:
     """Roles are cluster-wide: a second database's migration finds them and only grants."""
-    from catalog.db import migrate
-
     with psycopg.connect(empty_pg_url) as conn:
         assert "1000_roles" in migrate(conn)
     with psycopg.connect(pg_url) as conn:

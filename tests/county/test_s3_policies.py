@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from storage.s3 import S3Settings, S3Store, create_bucket_if_missing, make_client
+from liuhen.storage.s3 import S3Settings, S3Store, create_bucket_if_missing, make_client
 from tests.storage.conftest import RGW_ENV, read_rgw_env
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "s3" / "bucket-policy.json.tmpl"

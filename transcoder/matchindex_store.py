@@ -14,12 +14,13 @@ newest segment holding an original answer for it.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import mmap
 import os
 import shutil
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -139,6 +140,18 @@ class MatchIndex:
                     out.setdefault(h.file_id, h)
             newer.update(int(x) for x in seg.file_ids.tolist())
         return list(out.values())
+
+
+@contextmanager
+def locked(root: Path) -> Iterator[None]:
+    """An exclusive lock on the index directory (one refresh or rebuild at a time across processes)."""
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with open(root.parent / f".{root.name}.lock", "a+b") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _changed(index: MatchIndex, conn: Any) -> list[tuple[int, str]]:

@@ -16,7 +16,7 @@ import pytest
 
 from liuhen.core.media import ffmpeg_exe, make_video
 from liuhen.transcoder.fingerprint import Fingerprint, fingerprint
-from liuhen.transcoder.match import match_fingerprint
+from liuhen.transcoder.match import build_index, index_dir, match_fingerprint, scan_fingerprint
 from liuhen.transcoder.matchindex_store import MatchIndex, rebuild, refresh
 from liuhen.transcoder.records import save_fingerprint
 
@@ -104,3 +104,17 @@ def test_index_of_another_algorithm_is_refused(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text('{"algo": "other-v9", "segments": []}')
     with pytest.raises(ValueError, match="rebuild it"):
         MatchIndex.open(tmp_path)
+
+
+def test_match_uses_the_index_once_built_and_sees_later_originals(runtime, footage) -> None:  # type: ignore[no-untyped-def]
+    """`liuhen match-index` then `liuhen match`: same matches as the scan, new originals included."""
+    o = _save(runtime.catalog, "orig.mp4", fingerprint(footage["orig"]))
+    clip = fingerprint(footage["excerpt"])
+    scanned = match_fingerprint(runtime, clip)
+    assert build_index(runtime) > 0 and (index_dir(runtime) / "manifest.json").exists()
+    assert match_fingerprint(runtime, clip) == scanned and scanned[0].file_id == o
+    other = fingerprint(footage["other"])
+    x = _save(runtime.catalog, "other.mp4", other)  # fingerprinted after the index was built
+    part = Fingerprint(other.seconds[:8], other.hashes[:8], "full", 8)
+    got = match_fingerprint(runtime, part)
+    assert [m.file_id for m in got] == [x] and got == scan_fingerprint(runtime, part)

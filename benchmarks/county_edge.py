@@ -29,9 +29,7 @@ def _free_port() -> int:
 
 def render(api: str, listen: str, maps: dict[str, str], s3: str | None) -> str:
     """deploy/nginx/liuhen.conf's server block with this topology's upstream, listen address and aliases."""
-    internal = "\n".join(
-        f"    location {loc} {{ internal; alias {Path(d).resolve()}/; }}" for d, loc in maps.items()
-    )
+    internal = "\n".join(f"    location {loc} {{ internal; alias {Path(d).resolve()}/; }}" for d, loc in maps.items())
     text = TEMPLATE.read_text()
     text = text.replace("server 10.0.0.21:8000;\n    server 10.0.0.22:8000;", f"server {api};")
     text = text.replace("listen 443 ssl;", f"listen {listen};").replace("listen 80;", f"listen {listen};")
@@ -42,7 +40,9 @@ def render(api: str, listen: str, maps: dict[str, str], s3: str | None) -> str:
     return text
 
 
-def start_front(api_port: int, maps: dict[str, str], tmp: Path, s3: str | None = None) -> tuple[subprocess.Popen[bytes], int]:
+def start_front(
+    api_port: int, maps: dict[str, str], tmp: Path, s3: str | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
     exe = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(exe).exists():
         raise FileNotFoundError("nginx not found: apt-get install -y nginx-light")

@@ -85,8 +85,12 @@ class Topology:
 
     # ---- hosts -------------------------------------------------------------------------------------
     def names(self) -> list[str]:
-        return (["db", "mq"] + [f"station{i + 1}" for i in range(self.stations)]
-                + [f"worker{i + 1}" for i in range(self.workers)] + [f"api{i + 1}" for i in range(self.apis)])
+        return (
+            ["db", "mq"]
+            + [f"station{i + 1}" for i in range(self.stations)]
+            + [f"worker{i + 1}" for i in range(self.workers)]
+            + [f"api{i + 1}" for i in range(self.apis)]
+        )
 
     def _sh(self, *argv: str) -> None:
         subprocess.run(argv, check=True, capture_output=True)
@@ -131,8 +135,15 @@ class Topology:
         return self
 
     # ---- processes ---------------------------------------------------------------------------------
-    def run(self, host: str, argv: list[str], *, env: dict[str, str] | None = None, log: Path | None = None,
-            user: str | None = None) -> subprocess.Popen[bytes]:
+    def run(
+        self,
+        host: str,
+        argv: list[str],
+        *,
+        env: dict[str, str] | None = None,
+        log: Path | None = None,
+        user: str | None = None,
+    ) -> subprocess.Popen[bytes]:
         """Start ``argv`` on ``host`` (own session, so ``kill`` reaches its children)."""
         h = self.hosts[host]
         cmd = list(argv)
@@ -141,8 +152,9 @@ class Topology:
         if h.ns:
             cmd = ["ip", "netns", "exec", h.ns, *cmd]
         out = open(log, "ab") if log else subprocess.DEVNULL
-        p = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT,
-                             start_new_session=True)
+        p = subprocess.Popen(
+            cmd, env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.procs.append((host, p))
         return p
 
@@ -172,8 +184,24 @@ class Topology:
         if not (d / "PG_VERSION").exists():
             d.mkdir(parents=True, exist_ok=True)
             shutil.chown(d, "postgres", "postgres")
-            r = subprocess.run(["runuser", "-u", "postgres", "--", str(PG_BIN / "initdb"), "-D", str(d), "-A",
-                                "trust", "-U", "postgres", "--no-sync"], capture_output=True, text=True)
+            r = subprocess.run(
+                [
+                    "runuser",
+                    "-u",
+                    "postgres",
+                    "--",
+                    str(PG_BIN / "initdb"),
+                    "-D",
+                    str(d),
+                    "-A",
+                    "trust",
+                    "-U",
+                    "postgres",
+                    "--no-sync",
+                ],
+                capture_output=True,
+                text=True,
+            )
             if r.returncode:
                 raise RuntimeError(f"initdb in {d} failed: {r.stderr.strip()[-400:]}")
             with (d / "pg_hba.conf").open("a") as f:
@@ -181,9 +209,24 @@ class Topology:
         sock = self.root / "pgsock"
         sock.mkdir(exist_ok=True)
         shutil.chown(sock, "postgres", "postgres")
-        self.run("db", [str(PG_BIN / "postgres"), "-D", str(d), "-p", str(self.ports["db"]),
-                        "-c", f"listen_addresses={self.hosts['db'].ip}", "-c", f"unix_socket_directories={sock}",
-                        "-c", "max_connections=300"], user="postgres", log=self.root / "pg.log")
+        self.run(
+            "db",
+            [
+                str(PG_BIN / "postgres"),
+                "-D",
+                str(d),
+                "-p",
+                str(self.ports["db"]),
+                "-c",
+                f"listen_addresses={self.hosts['db'].ip}",
+                "-c",
+                f"unix_socket_directories={sock}",
+                "-c",
+                "max_connections=300",
+            ],
+            user="postgres",
+            log=self.root / "pg.log",
+        )
         _wait_tcp(self.hosts["db"].ip, self.ports["db"], 30, "PostgreSQL")
         admin = self.url("db", db="postgres")
         for _ in range(50):
@@ -202,10 +245,15 @@ class Topology:
         # components log in from other hosts; RabbitMQ's default lets guest in from loopback only
         (d / "rabbitmq.conf").write_text("loopback_users = none\n")
         env = {
-            "RABBITMQ_NODENAME": f"lh{self.tag}@localhost", "RABBITMQ_MNESIA_BASE": str(d / "mnesia"),
-            "RABBITMQ_LOG_BASE": str(d / "log"), "RABBITMQ_PID_FILE": str(d / "pid"), "HOME": str(d),
-            "RABBITMQ_NODE_PORT": str(self.ports["mq"]), "RABBITMQ_DIST_PORT": str(_free_port()),
-            "RABBITMQ_ENABLED_PLUGINS_FILE": str(d / "plugins"), "RABBITMQ_CONFIG_FILE": str(d / "rabbitmq"),
+            "RABBITMQ_NODENAME": f"lh{self.tag}@localhost",
+            "RABBITMQ_MNESIA_BASE": str(d / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(d / "log"),
+            "RABBITMQ_PID_FILE": str(d / "pid"),
+            "HOME": str(d),
+            "RABBITMQ_NODE_PORT": str(self.ports["mq"]),
+            "RABBITMQ_DIST_PORT": str(_free_port()),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(d / "plugins"),
+            "RABBITMQ_CONFIG_FILE": str(d / "rabbitmq"),
         }
         if self.mode == "loopback":
             env["RABBITMQ_NODE_IP_ADDRESS"] = "127.0.0.1"
@@ -238,8 +286,14 @@ class Topology:
     def store_up(self) -> None:
         """The store's address answers (forwarder to RGW)."""
         h = self.hosts["store"]
-        self.run("store", ["socat", f"TCP-LISTEN:{self.ports['store']},bind={h.ip},fork,reuseaddr",
-                           f"TCP:{self.rgw[0]}:{self.rgw[1]}"])
+        self.run(
+            "store",
+            [
+                "socat",
+                f"TCP-LISTEN:{self.ports['store']},bind={h.ip},fork,reuseaddr",
+                f"TCP:{self.rgw[0]}:{self.rgw[1]}",
+            ],
+        )
         _wait_tcp(h.ip, self.ports["store"], 10, "the store forwarder")
 
     def store_down(self) -> None:

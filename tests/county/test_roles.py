@@ -108,7 +108,8 @@ def ingested(tmp_path: Path, login: Any) -> dict[str, Any]:
     url = login("station")
     dock = tmp_path / "dock"
     simulate_dock(dock, recorders=1, minutes=0.1, width=320, height=240, bitrate="300k", clip_seconds=3)
-    rt = build_runtime(_component_settings(tmp_path, url), migrate=False)
+    # components start like any liuhen process: the migration check finds nothing to do and needs no rights
+    rt = build_runtime(_component_settings(tmp_path, url), migrate=True)
     try:
         receipts = ingest_path(rt, dock, actor="station:test")
     finally:

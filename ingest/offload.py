@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -239,6 +240,10 @@ def _open_session(
     r = ctx.receipt
     ingestible = [e for e in entries if not e.problem]
     with ctx.runtime.catalog.tx() as conn:
+        station_drift = _station_clock_drift(conn)
+        if abs(station_drift) > ctx.runtime.settings.clock_drift_tolerance_s:
+            r.flags.append("station_clock_drift")
+            log.warning("station clock is %+.1f s from the database's", station_drift)
         recorder_id = None
         if identity is not None:
             row = conn.execute(
@@ -268,8 +273,9 @@ def _open_session(
             "WHERE recorder_key = %s AND status = 'running'",
             (ctx.recorder_key,),
         )
-        ident = identity.as_dict() if identity else {"error": id_error}
+        ident: dict[str, Any] = dict(identity.as_dict()) if identity else {"error": id_error}
         ident["docked_at"] = docked_at.isoformat()
+        ident["station"] = {"host": socket.gethostname(), "actor": ctx.actor, "clock_drift_s": round(station_drift, 3)}
         row = conn.execute(
             "INSERT INTO ingest_sessions (recorder_id, device_serial, dock_path, port, files_total, bytes_total, "
             "identity, recorder_key, flags, actor) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
@@ -307,6 +313,13 @@ def _open_session(
                 ).fetchone()
                 if got is not None:
                     ctx.sf_ids[e.display] = int(got["id"])
+
+
+def _station_clock_drift(conn: Any) -> float:
+    """Station clock minus the database's, in seconds (the transaction's start; a few ms of round trip)."""
+    row = conn.execute("SELECT now() AS t").fetchone()
+    local = datetime.now(UTC)
+    return (local - row["t"]).total_seconds() if row else 0.0
 
 
 def _mark_failed(ctx: _Ctx, fr: FileReceipt) -> None:

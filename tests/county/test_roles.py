@@ -220,3 +220,12 @@ def test_roles_migration_is_idempotent_across_databases(pg_url: str, empty_pg_ur
             "('liuhen_station', 'liuhen_worker', 'liuhen_api', 'liuhen_readonly') AND NOT rolcanlogin"
         ).fetchone()[0]
     assert n == 4
+
+
+def test_session_names_the_station_and_its_clock_against_the_database(ingested: dict[str, Any], pg_url: str) -> None:
+    """Receipts name the station (actor) and the session records its host and clock drift vs PostgreSQL."""
+    with psycopg.connect(pg_url) as conn:
+        ident, actor, flags = conn.execute("SELECT identity, actor, flags FROM ingest_sessions").fetchone()
+    assert actor == "station:test" and ingested["receipts"][0].actor == "station:test"
+    assert ident["station"]["actor"] == "station:test" and ident["station"]["host"]
+    assert abs(ident["station"]["clock_drift_s"]) < 5 and "station_clock_drift" not in flags

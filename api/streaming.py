@@ -10,21 +10,27 @@ through ``LIUHEN_EDGE_ACCEL_MAP`` (JSON ``{"/srv/liuhen/derived": "/_liuhen/deri
 in S3 becomes a presigned GET (``LIUHEN_EDGE_PRESIGN_TTL_S``, 60 s) proxied by the internal location
 ``LIUHEN_EDGE_S3_LOCATION`` (``/_liuhen/s3/``), so clients never reach the store. A reader that maps to
 nothing is streamed from Python as before; without the setting (the embedded default) Python serves all.
-Example nginx configuration: deploy/nginx/liuhen.conf.
+With ``LIUHEN_EDGE_LINK_SECRET`` set, ``?link=true`` on a playback request answers (after the access event)
+with a short-lived URL that nginx checks with ``secure_link`` (expiry, path, client address) and serves
+itself: a player's Range requests then never reach Python. Example nginx configuration:
+deploy/nginx/liuhen.conf.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from fastapi import Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from liuhen.api.errors import RangeNotSatisfiable
@@ -85,6 +91,11 @@ class EdgeSettings(BaseSettings):
     accel_map: dict[str, str] = {}
     s3_location: str = "/_liuhen/s3/"
     presign_ttl_s: int = 60
+    # playback links: ``?link=true`` answers with a URL nginx serves itself (secure_link), valid
+    # ``link_ttl_s`` for the requesting address only, so the Range requests of one playback skip Python
+    link_secret: str = ""
+    link_prefix: str = "/_liuhen/signed"
+    link_ttl_s: int = 300
 
 
 class FileReader:
@@ -157,6 +168,16 @@ def _if_range_matches(value: str, etag: str, last_modified: datetime | None) -> 
     return last_modified is not None and value == format_datetime(last_modified.astimezone(UTC), usegmt=True)
 
 
+def signed_link(target: str, edge: EdgeSettings, client_ip: str, now: float | None = None) -> tuple[str, int]:
+    """(URL, expiry) for nginx's secure_link: md5 = base64url(md5("<expires><uri><client ip> <secret>"))."""
+    expires = int((now if now is not None else time.time()) + edge.link_ttl_s)
+    path, _, _ = target.partition("?")
+    uri = edge.link_prefix.rstrip("/") + path
+    digest = hashlib.md5(f"{expires}{unquote(uri)}{client_ip} {edge.link_secret}".encode()).digest()  # noqa: S324
+    md5 = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    return f"{uri}?md5={md5}&expires={expires}", expires
+
+
 def ranged_response(
     request: Request,
     *,
@@ -175,6 +196,10 @@ def ranged_response(
         headers["Content-Disposition"] = f'{"attachment" if attachment else "inline"}; filename="{filename}"'
     edge = EdgeSettings()
     target = accel_target(reader, edge) if edge.accel else None
+    if target is not None and edge.link_secret and request.query_params.get("link") in ("1", "true"):
+        # the access is recorded (the route did it before calling us): hand out the playback link
+        url, expires = signed_link(target, edge, request.client.host if request.client else "")
+        return JSONResponse({"url": url, "expires": expires}, headers={"Cache-Control": "no-store"})
     if target is not None:  # nginx sends the bytes (and answers Range itself)
         headers["X-Accel-Redirect"] = target
         return Response(status_code=200, media_type=media_type, headers=headers)

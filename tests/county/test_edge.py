@@ -16,7 +16,7 @@ import pytest
 from benchmarks.county_edge import start_front
 from liuhen.api.app import create_app
 from liuhen.api.auth import issue_token
-from liuhen.api.streaming import EdgeSettings, FileReader, StoreReader, accel_target
+from liuhen.api.streaming import EdgeSettings, FileReader, StoreReader, accel_target, signed_link
 from liuhen.core.media import make_video
 from tests.api.conftest import LiveServer
 from tests.api.helpers import add_derivative, store_file
@@ -31,8 +31,9 @@ def front(runtime, open_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     maps = {str(runtime.settings.derived_dir): "/_liuhen/derived/"}
     monkeypatch.setenv("LIUHEN_EDGE_ACCEL", "true")
     monkeypatch.setenv("LIUHEN_EDGE_ACCEL_MAP", json.dumps(maps))
+    monkeypatch.setenv("LIUHEN_EDGE_LINK_SECRET", "test-secret")
     with LiveServer(create_app(runtime)) as srv:
-        proc, port = start_front(srv.port, maps, open_tmp / "nginx")
+        proc, port = start_front(srv.port, maps, open_tmp / "nginx", secret="test-secret")
         try:
             yield {"url": f"http://127.0.0.1:{port}", "api": srv.url, "sha": f["sha256"], "file": f,
                    "bytes": video.read_bytes(), "hdr": {"Authorization": f"Bearer {token}"}}
@@ -80,3 +81,21 @@ def test_accel_targets_for_local_store_objects_and_unmapped_files(runtime, tmp_p
     assert accel_target(StoreReader(runtime.store, key), edge) == "/_liuhen/store/" + Path(
         runtime.store.path_of(key)).name
     assert accel_target(FileReader(tmp_path / "elsewhere.mp4"), edge) is None  # not mapped: Python streams it
+
+
+def test_playback_link_is_issued_after_the_access_event_and_checked_by_nginx(runtime, front) -> None:  # type: ignore[no-untyped-def]
+    """?link=true: the access is recorded, then nginx alone serves the link's Range requests until it expires."""
+    before = _streams(runtime)
+    got = httpx.get(f"{front['url']}/files/{front['sha']}/proxy?purpose=review&link=true", headers=front["hdr"])
+    assert got.status_code == 200 and _streams(runtime) == before + 1
+    url = front["url"] + got.json()["url"]
+    r = httpx.get(url, headers={"Range": "bytes=5-104"})
+    assert r.status_code == 206 and r.content == front["bytes"][5:105]
+    assert httpx.get(url.replace("md5=", "md5=x")).status_code == 403  # forged
+    target = got.json()["url"].split("?")[0].removeprefix("/_liuhen/signed")
+    edge = EdgeSettings(link_secret="test-secret")
+    stale, _ = signed_link(target, edge, "127.0.0.1", now=1_000_000)  # expired long ago
+    assert httpx.get(front["url"] + stale).status_code == 410
+    other, _ = signed_link(target, edge, "10.9.9.9")  # issued to another address
+    assert httpx.get(front["url"] + other).status_code == 403
+    assert httpx.get(f"{front['url']}/files/{front['sha']}/proxy?purpose=review&link=true").status_code == 401

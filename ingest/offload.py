@@ -107,6 +107,22 @@ def ingest_path(
 
 
 @dataclass
+class _Stored:
+    """A file put into the store whose catalog rows and event are written with its batch."""
+
+    entry: SourceEntry
+    fr: FileReceipt
+    recorded: datetime | None
+    duration: float | None
+    until: datetime
+    retain_until: datetime | None
+
+
+BATCH_FILES = 64  # files of one recorder registered in one transaction and sequenced together
+BATCH_BYTES = 512 << 20
+
+
+@dataclass
 class _Ctx:
     runtime: Runtime
     receipt: Receipt
@@ -119,6 +135,7 @@ class _Ctx:
     now: datetime
     sf_ids: dict[str, int] = field(default_factory=dict)
     prior_paths: set[str] | None = None  # source paths stored from this recorder before (resume candidates)
+    batch: list[_Stored] = field(default_factory=list)  # stored in the store, not yet in the catalog
 
 
 def recorder_key_for(identity: Identity | None, entries: list[SourceEntry], port: Path) -> str:
@@ -195,7 +212,11 @@ def offload_recorder(
         for e in entries:
             fr = _ingest_one(ctx, e)
             receipt.files.append(fr)
-            progress.file_done(key, fr.path, fr.status)
+            if not any(b.fr is fr for b in ctx.batch):
+                progress.file_done(key, fr.path, fr.status)
+            if len(ctx.batch) >= BATCH_FILES or sum(b.fr.size or 0 for b in ctx.batch) >= BATCH_BYTES:
+                _flush(ctx)
+        _flush(ctx)
         _crash_point("before_receipt")
         try:
             sequence(runtime.catalog)
@@ -484,92 +505,134 @@ def _store_new(ctx: _Ctx, e: SourceEntry, fr: FileReceipt, recorded: datetime | 
             pass
     _crash_point("after_put")
     fr.storage_key, fr.storage_version = info.key or key, info.version
+    ctx.batch.append(_Stored(e, fr, recorded, duration, until, info.retain_until))
+
+
+def _flush(ctx: _Ctx) -> None:
+    """Register the batch: one transaction for all its files, one sequencing, then ``on_stored``.
+
+    A crash before the COMMIT leaves objects without rows (the next run's put is a no-op and registers
+    them); after it, pending events (the next ``sequence`` indexes them). If the batch transaction fails,
+    each file is retried in its own transaction, so one bad file fails alone, as without batching.
+    """
+    items, ctx.batch = ctx.batch, []
+    if not items:
+        return
+    rt = ctx.runtime
+    saved = [(b.fr.flags[:], b.fr.notes[:], b.fr.status, b.fr.event_id, b.fr.resumed) for b in items]
+    try:
+        with rt.catalog.tx() as conn:
+            inserted = [_register(conn, ctx, b) for b in items]
+    except Exception as exc:
+        log.warning("ingest %s: batch of %d failed (%s); registering one by one", ctx.receipt.port, len(items), exc)
+        inserted = []
+        for b, (flags, notes, status, event_id, resumed) in zip(items, saved, strict=True):
+            b.fr.flags, b.fr.notes, b.fr.status, b.fr.event_id, b.fr.resumed = flags, notes, status, event_id, resumed
+            try:
+                with rt.catalog.tx() as conn:
+                    inserted.append(_register(conn, ctx, b))
+            except Exception as one:
+                b.fr.status, b.fr.error = FAILED, f"{error_code(one)}: {one}"
+                log.warning("ingest %s/%s failed: %s", ctx.receipt.port, b.fr.path, b.fr.error)
+                _mark_failed(ctx, b.fr)
+                inserted.append(False)
+    _crash_point("after_tx")
+    try:
+        sequence(rt.catalog)
+    except Exception as exc:  # the events are committed (pending); the receipt's sequencing retries
+        log.warning("ingest %s: sequencing failed: %s", ctx.receipt.port, exc)
+    _crash_point("after_sequence")
+    for b, new in zip(items, inserted, strict=True):
+        ctx.progress.file_done(ctx.recorder_key, b.fr.path, b.fr.status)
+        if new and ctx.on_stored is not None and b.fr.file_id is not None:
+            try:
+                ctx.on_stored(b.fr.file_id)
+            except Exception as exc:  # downstream trouble never fails an ingest
+                log.warning("on_stored(%s) failed: %s", b.fr.file_id, exc)
+
+
+def _register(conn: Any, ctx: _Ctx, b: _Stored) -> bool:
+    """Files row (by digest), ingestion event, session row marked stored; True if the original is new."""
+    fr, e, recorded, duration, until = b.fr, b.entry, b.recorded, b.duration, b.until
     ident = ctx.identity
     inserted = False
-    with rt.catalog.tx() as conn:
-        row = conn.execute(
-            "INSERT INTO files (sha256, sm3, size, media_kind, ext, original_name, device_serial, officer_no, "
-            "unit_code, recorded_at, duration_s, storage_key, storage_version, retention_until, flags) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-            "ON CONFLICT (sha256) DO UPDATE SET sm3 = coalesce(files.sm3, EXCLUDED.sm3), "
-            "flags = ARRAY(SELECT DISTINCT unnest(files.flags || EXCLUDED.flags) ORDER BY 1) "
-            "RETURNING id, (xmax = 0) AS inserted, ingest_event_id",
-            (
-                fr.sha256,
-                fr.sm3,
-                fr.size,
-                fr.media_kind,
-                os.path.splitext(fr.path)[1].lstrip(".").lower() or None,
-                os.path.basename(fr.path),
-                ident.device_serial if ident else None,
-                ident.officer_no if ident else None,
-                ident.unit_code if ident else None,
-                recorded,
-                duration,
-                fr.storage_key,
-                fr.storage_version,
-                info.retain_until or until,
-                fr.flags,
-            ),
+    row = conn.execute(
+        "INSERT INTO files (sha256, sm3, size, media_kind, ext, original_name, device_serial, officer_no, "
+        "unit_code, recorded_at, duration_s, storage_key, storage_version, retention_until, flags) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (sha256) DO UPDATE SET sm3 = coalesce(files.sm3, EXCLUDED.sm3), "
+        "flags = ARRAY(SELECT DISTINCT unnest(files.flags || EXCLUDED.flags) ORDER BY 1) "
+        "RETURNING id, (xmax = 0) AS inserted, ingest_event_id",
+        (
+            fr.sha256,
+            fr.sm3,
+            fr.size,
+            fr.media_kind,
+            os.path.splitext(fr.path)[1].lstrip(".").lower() or None,
+            os.path.basename(fr.path),
+            ident.device_serial if ident else None,
+            ident.officer_no if ident else None,
+            ident.unit_code if ident else None,
+            recorded,
+            duration,
+            fr.storage_key,
+            fr.storage_version,
+            b.retain_until or until,
+            fr.flags,
+        ),
+    ).fetchone()
+    assert row is not None
+    fr.file_id, inserted = int(row["id"]), bool(row["inserted"])
+    if not inserted:
+        others = conn.execute(
+            "SELECT DISTINCT recorder_key FROM session_files WHERE file_id = %s AND status = 'stored' "
+            "AND recorder_key <> %s",
+            (fr.file_id, ctx.recorder_key),
+        ).fetchall()
+        if others:
+            fr.flags.append("duplicate_across_recorders")
+            fr.notes.append("same content already ingested from " + ", ".join(o["recorder_key"] for o in others))
+        prior = conn.execute(
+            "SELECT event_id, source_path FROM session_files WHERE file_id = %s AND status = 'stored' "
+            "AND recorder_key = %s ORDER BY (source_path = %s) DESC, id LIMIT 1",
+            (fr.file_id, ctx.recorder_key, fr.path),
         ).fetchone()
-        assert row is not None
-        fr.file_id, inserted = int(row["id"]), bool(row["inserted"])
-        if not inserted:
-            others = conn.execute(
-                "SELECT DISTINCT recorder_key FROM session_files WHERE file_id = %s AND status = 'stored' "
-                "AND recorder_key <> %s",
-                (fr.file_id, ctx.recorder_key),
-            ).fetchall()
-            if others:
-                fr.flags.append("duplicate_across_recorders")
-                fr.notes.append("same content already ingested from " + ", ".join(o["recorder_key"] for o in others))
-            prior = conn.execute(
-                "SELECT event_id, source_path FROM session_files WHERE file_id = %s AND status = 'stored' "
-                "AND recorder_key = %s ORDER BY (source_path = %s) DESC, id LIMIT 1",
-                (fr.file_id, ctx.recorder_key, fr.path),
-            ).fetchone()
-            if prior is not None and prior["source_path"] == fr.path:
-                fr.event_id, fr.resumed = prior["event_id"], True  # same sighting, re-read: no new event
-            elif prior is not None:
-                fr.flags.append("duplicate_within_recorder")
-                fr.notes.append(f"same content as {prior['source_path']} on this recorder")
-        if fr.event_id is None:
-            r = ctx.receipt
-            fr.event_id = record(
-                conn,
-                Event(
-                    "ingestion",
-                    ctx.actor,
-                    subject={"sha256": fr.sha256},
-                    data={
-                        "size": fr.size,
-                        "sm3": fr.sm3,
-                        "storage_key": fr.storage_key,
-                        "storage_version": fr.storage_version,
-                        "device_serial": ident.device_serial if ident else None,
-                        "officer_no": ident.officer_no if ident else None,
-                        "unit_code": ident.unit_code if ident else None,
-                        "recorder_key": ctx.recorder_key,
-                        "source_path": fr.path,
-                        "raw_path_hex": fr.raw_path_hex,
-                        "recorded_at": fr.recorded_at,
-                        "mtime": fr.mtime,
-                        "ingest_session": r.session_id,
-                        "dock": r.dock,
-                        "port": r.port,
-                        "flags": fr.flags,
-                    },
-                ),
-            )
-            if inserted:
-                conn.execute("UPDATE files SET ingest_event_id = %s WHERE id = %s", (fr.event_id, fr.file_id))
-        fr.status = STORED
-        _mark_stored(conn, ctx, fr, e)
-    _crash_point("after_tx")
-    sequence(rt.catalog)
-    _crash_point("after_sequence")
-    if inserted and ctx.on_stored is not None:
-        try:
-            ctx.on_stored(fr.file_id)
-        except Exception as exc:  # downstream trouble never fails an ingest
-            log.warning("on_stored(%s) failed: %s", fr.file_id, exc)
+        if prior is not None and prior["source_path"] == fr.path:
+            fr.event_id, fr.resumed = prior["event_id"], True  # same sighting, re-read: no new event
+        elif prior is not None:
+            fr.flags.append("duplicate_within_recorder")
+            fr.notes.append(f"same content as {prior['source_path']} on this recorder")
+    if fr.event_id is None:
+        r = ctx.receipt
+        fr.event_id = record(
+            conn,
+            Event(
+                "ingestion",
+                ctx.actor,
+                subject={"sha256": fr.sha256},
+                data={
+                    "size": fr.size,
+                    "sm3": fr.sm3,
+                    "storage_key": fr.storage_key,
+                    "storage_version": fr.storage_version,
+                    "device_serial": ident.device_serial if ident else None,
+                    "officer_no": ident.officer_no if ident else None,
+                    "unit_code": ident.unit_code if ident else None,
+                    "recorder_key": ctx.recorder_key,
+                    "source_path": fr.path,
+                    "raw_path_hex": fr.raw_path_hex,
+                    "recorded_at": fr.recorded_at,
+                    "mtime": fr.mtime,
+                    "ingest_session": r.session_id,
+                    "dock": r.dock,
+                    "port": r.port,
+                    "flags": fr.flags,
+                },
+            ),
+        )
+        if inserted:
+            conn.execute("UPDATE files SET ingest_event_id = %s WHERE id = %s", (fr.event_id, fr.file_id))
+    fr.status = STORED
+    _mark_stored(conn, ctx, fr, e)
+    return inserted
+

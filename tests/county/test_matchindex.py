@@ -119,3 +119,18 @@ def test_inconsistent_layout_is_refused() -> None:
     ids, starts, hs, have = lay_out([(1, np.arange(5), np.arange(5, dtype=np.uint64))])
     with pytest.raises(ValueError, match="inconsistent segment"):
         build(ids, starts[:-1], hs, have)
+
+
+def test_clips_hanging_over_the_ends_of_the_whole_segment_match_like_the_scan() -> None:
+    """Candidates in the first and last original whose window runs past the segment's ends (general path)."""
+    rng = np.random.default_rng(21)
+    archive = _random_archive(rng, 5)
+    seg = build_from(archive)
+    first, last = dense(archive[0][1], archive[0][2])[0], dense(archive[-1][1], archive[-1][2])[0]
+    head = np.concatenate([rng.integers(0, 2**63, 3, dtype=np.int64).view(np.uint64), first[:7]])  # starts at -3
+    tail = np.concatenate([last[-6:], rng.integers(0, 2**63, 4, dtype=np.int64).view(np.uint64)])  # ends +4 past
+    for h in (head, tail):
+        secs = np.arange(10)
+        got = {x.file_id: (x.offset_s, x.mean_distance, x.overlap_s)
+               for x in search(seg, secs, h, max_distance=DEFAULT_MAX_DISTANCE)}
+        assert got and got == _scan(archive, secs, h)

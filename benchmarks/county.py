@@ -26,11 +26,21 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pika
 import psycopg
 
-from benchmarks import county_match
-from benchmarks.county_shift import Shift, _digests, dock_all, faults, pool, setup_db, setup_store, start_components
-from benchmarks.county_topology import Topology
+from liuhen.benchmarks import county_edge, county_match
+from liuhen.benchmarks.county_shift import (
+    Shift,
+    _digests,
+    dock_all,
+    faults,
+    pool,
+    setup_db,
+    setup_store,
+    start_components,
+)
+from liuhen.benchmarks.county_topology import Topology
 
 
 def _pct(xs: list[float], p: float) -> float | None:
@@ -41,8 +51,6 @@ def _pct(xs: list[float], p: float) -> float | None:
 
 
 def _queue_sampler(topo: Topology, stop: threading.Event, out: list[tuple[float, int]]) -> None:
-    import pika
-
     while not stop.is_set():
         try:
             conn = pika.BlockingConnection(pika.URLParameters(topo.url("mq") + "?connection_attempts=1"))
@@ -211,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-faults", action="store_true")
     ap.add_argument("--skip-shift", action="store_true")
     ap.add_argument("--match-hours", type=int, default=100_000)
+    ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres", help="for the streaming part")
+    ap.add_argument("--skip-match", action="store_true")
     a = ap.parse_args(argv)
     res: dict[str, Any] = {"recorders": a.recorders, "stations": a.stations, "workers": a.workers}
     if not a.skip_shift:
@@ -226,9 +236,9 @@ def main(argv: list[str] | None = None) -> int:
             res.update(shift_change(s))
         finally:
             shutil.rmtree(s.root, ignore_errors=True)
-    m = county_match.run(a.match_hours, 100 if a.quick else 200, 3 if a.quick else 10, radius=0)
-    res.update(m)
-    res["stream_vs_nginx_direct"] = None  # see benchmarks.county_edge / tests/county/test_edge.py
+    if not a.skip_match:
+        res.update(county_match.run(a.match_hours, 100 if a.quick else 200, 3 if a.quick else 10, radius=0))
+    res.update(county_edge.stream_vs_nginx_direct(32 if a.quick else 256, a.pg))
     keys = (
         "recorders",
         "stations",

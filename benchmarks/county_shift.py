@@ -25,13 +25,15 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from string import Template
 from typing import Any
 
 import psycopg
 
-from benchmarks.county_topology import Topology
+from liuhen.benchmarks.county_topology import Topology
 from liuhen.catalog.db import migrate
 from liuhen.simulate import simulate_dock
+from liuhen.storage.s3 import S3Settings, create_bucket_if_missing, make_client
 
 LIUHEN = [sys.executable, "-m", "liuhen.cli"]
 CEPH_CONF = Path(os.environ.get("LIUHEN_TEST_RGW_ENV", "/tmp/liuhen-ceph/rgw.env")).parent / "ceph.conf"
@@ -115,10 +117,6 @@ def _rgw_user(uid: str) -> tuple[str, str]:
 
 def setup_store(topo: Topology, s: Shift) -> dict[str, dict[str, str]]:
     """Bucket + policy; S3 env per component kind (station / reader / admin)."""
-    from string import Template
-
-    from liuhen.storage.s3 import S3Settings, create_bucket_if_missing, make_client
-
     rgw = _rgw_env()
     if rgw is None or not shutil.which("radosgw-admin"):
         raise SystemExit("Ceph RGW not running (bash .ci/ceph-rgw.sh as root): the county needs a shared store")

@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
-from benchmarks.county_edge import start_front
 from liuhen.api.app import create_app
 from liuhen.api.auth import issue_token
 from liuhen.api.streaming import EdgeSettings, FileReader, StoreReader, accel_target, signed_link
+from liuhen.benchmarks.county_edge import start_front
 from liuhen.core.media import make_video
 from tests.api.conftest import LiveServer
 from tests.api.helpers import add_derivative, store_file

@@ -13,8 +13,8 @@ import shutil
 
 import pytest
 
-from benchmarks.county import shift_change
-from benchmarks.county_shift import Shift
+from liuhen.benchmarks.county import shift_change
+from liuhen.benchmarks.county_shift import Shift
 from tests.storage.conftest import read_rgw_env
 
 

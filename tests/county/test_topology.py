@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from benchmarks.county_topology import Topology, netns_possible
+from liuhen.benchmarks.county_topology import Topology, netns_possible
 
 PROBE = r"""
 import json, socket, sys

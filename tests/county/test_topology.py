@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from liuhen.benchmarks.county_topology import Topology, netns_possible
+from liuhen.benchmarks.county_topology import PG_BIN, RABBIT, Topology, netns_possible
 
 PROBE = r"""
 import json, socket, sys
@@ -50,6 +50,9 @@ def _probe(topo: Topology, host: str) -> dict[str, object]:
 
 @pytest.mark.slow
 def test_every_component_host_reaches_the_services_only_over_the_network(open_tmp: Path) -> None:
+    missing = [str(p) for p in (PG_BIN / "postgres", RABBIT) if not p.exists()]
+    if missing:
+        pytest.skip(f"not installed: {', '.join(missing)} (Debian postgresql-15, rabbitmq-server)")
     topo = Topology(open_tmp / "county", stations=2, workers=1, apis=2)
     with topo:
         print(f"topology mode: {topo.mode} ({topo.why})")

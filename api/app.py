@@ -17,13 +17,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from liuhen.api.auth import authorize
 from liuhen.api.errors import RangeNotSatisfiable
+from liuhen.api.http import HeadAsGet, all_routes, allowed_methods
 from liuhen.api.models import Health
 from liuhen.api.routes import cases as case_routes
 from liuhen.api.routes import files as file_routes
 from liuhen.api.routes import oversight, problems
+from liuhen.api.routes import publication as publication_routes
+from liuhen.api.routes import redaction as redaction_routes
 from liuhen.core.errors import LiuhenError
 from liuhen.runtime import Runtime
 
+__all__ = ["all_routes", "create_app", "problem"]  # all_routes: re-exported for callers of api.app
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 
@@ -65,7 +69,10 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail), None, request.url.path, dict(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(app, request.scope))
+        return problem(exc.status_code, str(exc.detail), None, request.url.path, headers)
 
     @app.exception_handler(psycopg.DataError)
     def _data(request: Request, exc: psycopg.DataError) -> JSONResponse:
@@ -99,7 +106,10 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(case_routes.router)
     app.include_router(file_routes.router)
     app.include_router(oversight.router)
+    app.include_router(publication_routes.router)
+    app.include_router(redaction_routes.router)
     _document_journal_refusal(app)
+    app.add_middleware(HeadAsGet)
     return app
 
 
@@ -122,19 +132,3 @@ def _document_journal_refusal(app: FastAPI) -> None:
         return app.openapi_schema or plain()
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-def all_routes(app: FastAPI) -> list[Any]:
-    """Every endpoint route of ``app``, flattening included routers (FastAPI ≥ 0.16x nests them)."""
-    out: list[Any] = []
-
-    def walk(routes: list[Any]) -> None:
-        for r in routes:
-            inner = getattr(r, "original_router", None)
-            if inner is not None:
-                walk(list(inner.routes))
-            else:
-                out.append(r)
-
-    walk(list(app.routes))
-    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,7 +13,7 @@ from fastapi import Request
 
 from liuhen.api.errors import RoleForbidden, Unauthenticated
 from liuhen.api.roles import ACCESS_EVENT_ROUTES, ANONYMOUS, MATRIX, ROLES
-from liuhen.cases import readaudit
+from liuhen.cases import readaudit, scope
 from liuhen.cases.errors import ReadAuditUnavailable
 from liuhen.cases.principal import Principal
 from liuhen.core.errors import InvalidRequest, NotFound
@@ -28,6 +29,10 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+MAX_EXPIRES_DAYS = 36_500  # a hundred years; beyond that say --no-expiry
+DEFAULT_EXPIRES_DAYS = 90.0  # the CLI's default when neither --expires-days nor --no-expiry is given
+
+
 def issue_token(
     runtime: Runtime,
     *,
@@ -38,13 +43,20 @@ def issue_token(
     label: str | None = None,
     expires_days: float | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """Create (or update the role/unit of) ``user`` and issue a token; return (token, row). Logs ``token.issue``."""
+    """Create (or update the role/unit of) ``user`` and issue a token; return (token, row). Logs ``token.issue``.
+
+    ``expires_days=None`` issues a token that never expires; otherwise it must be a positive number of days."""
+    if expires_days is not None and not (0 < expires_days <= MAX_EXPIRES_DAYS):
+        raise InvalidRequest(
+            f"--expires-days must be more than 0 and at most {MAX_EXPIRES_DAYS} (got {expires_days:g}); "
+            "for a token that never expires say --no-expiry"
+        )
     if role not in ROLES:
         raise InvalidRequest(f"unknown role {role!r}; one of {', '.join(ROLES)}")
     if not user.strip():
         raise InvalidRequest("user must not be empty")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    expires = datetime.now(UTC) + timedelta(days=expires_days) if expires_days else None
+    expires = datetime.now(UTC) + timedelta(days=expires_days) if expires_days is not None else None
     with runtime.catalog.tx() as conn:
         u = conn.execute(
             "INSERT INTO api_users (name, role, unit_code) VALUES (%s, %s, %s) ON CONFLICT (name) DO UPDATE "
@@ -114,6 +126,9 @@ def principal_for(runtime: Runtime, token: str) -> Principal:
         return _principal(conn, token)
 
 
+_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
+
+
 def authorize(request: Request) -> Principal:
     """The one dependency: bearer token → principal; the role matrix decides by route name.
 
@@ -150,4 +165,21 @@ def authorize(request: Request) -> Principal:
         raise ReadAuditUnavailable(
             f"authorisation or read journal failed ({type(exc).__name__}); not served unaudited"
         ) from exc
+    check_scope(request, principal)
     return principal
+
+
+def check_scope(request: Request, who: Principal) -> None:
+    """Units are boundaries (``cases.scope``): the case and the file a route names in its path must be
+    within the caller's scope, else 404 exactly as for an unknown one. (The request is journaled first.)"""
+    case_no = request.path_params.get("case_no")
+    sha256 = request.path_params.get("sha256")
+    case_ok = isinstance(case_no, str) and case_no and "\x00" not in case_no
+    file_ok = isinstance(sha256, str) and _DIGEST.fullmatch(sha256) is not None
+    if not case_ok and not file_ok:
+        return
+    with request.app.state.runtime.catalog.tx() as conn:
+        if case_ok:
+            scope.check_case(conn, who, str(case_no))
+        if file_ok:
+            scope.check_file(conn, who, str(sha256))

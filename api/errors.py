@@ -39,6 +39,18 @@ class RangeNotSatisfiable(ApiError):
         self.size = size
 
 
+class ServedDigestMismatch(ApiError):
+    """Raised mid-transfer: the stored original no longer hashes to its digest; the transfer is cut."""
+
+    status = 500
+    title = "Stored original is corrupt"
+
+    def __init__(self, expected: str, computed: str) -> None:
+        super().__init__(f"stored original does not match its digest: expected sha256 {expected}, computed {computed}")
+        self.expected = expected
+        self.computed = computed
+
+
 class FeatureUnavailable(ApiError):
     """A component this endpoint needs (integrity proofs, matching, export) is not installed."""
 

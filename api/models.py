@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from liuhen.cases.service import CASE_NO_PATTERN
 
 Stage = Literal["filing", "investigation", "review", "decision", "service", "execution", "closure"]
 CaseType = Literal["permit", "penalty", "coercive", "levy", "inspection"]
@@ -13,6 +16,39 @@ Recording = Literal["full_av", "av_as_needed", "text"]
 Sha256 = Field(pattern=r"^[0-9a-fA-F]{64}$")
 Text = Field(min_length=1, max_length=500, pattern=r"^[^\x00]*$")
 Id = Field(ge=1, le=2**62)
+CaseNo = Field(min_length=1, max_length=500, pattern=CASE_NO_PATTERN,
+               description="案号, e.g. 京公（朝）行罚决字〔2024〕第123号; no '/' (it would not be addressable)")
+
+# Every date-time that enters the API is bounded here, at the edge: anything outside these years is a
+# 422 naming the field, never an OverflowError deeper down (0001-01-01T00:00:00+14:00 is before year 1 in UTC).
+MOMENT_MIN = datetime(1900, 1, 1, tzinfo=UTC)
+MOMENT_MAX = datetime(2200, 1, 1, tzinfo=UTC)
+_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def _not_a_number(v: Any) -> Any:
+    if isinstance(v, bool | int | float) or (isinstance(v, str | bytes) and _NUMBER.fullmatch(str(v))):
+        raise ValueError("expected an RFC 3339 date-time such as 2024-05-06T09:00:00+08:00, not a number")
+    return v
+
+
+def _bounded(v: datetime) -> datetime:
+    try:
+        u = v.astimezone(UTC) if v.tzinfo else v.replace(tzinfo=UTC)
+    except OverflowError:
+        u = (datetime.min if v.year < 2000 else datetime.max).replace(tzinfo=UTC)
+    if not MOMENT_MIN <= u < MOMENT_MAX:
+        raise ValueError(f"date-time out of range: must lie between {MOMENT_MIN:%Y-%m-%d} and {MOMENT_MAX:%Y-%m-%d}")
+    return v
+
+
+Moment = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_bounded), Field(strict=False)]
+
+
+class In(BaseModel):
+    """Request bodies: strict types ("approve": 0 is not a boolean, "5" is not an integer)."""
+
+    model_config = ConfigDict(strict=True)
 
 
 class Problem(BaseModel):
@@ -40,8 +76,8 @@ class WhoAmI(Out):
     unit_code: str | None
 
 
-class CaseIn(BaseModel):
-    case_no: str = Text
+class CaseIn(In):
+    case_no: str = CaseNo
     agency: str = Text
     subject: str = Text
     case_type: CaseType
@@ -62,11 +98,26 @@ class CaseOut(Out):
     created_at: datetime
 
 
-class StageIn(BaseModel):
+class GrantIn(In):
+    unit_code: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f/]+$", description="unit to share with")
+    reason: str = Field(min_length=2, max_length=500, pattern=r"^[^\x00]*$", description="e.g. 联合办案 and the order")
+
+
+class GrantOut(Out):
+    id: int
+    case_no: str
+    unit_code: str
+    granted_by: str
+    reason: str
+    granted_at: datetime
+    event_id: int
+
+
+class StageIn(In):
     stage: Stage
 
 
-class LegalReviewIn(BaseModel):
+class LegalReviewIn(In):
     opinion: str = Field(min_length=1, max_length=4000, pattern=r"^[^\x00]*$")
     approved: bool
 
@@ -79,11 +130,11 @@ class LegalReviewOut(Out):
     reviewed_at: datetime
 
 
-class ActivityIn(BaseModel):
+class ActivityIn(In):
     stage: Stage
     kind: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00]*$")
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: Moment
+    ends_at: Moment
     place: str | None = Field(default=None, max_length=500, pattern=r"^[^\x00]*$")
     officers: list[str] = Field(default_factory=list, max_length=50)
     note: str | None = Field(default=None, max_length=4000, pattern=r"^[^\x00]*$")
@@ -101,7 +152,7 @@ class ActivityOut(Out):
     note: str | None = None
 
 
-class LinkIn(BaseModel):
+class LinkIn(In):
     file: str = Field(
         min_length=1, max_length=64, pattern=r"^([0-9a-fA-F]{64}|[0-9]{1,18})$", description="sha256 or file id"
     )
@@ -112,7 +163,7 @@ class LinkIn(BaseModel):
     proves: str | None = Field(default=None, max_length=2000, pattern=r"^[^\x00]*$", description="证明对象")
 
 
-class UnlinkIn(BaseModel):
+class UnlinkIn(In):
     reason: str | None = Field(default=None, max_length=2000, pattern=r"^[^\x00]*$")
 
 
@@ -203,7 +254,7 @@ class Completeness(Out):
     segments: list[Segment]
 
 
-class RecordingItem(BaseModel):
+class RecordingItem(In):
     kind: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
     recording: Recording
     label: str = Text
@@ -238,14 +289,14 @@ class SearchPage(Out):
     next_cursor: int | None = Field(description="pass as `cursor` for the next page; null at the end")
 
 
-class AccessRequestIn(BaseModel):
+class AccessRequestIn(In):
     kind: Literal["download", "export"]
     purpose: str = Field(min_length=2, max_length=500, pattern=r"^[^\x00]*$")
     case_no: str | None = Field(default=None, max_length=500, pattern=r"^[^\x00]*$")
     files: list[str] = Field(default_factory=list, max_length=1000)
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(In):
     approve: bool
     note: str | None = Field(default=None, max_length=2000, pattern=r"^[^\x00]*$")
     valid_hours: float = Field(default=72.0, gt=0, le=2160)
@@ -321,11 +372,11 @@ class ThumbnailOut(Out):
     url: str
 
 
-class ExportIn(BaseModel):
+class ExportIn(In):
     request_id: int = Field(ge=1, le=2**62)
     stage: Stage | None = None
-    t_from: datetime | None = None
-    t_to: datetime | None = None
+    t_from: Moment | None = None
+    t_to: Moment | None = None
 
 
 class ExportOut(Out):

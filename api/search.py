@@ -81,6 +81,9 @@ def _where(f: dict[str, Any], cursor: int | None, *, buckets: bool = False) -> t
         if f.get("recorded_to"):
             where.append("f.recorded_at < %s")
             params.append(f["recorded_to"])
+    if f.get("visible"):  # unit scope (cases.scope.file_sql): a condition on alias f
+        where.append(f["visible"][0])
+        params += f["visible"][1]
     if f.get("flag"):
         where.append("f.flags @> ARRAY[%s]::text[]")
         params.append(f["flag"])

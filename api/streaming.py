@@ -3,6 +3,15 @@
 Bytes come from a ``reader(start, end_inclusive) -> Iterator[bytes]`` so originals stream from
 ``store.get(key, start=, end=)`` and derivatives from disk, through the same code.
 
+Ranges are coalesced (RFC 9110 §14.3): overlapping or adjacent ranges become one, in ascending
+order, so a response never carries more bytes than the representation. More than ``MAX_RANGES``
+ranges in one header are ignored and the whole representation is sent (nginx ``max_ranges``).
+
+With a ``DigestGuard`` (originals), the whole object is read in one pass and hashed while the
+requested bytes are sent; the last chunk is held back until the digest is known. On a mismatch the
+guard's ``on_mismatch`` runs and the transfer is cut (``ServedDigestMismatch``), so a client never
+receives a complete body whose bytes differ from the digest it was promised (the ETag).
+
 Behind nginx (``LIUHEN_EDGE_ACCEL=true``): once the route has authorised the request and recorded its
 access event (I5), the response carries no body but ``X-Accel-Redirect`` to an internal nginx location,
 and nginx sends the bytes (Range, If-Range, multipart and 416 included). Local files map to locations
@@ -10,6 +19,7 @@ through ``LIUHEN_EDGE_ACCEL_MAP`` (JSON ``{"/srv/liuhen/derived": "/_liuhen/deri
 in S3 becomes a presigned GET (``LIUHEN_EDGE_PRESIGN_TTL_S``, 60 s) proxied by the internal location
 ``LIUHEN_EDGE_S3_LOCATION`` (``/_liuhen/s3/``), so clients never reach the store. A reader that maps to
 nothing is streamed from Python as before; without the setting (the embedded default) Python serves all.
+A guarded original (``DigestGuard``) is never handed to nginx: its bytes are hashed here while they are sent.
 With ``LIUHEN_EDGE_LINK_SECRET`` set, ``?link=true`` on a playback request answers (after the access event)
 with a short-lived URL that nginx checks with ``secure_link`` (expiry, path, client address) and serves
 itself: a player's Range requests then never reach Python. Example nginx configuration:
@@ -23,6 +33,7 @@ import hashlib
 import secrets
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
@@ -33,11 +44,31 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from liuhen.api.errors import RangeNotSatisfiable
+from liuhen.api.errors import RangeNotSatisfiable, ServedDigestMismatch
 
 CHUNK = 1 << 20
 MAX_RANGES = 16
 Reader = Callable[[int, int], Iterator[bytes]]
+Piece = bytes | tuple[int, int]  # literal bytes of the body, or an inclusive byte range of the object
+
+
+@dataclass(frozen=True)
+class DigestGuard:
+    """Serve only bytes that hash to ``sha256``; ``on_mismatch(computed)`` runs before the cut."""
+
+    sha256: str
+    on_mismatch: Callable[[str], object]
+
+
+def coalesce(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted ranges with overlapping and adjacent ones merged (inclusive ends)."""
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(ranges):
+        if out and a <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
 
 
 def parse_range(header: str | None, size: int) -> list[tuple[int, int]] | None:
@@ -79,7 +110,7 @@ def parse_range(header: str | None, size: int) -> list[tuple[int, int]] | None:
         out.append((a, min(b, size - 1)))
     if not out:
         raise RangeNotSatisfiable(size)
-    return out
+    return coalesce(out)
 
 
 class EdgeSettings(BaseSettings):
@@ -161,6 +192,49 @@ def accel_target(reader: Reader, edge: EdgeSettings) -> str | None:
     return None
 
 
+def _plain_body(reader: Reader, plan: list[Piece]) -> Iterator[bytes]:
+    for piece in plan:
+        if isinstance(piece, bytes):
+            yield piece
+        else:
+            yield from reader(*piece)
+
+
+def _guarded_body(reader: Reader, size: int, plan: list[Piece], guard: DigestGuard) -> Iterator[bytes]:
+    """One sequential pass over the whole object, hashing it, emitting only the planned ranges.
+
+    Everything from the last chunk of object bytes on is held until the digest is checked.
+    """
+    h = hashlib.sha256()
+    held: list[bytes] = []
+    pos = 0
+    for piece in plan:
+        if isinstance(piece, bytes):
+            if held:
+                held.append(piece)
+            else:
+                yield piece
+            continue
+        a, b = piece
+        if pos < a:
+            for chunk in reader(pos, a - 1):
+                h.update(chunk)
+            pos = a
+        for chunk in reader(a, b):
+            h.update(chunk)
+            yield from held
+            held = [chunk]
+        pos = b + 1
+    if pos < size:
+        for chunk in reader(pos, size - 1):
+            h.update(chunk)
+    computed = h.hexdigest()
+    if computed != guard.sha256.lower():
+        guard.on_mismatch(computed)
+        raise ServedDigestMismatch(guard.sha256, computed)
+    yield from held
+
+
 def _if_range_matches(value: str, etag: str, last_modified: datetime | None) -> bool:
     value = value.strip()
     if value.startswith('"') or value.startswith("W/"):
@@ -188,6 +262,7 @@ def ranged_response(
     last_modified: datetime | None = None,
     filename: str | None = None,
     attachment: bool = False,
+    guard: DigestGuard | None = None,
 ) -> Response:
     headers = {"Accept-Ranges": "bytes", "ETag": etag, "Cache-Control": "private, no-transform"}
     if last_modified is not None:
@@ -195,7 +270,7 @@ def ranged_response(
     if filename:
         headers["Content-Disposition"] = f'{"attachment" if attachment else "inline"}; filename="{filename}"'
     edge = EdgeSettings()
-    target = accel_target(reader, edge) if edge.accel else None
+    target = accel_target(reader, edge) if edge.accel and guard is None else None
     if target is not None and edge.link_secret and request.query_params.get("link") in ("1", "true"):
         # the access is recorded (the route did it before calling us): hand out the playback link
         url, expires = signed_link(target, edge, request.client.host if request.client else "")
@@ -208,30 +283,26 @@ def ranged_response(
     if ranges is not None and if_range is not None and not _if_range_matches(if_range, etag, last_modified):
         ranges = None  # representation changed: send it whole
     if ranges is None:
-        headers["Content-Length"] = str(size)
-        body = reader(0, size - 1) if size else iter(())
-        return StreamingResponse(body, status_code=200, media_type=media_type, headers=headers)
-    if len(ranges) == 1:
-        a, b = ranges[0]
-        headers["Content-Range"] = f"bytes {a}-{b}/{size}"
-        headers["Content-Length"] = str(b - a + 1)
-        return StreamingResponse(reader(a, b), status_code=206, media_type=media_type, headers=headers)
-    boundary = secrets.token_hex(12)
-    heads = [
-        f"--{boundary}\r\nContent-Type: {media_type}\r\nContent-Range: bytes {a}-{b}/{size}\r\n\r\n".encode()
-        for a, b in ranges
-    ]
-    tail = f"--{boundary}--\r\n".encode()
-    length = sum(len(h) + (b - a + 1) + 2 for h, (a, b) in zip(heads, ranges, strict=True)) + len(tail)
-
-    def multipart() -> Iterator[bytes]:
-        for h, (a, b) in zip(heads, ranges, strict=True):
-            yield h
-            yield from reader(a, b)
-            yield b"\r\n"
-        yield tail
-
-    headers["Content-Length"] = str(length)
-    return StreamingResponse(
-        multipart(), status_code=206, media_type=f"multipart/byteranges; boundary={boundary}", headers=headers
-    )
+        ranges = [(0, size - 1)] if size else []
+        status = 200
+    else:
+        status = 206
+    if len(ranges) <= 1:
+        plan: list[Piece] = list(ranges)
+        if status == 206:
+            a, b = ranges[0]
+            headers["Content-Range"] = f"bytes {a}-{b}/{size}"
+        headers["Content-Length"] = str(sum(b - a + 1 for a, b in ranges))
+    else:
+        boundary = secrets.token_hex(12)
+        plan = []
+        for a, b in ranges:
+            head = f"--{boundary}\r\nContent-Type: {media_type}\r\nContent-Range: bytes {a}-{b}/{size}\r\n\r\n"
+            plan.append(head.encode())
+            plan.append((a, b))
+            plan.append(b"\r\n")
+        plan.append(f"--{boundary}--\r\n".encode())
+        headers["Content-Length"] = str(sum(len(p) if isinstance(p, bytes) else p[1] - p[0] + 1 for p in plan))
+        media_type = f"multipart/byteranges; boundary={boundary}"
+    body = _guarded_body(reader, size, plan, guard) if guard else _plain_body(reader, plan)
+    return StreamingResponse(body, status_code=status, media_type=media_type, headers=headers)

@@ -4,7 +4,7 @@
 
 Builds a case from real ffmpeg-made footage (H.264 clips, a photo, a WAV) stored in the local
 write-once store, with ingestion events in the audit log, links to two stages, derived proxies and
-thumbnails; exports it (``integrity.export.export_case``) several times; then, on the same bag in
+thumbnails; exports it (``liuhen.export.service.export_case``) several times; then, on the same bag in
 the same run, times:
 
 * ``python3 verify.py BAG`` (the stdlib verifier shipped in the bag: manifests, tag manifest,
@@ -40,7 +40,7 @@ from liuhen.catalog.db import migrate
 from liuhen.core import media as m
 from liuhen.core.config import Settings
 from liuhen.embedded import start_postgres, stop_postgres
-from liuhen.export.build import export_case
+from liuhen.export.service import export_case
 from liuhen.integrity import checkpoint, log
 from liuhen.integrity.events import Event
 from liuhen.storage.base import key_for

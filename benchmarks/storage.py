@@ -32,9 +32,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from liuhen.core.timefmt import utcnow
 from liuhen.storage.local import LocalStore
 from liuhen.storage.s3 import S3Settings, S3Store, create_bucket_if_missing, make_client
-from liuhen.storage.util import utcnow
 
 RGW_ENV = Path(os.environ.get("LIUHEN_TEST_RGW_ENV", "/tmp/liuhen-ceph/rgw.env"))
 

@@ -6,23 +6,21 @@ A playback session (same token, object, kind and purpose within ``SESSION_WINDOW
 recorded event, so the many Range requests of one seek-heavy playback are one stream start — for
 ``view`` and ``stream`` only: every download is its own event (bulk-download detection counts them).
 
-Events recorded while ``cli_origin()`` is active (every ``liuhen`` CLI command) carry
-``via: "cli"`` and ``os_user`` in their data, so the log shows who really ran a command that names
-another user with ``--as``.
+Events recorded by a ``liuhen`` CLI command carry ``via: "cli"`` and ``os_user`` in their data
+(``integrity.events.origin``, set once by the shell), so the log shows who really ran a command that
+names another user with ``--as``.
 """
 
 from __future__ import annotations
 
-import getpass
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
 
-from liuhen.cases.errors import ApprovalRequired, PurposeRequired
+from liuhen.cases import scope
+from liuhen.cases.errors import ApprovalRequired, CaseNotFound, FileNotFound, PurposeRequired
 from liuhen.cases.principal import Principal
 from liuhen.core.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from liuhen.integrity.events import Event
@@ -43,32 +41,6 @@ EVENT_TYPE = {
 }
 
 
-_ORIGIN: ContextVar[dict[str, str] | None] = ContextVar("liuhen_audit_origin", default=None)
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:
-        return "unknown"
-
-
-@contextmanager
-def cli_origin() -> Iterator[dict[str, str]]:
-    """Mark every event recorded inside the block as CLI-originated (``via``, ``os_user``)."""
-    origin = {"via": "cli", "os_user": _os_user()}
-    token = _ORIGIN.set(origin)
-    try:
-        yield origin
-    finally:
-        _ORIGIN.reset(token)
-
-
-def with_origin(data: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``data`` plus the current origin (``via``/``os_user`` under the CLI; nothing over HTTP)."""
-    return {**(data or {}), **(_ORIGIN.get() or {})}
-
-
 def record_event(
     conn: psycopg.Connection[Any],
     type_: str,
@@ -77,8 +49,8 @@ def record_event(
     subject: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
 ) -> int:
-    """``integrity.log.record`` in the caller's transaction, with the origin added to ``data``."""
-    return record(conn, Event(type_, actor, subject=subject or {}, data=with_origin(data)))
+    """``integrity.log.record`` in the caller's transaction (which adds the origin to ``data``)."""
+    return record(conn, Event(type_, actor, subject=subject or {}, data=data or {}))
 
 
 def check_purpose(purpose: str | None) -> str:
@@ -177,6 +149,48 @@ def ensure_access_recorded(
         )
 
 
+CORRUPT_FLAG = "fixity_failed"
+
+
+def record_corrupt_original(runtime: Runtime, who: Principal, file: dict[str, Any], computed: str) -> int:
+    """A download found the stored original no longer hashes to its digest: log a failed
+    ``fixity.check`` (mode ``download``) and flag the file ``fixity_failed``; return the event id."""
+    problem = (f"store vs catalog: object {file['storage_key']} hashes to sha256 {computed}, "
+               f"catalog says {file['sha256']} (found while serving a download)")
+    with runtime.catalog.tx() as conn:
+        ev = record_event(
+            conn,
+            "fixity.check",
+            who.name,
+            subject={"sha256": file["sha256"]},
+            data={"outcome": "fail", "mode": "download", "file_id": file["id"],
+                  "computed": {"sha256": computed}, "problems": [problem]},
+        )
+        conn.execute(
+            "UPDATE files SET flags = array_append(flags, %s) WHERE id = %s AND NOT (%s = ANY(flags))",
+            (CORRUPT_FLAG, file["id"], CORRUPT_FLAG),
+        )
+    return ev
+
+
+def _in_scope(conn: psycopg.Connection[Any], who: Principal, case_no: str | None, shas: Iterable[str]) -> bool:
+    """Whether every object a request names is within ``who``'s units (``cases.scope``)."""
+    try:
+        if case_no:
+            scope.check_case(conn, who, case_no)
+        for sha in shas:
+            scope.check_file(conn, who, sha)
+    except (CaseNotFound, FileNotFound):
+        return False
+    return True
+
+
+# Roles that see no catalog: a request naming an unknown case or digest is accepted (201) exactly like
+# one naming a real object, so the answer cannot be used to probe what exists; the supervisor deciding
+# it sees what is (not) stored, and an approval of something unknown serves nothing.
+BLIND_ROLES = frozenset({"external"})
+
+
 def create_request(
     runtime: Runtime,
     who: Principal,
@@ -195,17 +209,20 @@ def create_request(
         raise InvalidRequest("an export request names a case")
     if not case_no and not shas:
         raise InvalidRequest("name a case or at least one file digest")
+    blind = who.role in BLIND_ROLES  # may not learn what exists: same answer for real and unknown objects
     with runtime.catalog.tx() as conn:
         case_unit = None
         if case_no:
             c = conn.execute("SELECT unit_code FROM cases WHERE case_no = %s", (case_no,)).fetchone()
-            if c is None:
+            if c is None and not blind:
                 raise NotFound(f"no case {case_no!r}")
-            case_unit = c["unit_code"]
+            case_unit = c["unit_code"] if c else None
         if shas:
             found = conn.execute("SELECT count(*) AS n FROM files WHERE sha256 = ANY(%s)", (shas,)).fetchone()
-            if found is None or found["n"] != len(shas):
+            if (found is None or found["n"] != len(shas)) and not blind:
                 raise NotFound("one or more requested files are not stored")
+        if not blind and not _in_scope(conn, who, case_no, shas):  # another unit's: as if unknown
+            raise NotFound(f"no case {case_no!r}" if case_no else "one or more requested files are not stored")
         row = conn.execute(
             "INSERT INTO access_requests (requester, kind, case_no, file_sha256, purpose) "
             "VALUES (%s, %s, %s, %s, %s) RETURNING *",
@@ -246,7 +263,7 @@ def decide(
         raise InvalidRequest("valid_hours must be in (0, 2160]")
     with runtime.catalog.tx() as conn:
         req = conn.execute("SELECT * FROM access_requests WHERE id = %s FOR UPDATE", (request_id,)).fetchone()
-        if req is None:
+        if req is None or not _in_scope(conn, approver, req["case_no"], req["file_sha256"]):
             raise NotFound(f"no access request {request_id}")
         if req["status"] != "pending":
             raise Conflict(f"request {request_id} was already {req['status']}")

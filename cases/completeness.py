@@ -12,6 +12,7 @@ same stage that overlap it), each segment's wall-clock span (``files.recorded_at
 - ``late_upload`` (warning): stored more than ``Settings.late_upload_hours`` after recording (24 h rule);
 - ``clock_drift`` (warning): the file or its offload flagged a device clock off, or a recording time
   later than its ingest time by more than ``Settings.clock_drift_tolerance_s``;
+  (both rules are ``ingest.flags``, the same functions offload flags files with)
 - ``unknown_duration`` (warning): a clip whose duration is unknown, so its span cannot be placed;
 - ``officer_not_listed`` (info): footage from an officer not listed on the activity.
 """
@@ -19,14 +20,19 @@ same stage that overlap it), each segment's wall-clock span (``files.recorded_at
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from liuhen.cases.rows import case_row as _case_row
 from liuhen.catalog.stages import STAGE_LABELS
+from liuhen.core.config import Settings
+from liuhen.ingest import flags
 from liuhen.runtime import Runtime
 
 MIN_GAP_S = 1.0  # gaps shorter than this are keyframe/rounding noise, not missing footage
+UNKNOWN_DURATION = "recording time or duration unknown; the segment cannot be placed"
+Span = tuple[datetime, datetime]
 
 
 def _duration(f: dict[str, Any]) -> float | None:
@@ -40,7 +46,7 @@ def _duration(f: dict[str, Any]) -> float | None:
     return None
 
 
-def _span(seg: dict[str, Any]) -> tuple[datetime, datetime] | None:
+def _span(seg: dict[str, Any]) -> Span | None:
     if seg["recorded_at"] is None:
         return None
     dur = _duration(seg)
@@ -72,173 +78,180 @@ def gaps(span: tuple[datetime, datetime], covered: list[tuple[datetime, datetime
     return [(g0, g1) for g0, g1 in out if g1 > g0 and (g1 - g0).total_seconds() >= MIN_GAP_S]
 
 
+@dataclass(frozen=True)
+class Policy:
+    """The thresholds the findings depend on (from ``Settings``)."""
+
+    late_upload_hours: float = 24.0
+    clock_drift_tolerance_s: float = 120.0
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> Policy:
+        return cls(late_upload_hours=s.late_upload_hours, clock_drift_tolerance_s=s.clock_drift_tolerance_s)
+
+
+@dataclass
+class Evaluation:
+    findings: list[dict[str, Any]]
+    activities: list[dict[str, Any]]
+    segments: list[dict[str, Any]]
+
+
+def _file_finding(kind: str, seg: dict[str, Any], message: str) -> dict[str, Any]:
+    return {"kind": kind, "severity": "warning", "file_id": seg["file_id"], "sha256": seg["sha256"], "message": message}
+
+
+def _segment_findings(seg: dict[str, Any], span: Span | None, policy: Policy) -> list[dict[str, Any]]:
+    """unknown_duration, late_upload and clock_drift of one linked file (the ``ingest.flags`` rules)."""
+    out: list[dict[str, Any]] = []
+    if span is None:
+        out.append(_file_finding("unknown_duration", seg, UNKNOWN_DURATION))
+    rec, ing = seg["recorded_at"], seg["ingested_at"]
+    late = flags.late_upload(rec, ing, policy.late_upload_hours)
+    if late:
+        out.append(_file_finding("late_upload", seg, late))
+    drift = flags.drift_flags([*(seg["flags"] or []), *(seg["session_flags"] or [])])
+    ahead = flags.clock_ahead(rec, ing, policy.clock_drift_tolerance_s)
+    if drift or ahead:
+        msg = f"flags {drift}" if drift else str(ahead)
+        out.append(_file_finding("clock_drift", seg, f"device clock suspect: {msg}"))
+    return out
+
+
+def _segment_row(seg: dict[str, Any], span: Span | None) -> dict[str, Any]:
+    return {
+        **{k: seg[k] for k in ("link_id", "file_id", "sha256", "stage", "activity_id", "officer_no")},
+        "officer_name": seg["officer_name"],
+        "device_serial": seg["device_serial"],
+        "starts_at": span[0] if span else None,
+        "ends_at": span[1] if span else None,
+        "proves": seg["proves"],
+    }
+
+
+def _covers(a: dict[str, Any], seg: dict[str, Any], sp: Span | None) -> bool:
+    """Linked to the activity, or a stage-level link in its stage overlapping its span."""
+    if seg["activity_id"] == a["id"]:
+        return True
+    return (
+        seg["activity_id"] is None
+        and seg["stage"] == a["stage"]
+        and sp is not None
+        and sp[0] < a["ends_at"]
+        and sp[1] > a["starts_at"]
+    )
+
+
+def _activity_findings(
+    a: dict[str, Any], mine: list[tuple[dict[str, Any], Span | None]], g: list[Span]
+) -> list[dict[str, Any]]:
+    needs = a["recording"]
+    base = {"activity_id": a["id"], "stage": a["stage"], "activity_kind": a["kind"]}
+    out: list[dict[str, Any]] = []
+    if not mine and needs == "full_av":
+        msg = f"{a['kind']} requires full AV recording (全程音像记录); no footage linked"
+        out.append({**base, "kind": "missing_av", "severity": "error", "message": msg})
+    elif not mine and needs == "av_as_needed":
+        msg = f"{a['kind']}: AV recording as circumstances require; none linked"
+        out.append({**base, "kind": "no_av", "severity": "info", "message": msg})
+    elif mine and needs != "text":
+        for g0, g1 in g:
+            secs = (g1 - g0).total_seconds()
+            out.append(
+                {
+                    **base,
+                    "kind": "coverage_gap",
+                    "severity": "error" if needs == "full_av" else "warning",
+                    "starts_at": g0,
+                    "ends_at": g1,
+                    "seconds": secs,
+                    "message": f"no footage covers {secs:.0f} s of {a['kind']}",
+                }
+            )
+    listed = set(a["officers"] or [])
+    for seg, _ in mine:
+        if listed and seg["officer_no"] and seg["officer_no"] not in listed:
+            out.append(
+                {
+                    **base,
+                    "kind": "officer_not_listed",
+                    "severity": "info",
+                    "file_id": seg["file_id"],
+                    "sha256": seg["sha256"],
+                    "message": f"footage by officer {seg['officer_no']} not listed on the activity",
+                }
+            )
+    return out
+
+
+def _activity_row(a: dict[str, Any], mine: list[tuple[dict[str, Any], Span | None]], g: list[Span]) -> dict[str, Any]:
+    total = max((a["ends_at"] - a["starts_at"]).total_seconds(), 0.0)
+    missing = sum((g1 - g0).total_seconds() for g0, g1 in g)
+    return {
+        **{k: a[k] for k in ("id", "stage", "kind", "recording", "starts_at", "ends_at", "place")},
+        "officers": list(a["officers"] or []),
+        "linked_segments": [seg["link_id"] for seg, _ in mine],
+        "covered_s": total - missing if mine else 0.0,
+        "span_s": total,
+        "gaps": [{"starts_at": g0, "ends_at": g1} for g0, g1 in g] if mine else [],
+    }
+
+
+def evaluate(segments: list[dict[str, Any]], activities: list[dict[str, Any]], policy: Policy) -> Evaluation:
+    """The completeness findings of linked footage against a case's activities (pure: rows in, findings out).
+
+    ``segments``: one row per active link with its file's columns (see ``_SEGMENTS``); ``activities``:
+    the case's ``activities`` rows. File findings come first (once per file), then per activity.
+    """
+    findings: list[dict[str, Any]] = []
+    seen: set[tuple[str, int]] = set()
+    spans = [(seg, _span(seg)) for seg in segments]
+    for seg, sp in spans:
+        for f in _segment_findings(seg, sp, policy):
+            if (f["kind"], seg["file_id"]) not in seen:
+                seen.add((f["kind"], seg["file_id"]))
+                findings.append(f)
+    rows: list[dict[str, Any]] = []
+    for a in activities:
+        mine = [(seg, sp) for seg, sp in spans if _covers(a, seg, sp)]
+        g = gaps((a["starts_at"], a["ends_at"]), [sp for _, sp in mine if sp is not None])
+        findings += _activity_findings(a, mine, g)
+        rows.append(_activity_row(a, mine, g))
+    return Evaluation(findings, rows, [_segment_row(seg, sp) for seg, sp in spans])
+
+
+_SEGMENTS = """SELECT l.id AS link_id, l.stage, l.activity_id, l.t_start_s, l.t_end_s, l.proves,
+          f.id AS file_id, f.sha256, f.recorded_at, f.ingested_at, f.duration_s, f.media_info,
+          f.device_serial, f.officer_no, f.unit_code, f.flags, f.media_kind,
+          coalesce(o.name, r.officer_name) AS officer_name,
+          (SELECT coalesce(array_agg(DISTINCT fl), '{}') FROM session_files sf,
+                  unnest(sf.flags) fl WHERE sf.file_id = f.id) AS session_flags
+   FROM links l JOIN files f ON f.id = l.file_id
+   LEFT JOIN officers o ON o.officer_no = f.officer_no
+   LEFT JOIN recorders r ON r.device_serial = f.device_serial
+   WHERE l.case_id = %s AND l.unlinked_at IS NULL ORDER BY f.recorded_at NULLS LAST, l.id"""
+
+
 def report(runtime: Runtime, case_no: str) -> dict[str, Any]:
-    s = runtime.settings
+    """Load the case's activities and linked segments, ``evaluate`` them, and summarise."""
     with runtime.catalog.tx() as conn:
         case = _case_row(conn, case_no)
         acts = conn.execute(
             "SELECT * FROM activities WHERE case_id = %s ORDER BY starts_at, id", (case["id"],)
         ).fetchall()
-        segs = conn.execute(
-            """SELECT l.id AS link_id, l.stage, l.activity_id, l.t_start_s, l.t_end_s, l.proves,
-                      f.id AS file_id, f.sha256, f.recorded_at, f.ingested_at, f.duration_s, f.media_info,
-                      f.device_serial, f.officer_no, f.unit_code, f.flags, f.media_kind,
-                      coalesce(o.name, r.officer_name) AS officer_name,
-                      (SELECT coalesce(array_agg(DISTINCT fl), '{}') FROM session_files sf,
-                              unnest(sf.flags) fl WHERE sf.file_id = f.id) AS session_flags
-               FROM links l JOIN files f ON f.id = l.file_id
-               LEFT JOIN officers o ON o.officer_no = f.officer_no
-               LEFT JOIN recorders r ON r.device_serial = f.device_serial
-               WHERE l.case_id = %s AND l.unlinked_at IS NULL ORDER BY f.recorded_at NULLS LAST, l.id""",
-            (case["id"],),
-        ).fetchall()
-    findings: list[dict[str, Any]] = []
-    segments: list[dict[str, Any]] = []
-    file_issues: set[tuple[str, int]] = set()
-    for seg in segs:
-        span = _span(seg)
-        segments.append(
-            {
-                "link_id": seg["link_id"],
-                "file_id": seg["file_id"],
-                "sha256": seg["sha256"],
-                "stage": seg["stage"],
-                "activity_id": seg["activity_id"],
-                "officer_no": seg["officer_no"],
-                "officer_name": seg["officer_name"],
-                "device_serial": seg["device_serial"],
-                "starts_at": span[0] if span else None,
-                "ends_at": span[1] if span else None,
-                "proves": seg["proves"],
-            }
-        )
-        fid = seg["file_id"]
-        if span is None and ("unknown_duration", fid) not in file_issues:
-            file_issues.add(("unknown_duration", fid))
-            findings.append(
-                {
-                    "kind": "unknown_duration",
-                    "severity": "warning",
-                    "file_id": fid,
-                    "sha256": seg["sha256"],
-                    "message": "recording time or duration unknown; the segment cannot be placed",
-                }
-            )
-        rec, ing = seg["recorded_at"], seg["ingested_at"]
-        if rec is not None and ("late_upload", fid) not in file_issues:
-            delay_h = (ing - rec).total_seconds() / 3600
-            if delay_h > s.late_upload_hours:
-                file_issues.add(("late_upload", fid))
-                findings.append(
-                    {
-                        "kind": "late_upload",
-                        "severity": "warning",
-                        "file_id": fid,
-                        "sha256": seg["sha256"],
-                        "message": f"stored {delay_h:.1f} h after recording (limit {s.late_upload_hours:g} h)",
-                    }
-                )
-        flags = [*(seg["flags"] or []), *(seg["session_flags"] or [])]
-        drift = [f for f in flags if "clock" in f or "drift" in f]
-        ahead = rec is not None and (rec - ing).total_seconds() > s.clock_drift_tolerance_s
-        if (drift or ahead) and ("clock_drift", fid) not in file_issues:
-            file_issues.add(("clock_drift", fid))
-            msg = f"flags {sorted(set(drift))}" if drift else "recording time is later than ingest time"
-            findings.append(
-                {
-                    "kind": "clock_drift",
-                    "severity": "warning",
-                    "file_id": fid,
-                    "sha256": seg["sha256"],
-                    "message": f"device clock suspect: {msg}",
-                }
-            )
-    activities: list[dict[str, Any]] = []
-    for a in acts:
-        span = (a["starts_at"], a["ends_at"])
-        mine = [
-            (seg, sp)
-            for seg, sp in ((seg, _span(seg)) for seg in segs)
-            if seg["activity_id"] == a["id"]
-            or (
-                seg["activity_id"] is None
-                and seg["stage"] == a["stage"]
-                and sp is not None
-                and sp[0] < span[1]
-                and sp[1] > span[0]
-            )
-        ]
-        covered = [sp for _, sp in mine if sp is not None]
-        g = gaps(span, covered)
-        total = max((span[1] - span[0]).total_seconds(), 0.0)
-        missing = sum((g1 - g0).total_seconds() for g0, g1 in g)
-        needs = a["recording"]
-        base = {"activity_id": a["id"], "stage": a["stage"], "activity_kind": a["kind"]}
-        if not mine and needs == "full_av":
-            findings.append(
-                {
-                    **base,
-                    "kind": "missing_av",
-                    "severity": "error",
-                    "message": f"{a['kind']} requires full AV recording (全程音像记录); no footage linked",
-                }
-            )
-        elif not mine and needs == "av_as_needed":
-            findings.append(
-                {
-                    **base,
-                    "kind": "no_av",
-                    "severity": "info",
-                    "message": f"{a['kind']}: AV recording as circumstances require; none linked",
-                }
-            )
-        elif mine and needs != "text":
-            for g0, g1 in g:
-                findings.append(
-                    {
-                        **base,
-                        "kind": "coverage_gap",
-                        "severity": "error" if needs == "full_av" else "warning",
-                        "starts_at": g0,
-                        "ends_at": g1,
-                        "seconds": (g1 - g0).total_seconds(),
-                        "message": f"no footage covers {(g1 - g0).total_seconds():.0f} s of {a['kind']}",
-                    }
-                )
-        listed = set(a["officers"] or [])
-        for seg, _ in mine:
-            if listed and seg["officer_no"] and seg["officer_no"] not in listed:
-                findings.append(
-                    {
-                        **base,
-                        "kind": "officer_not_listed",
-                        "severity": "info",
-                        "file_id": seg["file_id"],
-                        "sha256": seg["sha256"],
-                        "message": f"footage by officer {seg['officer_no']} not listed on the activity",
-                    }
-                )
-        activities.append(
-            {
-                **{k: a[k] for k in ("id", "stage", "kind", "recording", "starts_at", "ends_at", "place")},
-                "officers": list(a["officers"] or []),
-                "linked_segments": [seg["link_id"] for seg, _ in mine],
-                "covered_s": total - missing if mine else 0.0,
-                "span_s": total,
-                "gaps": [{"starts_at": g0, "ends_at": g1} for g0, g1 in g] if mine else [],
-            }
-        )
-    errors = sum(1 for f in findings if f["severity"] == "error")
+        segs = conn.execute(_SEGMENTS, (case["id"],)).fetchall()
+    ev = evaluate(segs, acts, Policy.from_settings(runtime.settings))
+    errors = sum(1 for f in ev.findings if f["severity"] == "error")
     return {
         "case_no": case_no,
         "stage": case["stage"],
         "major": case["major"],
         "complete": errors == 0,
         "errors": errors,
-        "warnings": sum(1 for f in findings if f["severity"] == "warning"),
-        "activities": activities,
-        "findings": findings,
-        "segments": segments,
+        "warnings": sum(1 for f in ev.findings if f["severity"] == "warning"),
+        "activities": ev.activities,
+        "findings": ev.findings,
+        "segments": ev.segments,
     }
 
 

@@ -8,8 +8,9 @@
   event ``access.read_batch`` with ``first_id``, ``last_id``, ``count`` and ``sha256`` (hex SHA-256 of
   the rows' canonical JSON lines, see ``journal_line``), stamps the rows with the event id, commits,
   then sequences the log. Returns the number of rows sealed (0: no event recorded).
-* ``verify(catalog)`` — recomputes every batch's digest from the rows stamped with its event id; a
-  changed, deleted or unstamped row raises ``VerificationError`` naming the batch.
+* ``check(catalog)`` — recomputes every batch's digest from the rows stamped with its event id; a
+  changed, deleted (or truncated) or unstamped row is a problem naming the batch (expected and
+  computed values). ``liuhen audit verify`` runs it.
 
 Ids are allocated before commit, so a batch's rows are "stamped with its event id", not "every id in
 first_id..last_id": a row whose transaction committed late lands in the next batch.
@@ -120,27 +121,33 @@ def seal(catalog: Catalog) -> int:
     return n
 
 
-def verify(catalog: Catalog) -> None:
-    """Recompute every sealed batch from its rows; raise ``VerificationError`` naming the first bad batch."""
+def check(catalog: Catalog) -> list[str]:
+    """Recompute every sealed batch from its rows; one problem per bad batch (empty: all hold).
+
+    Catches rows changed, deleted or truncated away (a batch whose rows are gone recomputes to
+    count 0), and rows stamped with a batch that is not in the log.
+    """
+    problems: list[str] = []
     events = catalog.all("SELECT id, body FROM log_events WHERE type = %s ORDER BY id", (EVENT_TYPE,))
     for e in events:
         data = Event.from_leaf(bytes(e["body"])).data
         with catalog.tx() as conn:
             cur = conn.execute(_SELECT + " WHERE sealed_event = %s ORDER BY id", (e["id"],))
-            sha, n, first, last = digest(cur)
+            got = digest(cur)
         name = f"read batch event {e['id']} (journal ids {data.get('first_id')}..{data.get('last_id')})"
-        expected = (data.get("count"), data.get("first_id"), data.get("last_id"), data.get("sha256"))
-        if expected != (n, first, last, sha):
-            raise VerificationError(name, f"count/first/last/sha256 {expected}", (n, first, last, sha))
+        expected = (data.get("sha256"), data.get("count"), data.get("first_id"), data.get("last_id"))
+        if expected != got:
+            problems.append(str(VerificationError(name, f"sha256/count/first/last {expected}", got)))
     orphans = catalog.one(
         "SELECT count(*) AS n, min(j.sealed_event) AS ev FROM read_journal j WHERE j.sealed_event IS NOT NULL "
         "AND NOT EXISTS (SELECT 1 FROM log_events e WHERE e.id = j.sealed_event AND e.type = %s)",
         (EVENT_TYPE,),
     )
     if orphans and orphans["n"]:
-        raise VerificationError(
+        problems.append(
             f"read batch event {orphans['ev']}: {orphans['n']} journal rows name a batch that is not in the log"
         )
+    return problems
 
 
 def query(

@@ -2,7 +2,7 @@
 when the footage is evidence).
 
 - **At ingest** every original gets COMPLIANCE retention until ``now + Settings.retention_days``
-  (≥ 180): ``ingest_retain_until`` / ``apply_ingest_retention``.
+  (≥ 180): the storage rule ``storage.util.default_until``, applied by ``ingest.offload``.
 - **On link** to a case the original is put under legal hold: ``hold_for_link``. Unlinking never
   releases it. The hold stays until an explicit release (``release_hold``; the API requires a
   supervisor for it), which is refused while any link is active and — permanently — once any case
@@ -20,19 +20,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
 
 from liuhen.catalog.db import Catalog
 from liuhen.catalog.stages import stages_from
-from liuhen.core.config import Settings
+from liuhen.core.timefmt import as_utc, utcnow
 from liuhen.integrity.events import Event
 from liuhen.integrity.log import record
-from liuhen.storage.base import ObjectInfo, ObjectStore
+from liuhen.storage.base import ObjectStore
 from liuhen.storage.errors import ObjectLocked, ObjectNotFound, StorageError
-from liuhen.storage.util import as_utc, utcnow
 
 log = logging.getLogger("liuhen.storage.retention")
 
@@ -45,41 +43,34 @@ _DECIDED_CASES = (
 )
 
 
-def ingest_retain_until(settings: Settings, now: datetime | None = None) -> datetime:
-    """The retain-until date an original gets at ingest."""
-    return as_utc(now or utcnow()) + timedelta(days=settings.retention_days)
-
-
-def apply_ingest_retention(store: ObjectStore, key: str, settings: Settings) -> ObjectInfo:
-    """Make sure ``key`` is retained at least ``retention_days`` from now (extends, never shortens)."""
-    info = store.head(key)
-    until = ingest_retain_until(settings)
-    if info.retain_until is None or info.retain_until < until:
-        info = store.extend_retention(key, until)
-    return info
-
-
 def hold_for_link(
-    conn: psycopg.Connection[Any], store: ObjectStore, *, sha256: str, actor: str, case_no: str | None = None
+    conn: psycopg.Connection[Any],
+    store: ObjectStore,
+    *,
+    file: dict[str, Any],
+    actor: str,
+    case_no: str,
+    link_id: int | None = None,
 ) -> bool:
-    """Put the original under legal hold because it is linked to a case (call in the link's tx).
+    """Put a linked original under legal hold, in the link's transaction (the one definition).
 
-    The store's hold is set first (idempotent and only ever protective), then ``files.legal_hold``
-    and a ``hold.set`` event. Returns True when the hold was newly set.
+    ``file`` is its ``files`` row (``id``, ``sha256``, ``storage_key``, ``legal_hold``), locked by the
+    caller. The store's hold is set first (idempotent and only ever protective), then
+    ``files.legal_hold`` and a ``hold.set`` event. Returns True when the hold was newly set.
     """
-    row = conn.execute(
-        "SELECT id, storage_key, legal_hold FROM files WHERE sha256 = %s FOR UPDATE", (sha256,)
-    ).fetchone()
-    if row is None:
-        raise ObjectNotFound(f"no catalogued original with sha256 {sha256}")
-    info = store.set_legal_hold(row["storage_key"], True)
-    if row["legal_hold"]:
+    if file["legal_hold"]:
         return False
-    conn.execute("UPDATE files SET legal_hold = true WHERE id = %s", (row["id"],))
-    subject: dict[str, Any] = {"sha256": sha256}
-    if case_no:
-        subject["case"] = case_no
-    record(conn, Event("hold.set", actor, subject=subject, data={"key": info.key, "reason": "linked to case"}))
+    store.set_legal_hold(file["storage_key"], True)
+    conn.execute("UPDATE files SET legal_hold = true WHERE id = %s", (file["id"],))
+    record(
+        conn,
+        Event(
+            "hold.set",
+            actor,
+            subject={"case": case_no, "sha256": file["sha256"]},
+            data={"reason": "linked as evidence", "link_id": link_id},
+        ),
+    )
     return True
 
 

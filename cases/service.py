@@ -3,7 +3,7 @@
 Every state change records its audit event in the same transaction as the rows it describes
 (``case.create``, ``activity.create``, ``stage.change``, ``legal_review``, ``link``, ``unlink``,
 ``hold.set``, ``hold.release``, ``recording_list.change``). Under the CLI every event also carries
-``via: "cli"`` and ``os_user`` (``api.access.cli_origin``).
+``via: "cli"`` and ``os_user`` (``integrity.events.origin``, set by the shell).
 
 Legal hold: ``link_clip`` locks the file row, sets the hold in the store, then commits the link,
 ``files.legal_hold`` and the ``hold.set`` event together. If the commit fails after the store call,
@@ -18,16 +18,18 @@ not only by the HTTP role matrix, so the CLI and in-process callers cannot bypas
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 
-from liuhen.cases.access import record_event, with_origin
+from liuhen.cases.access import record_event
 from liuhen.cases.completeness import report
 from liuhen.cases.errors import FileNotFound, InvalidActivity, LegalReviewRequired, StageOrderError
 from liuhen.cases.principal import Principal
+from liuhen.cases.retention import hold_for_link
 from liuhen.cases.retention import release_hold as _release
 from liuhen.cases.rows import case_row as _case_row
 from liuhen.catalog.stages import STAGES
@@ -58,6 +60,22 @@ def _check_stage(stage: str) -> str:
     return stage
 
 
+# A case number is one URL path segment (GET /cases/{case_no}): '/' and '\\' would make it unreachable.
+# Real 案号 use 〔〕（）and full-width characters, all accepted: 京公（朝）行罚决字〔2024〕第123号.
+CASE_NO_PATTERN = r"^[^\x00/\\]*[^\x00/\\.][^\x00/\\]*$"  # not only dots (".", "..": path segments)
+
+
+def check_case_no(case_no: str) -> str:
+    """``case_no`` stripped, or ``InvalidRequest`` naming what is wrong with it."""
+    case_no = case_no.strip()
+    if not re.fullmatch(CASE_NO_PATTERN, case_no):
+        raise InvalidRequest(
+            f"case number {case_no!r} cannot be used: it must not be empty or only dots, nor contain '/' or '\\' "
+            "(a case number is addressed as /cases/<case_no>)"
+        )
+    return case_no
+
+
 def create_case(
     runtime: Runtime,
     *,
@@ -70,8 +88,8 @@ def create_case(
     unit_code: str | None = None,
 ) -> dict[str, Any]:
     """Open a case in stage 'filing' (立案); ``case.create`` and the first ``stage.change`` are logged."""
-    case_no = case_no.strip()
-    if not case_no or not agency.strip() or not subject.strip():
+    case_no = check_case_no(case_no)
+    if not agency.strip() or not subject.strip():
         raise InvalidRequest("case_no, agency and subject must not be empty")
     if case_type not in CASE_TYPES:
         raise InvalidRequest(f"unknown case type {case_type!r}; one of {', '.join(CASE_TYPES)}")
@@ -302,16 +320,7 @@ def link_clip(
             (case["id"], stage, activity_id, f["id"], t_start_s, t_end_s, proves, actor, ev),
         ).fetchone()
         assert row is not None
-        if not f["legal_hold"]:
-            runtime.store.set_legal_hold(f["storage_key"], True)
-            conn.execute("UPDATE files SET legal_hold = true WHERE id = %s", (f["id"],))
-            record_event(
-                conn,
-                "hold.set",
-                actor,
-                subject={"case": case_no, "sha256": f["sha256"]},
-                data={"reason": "linked as evidence", "link_id": row["id"]},
-            )
+        hold_for_link(conn, runtime.store, file=f, actor=actor, case_no=case_no, link_id=row["id"])
     out = dict(row)
     out["sha256"] = f["sha256"]
     return out
@@ -381,7 +390,7 @@ def release_hold(runtime: Runtime, sha256: str, approver: Principal, reason: str
             sha256=f["sha256"],
             actor=approver.name,
             reason=reason[:500],
-            data=with_origin({"role": approver.role}),
+            data={"role": approver.role},
         )
     return {"sha256": f["sha256"], "released": released, "released_by": approver.name, "reason": reason[:500]}
 
@@ -456,9 +465,14 @@ def list_cases(
     unit_code: str | None = None,
     limit: int = 100,
     after_id: int = 0,
+    visible: tuple[str, list[Any]] | None = None,
 ) -> list[dict[str, Any]]:
+    """Cases in id order; ``visible``: an SQL condition on alias ``c`` (``cases.scope.case_sql``)."""
     where: list[str] = ["id > %s"]
     params: list[object] = [after_id]
+    if visible is not None:
+        where.append(visible[0])
+        params += visible[1]
     if stage:
         where.append("stage = %s")
         params.append(_check_stage(stage))
@@ -466,7 +480,7 @@ def list_cases(
         where.append("unit_code = %s")
         params.append(unit_code)
     return runtime.catalog.all(
-        f"SELECT * FROM cases WHERE {' AND '.join(where)} ORDER BY id LIMIT %s", (*params, limit)
+        f"SELECT * FROM cases c WHERE {' AND '.join(where)} ORDER BY id LIMIT %s", (*params, limit)
     )
 
 

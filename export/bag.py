@@ -16,8 +16,11 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from liuhen.integrity.errors import IntegrityError
+from liuhen.core.text import describe
+from liuhen.export.errors import UnsafeBagText
+from liuhen.integrity import hashing
 
 BAGIT_TXT = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 _SAFE = re.compile(r"[^0-9A-Za-z._\-\u4e00-\u9fff]+")
@@ -33,14 +36,9 @@ def safe_name(name: str, limit: int = 80) -> str:
     return name
 
 
-def new_hashers(algos: Iterable[str]) -> dict[str, hashlib._Hash]:
-    out = {}
-    for a in algos:
-        try:
-            out[a] = hashlib.new(a)
-        except ValueError as exc:
-            raise IntegrityError(f"digest {a!r} is not available in this Python's hashlib") from exc
-    return out
+def new_hashers(algos: Iterable[str]) -> dict[str, Any]:
+    """One hashlib object per digest (``integrity.hashing.new``: ``DigestUnavailable`` names a missing one)."""
+    return {a: hashing.new(a) for a in algos}
 
 
 @dataclass
@@ -144,7 +142,9 @@ class BagWriter:
         self.add_tag("bagit.txt", BAGIT_TXT)
         lines = []
         for k, v in [*bag_info, ("Payload-Oxum", self.oxum)]:
-            v = " ".join(str(v).split())  # one line per field
+            why = describe(k, str(v))
+            if why is not None:  # one line per field, the value as logged: never flatten, never inject
+                raise UnsafeBagText(f"bag-info.txt: {why}")
             lines.append(f"{k}: {v}\n")
         self.add_tag("bag-info.txt", "".join(lines))
         self.seal_payload()
@@ -155,5 +155,7 @@ class BagWriter:
                 fh.write(text)
                 fh.flush()
                 os.fsync(fh.fileno())
-            out[a] = hashlib.new(a, text).hexdigest()
+            h = hashing.new(a)
+            h.update(text)
+            out[a] = h.hexdigest()
         return out

@@ -3,16 +3,21 @@
 The statement answers what the rules on audio-visual evidence (行政诉讼证据规定) ask of each item:
 its production method, production time, producer and what it is offered to prove
 (制作方法、制作时间、制作人、证明对象), plus the case stage and activity it belongs to.
-Everything here is pure rendering from plain dicts; nothing touches the database.
+Everything here is pure: the document from plain rows, the renderings from the document. The JSON keeps
+UTC (a machine format the verifier checks); the HTML and README show times as people read them, in the
+agency's zone with its offset (``liuhen.core.timefmt.local``, ``Settings.display_tz``).
 """
 
 from __future__ import annotations
 
 import html
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 from liuhen.catalog.stages import STAGE_LABELS
+from liuhen.core.timefmt import DEFAULT_ZONE, local
+from liuhen.export.build import iso, parse_time
 
 KIND_LABELS = {"video": "视频", "audio": "音频", "photo": "照片", "unknown": "文件"}
 METHOD = {
@@ -43,6 +48,16 @@ def _e(v: Any) -> str:
     return html.escape("" if v is None else str(v))
 
 
+def _t(v: Any, zone: str) -> str:
+    """A UTC ISO time from the document, as people read it in ``zone`` (other values unchanged)."""
+    if not isinstance(v, str) or not v:
+        return "" if v is None else str(v)
+    try:
+        return local(datetime.fromisoformat(v.replace("Z", "+00:00")), zone)
+    except ValueError:
+        return v
+
+
 _CSS = (
     "body{font-family:system-ui,'Noto Sans CJK SC',sans-serif;margin:2em;color:#111}"
     "table{border-collapse:collapse;width:100%}td,th{border:1px solid #999;padding:4px 6px;"
@@ -56,19 +71,19 @@ def _head(title: str) -> str:
             f"<style>{_CSS}</style></head><body>\n")
 
 
-def _case_block(doc: dict[str, Any]) -> str:
+def _case_block(doc: dict[str, Any], zone: str) -> str:
     c, e = doc["case"], doc["export"]
     sel = e["selection"]
     scope = "全部 / whole case" if not any(sel.values()) else _e(json.dumps(sel, ensure_ascii=False))
     return (
         f"<p>案号 Case: <b>{_e(c['case_no'])}</b> · 机关 Agency: {_e(c['agency'])} · "
         f"案由 Subject: {_e(c['subject'])} · 当前阶段 Stage: {_e(STAGE_LABELS.get(c['stage'], c['stage']))}</p>"
-        f"<p class=d>导出时间 Exported {_e(e['time'])} by {_e(e['exporter'])} · 范围 Scope: {scope} · "
+        f"<p class=d>导出时间 Exported {_e(_t(e['time'], zone))} by {_e(e['exporter'])} · 范围 Scope: {scope} · "
         f"日志 Audit log: events up to index {_e(e['log_size'])}</p>\n"
     )
 
 
-def statement_html(doc: dict[str, Any]) -> str:
+def statement_html(doc: dict[str, Any], zone: str = DEFAULT_ZONE) -> str:
     """视听资料说明 — one row per item with the four required particulars."""
     rows = []
     for it in doc["items"]:
@@ -85,7 +100,8 @@ def statement_html(doc: dict[str, Any]) -> str:
             f"<span class=d>{_e(KIND_LABELS.get(it['media_kind'], it['media_kind']))} · {_e(it['size'])} bytes"
             f"</span><br><code>SHA-256 {_e(it['sha256'])}</code></td>"
             f"<td>{_e(it['production_method']['zh'])}<br><span class=d>{_e(it['production_method']['en'])}</span></td>"
-            f"<td>{_e(t['start'])}<br>至 {_e(t['end'])}<br><span class=d>{_e(t['duration_s'])} s</span></td>"
+            f"<td>{_e(_t(t['start'], zone))}<br>至 {_e(_t(t['end'], zone))}<br>"
+            f"<span class=d>{_e(t['duration_s'])} s</span></td>"
             f"<td>{_e(p['officer_name'])} ({_e(p['officer_no'])})<br>{_e(p['unit_code'])}<br>"
             f"设备 {_e(p['device_serial'])}</td>"
             f"<td>{'<br>'.join(_e(x) for x in it['proves']) or '—'}</td><td>{links}</td></tr>"
@@ -93,7 +109,7 @@ def statement_html(doc: dict[str, Any]) -> str:
     return (
         _head(f"视听资料说明 {doc['case']['case_no']}")
         + "<h1>视听资料说明 / Statement on audio-visual evidence</h1>\n"
-        + _case_block(doc)
+        + _case_block(doc, zone)
         + "<table><tr><th>序号</th><th>文件 File</th><th>制作方法 Production method</th>"
         "<th>制作时间 Production time</th><th>制作人 Producer (officer, device)</th>"
         "<th>证明对象 Offered to prove</th><th>案件阶段、执法活动 Stage, activity</th></tr>\n"
@@ -105,7 +121,7 @@ def statement_html(doc: dict[str, Any]) -> str:
     )
 
 
-def index_html(doc: dict[str, Any]) -> str:
+def index_html(doc: dict[str, Any], zone: str = DEFAULT_ZONE) -> str:
     """A readable overview with thumbnails, linking every file in the bag."""
     cards = []
     for it in doc["items"]:
@@ -115,20 +131,20 @@ def index_html(doc: dict[str, Any]) -> str:
                           for d in it["derived"])
         cards.append(
             f"<tr><td>{it['item']}</td><td>{img}</td><td><a href=\"{_e(it['path'])}\">{_e(it['original_name'])}"
-            f"</a><br><span class=d>原始文件 original · {_e(it['production_time']['start'])} · "
+            f"</a><br><span class=d>原始文件 original · {_e(_t(it['production_time']['start'], zone))} · "
             f"{_e(it['producer']['officer_name'])} · {_e(it['producer']['device_serial'])}</span><br>"
             f"<code>{_e(it['sha256'])}</code></td><td>{'<br>'.join(_e(x) for x in it['proves']) or '—'}</td>"
             f"<td>{der or '—'}</td></tr>"
         )
     evs = "".join(
-        f"<tr><td>{e['idx']}</td><td>{_e(e['time'])}</td><td>{_e(e['premis_event_type'])}</td>"
+        f"<tr><td>{e['idx']}</td><td>{_e(_t(e['time'], zone))}</td><td>{_e(e['premis_event_type'])}</td>"
         f"<td>{_e(e['type'])}</td><td>{_e(e['actor'])}</td></tr>"
         for e in doc["custody"]["events"]
     )
     return (
         _head(f"证据包 {doc['case']['case_no']}")
         + f"<h1>执法音视频证据包 / Evidence package {_e(doc['case']['case_no'])}</h1>\n"
-        + _case_block(doc)
+        + _case_block(doc, zone)
         + "<p>核验 Verify: <code>python3 verify.py .</code> — 或见 see <a href=\"README.txt\">README.txt</a>; "
         "说明 statement: <a href=\"statement.html\">statement.html</a></p>\n"
         "<h2>证据文件 Items</h2><table><tr><th>#</th><th>缩略图</th><th>原始文件 Original</th>"
@@ -142,7 +158,7 @@ def index_html(doc: dict[str, Any]) -> str:
     )
 
 
-def readme_txt(doc: dict[str, Any], algos: tuple[str, ...]) -> str:
+def readme_txt(doc: dict[str, Any], algos: tuple[str, ...], zone: str = DEFAULT_ZONE) -> str:
     c, e = doc["case"], doc["export"]
     sm3 = ""
     if "sm3" in algos:
@@ -150,7 +166,7 @@ def readme_txt(doc: dict[str, Any], algos: tuple[str, ...]) -> str:
                "  GM/T 0004 tool, e.g. `gmssl sm3` per file, or verify.py on a Python whose hashlib has sm3.\n")
     return f"""LIUHEN EVIDENCE PACKAGE — 执法音视频证据包
 Case 案号: {c['case_no']}    Agency 机关: {c['agency']}
-Exported 导出: {e['time']} by {e['exporter']}    Audit-log events up to index: {e['log_size']}
+Exported 导出: {_t(e['time'], zone)} by {e['exporter']}    Audit-log events up to index: {e['log_size']}
 
 This is a BagIt bag (RFC 8493). Layout:
   data/originals/     the original recordings, byte-for-byte as ingested (the evidence)
@@ -197,3 +213,73 @@ HOW TO VERIFY (either way; both need nothing but this folder):
 The SHA-256 of tagmanifest-sha256.txt is recorded in the agency's audit log as the "export" event of
 this package; ask the agency for that log entry to confirm this is the package it issued.
 """
+
+
+def statement_doc(case: dict[str, Any], files: list[dict[str, Any]], links: dict[int, list[dict[str, Any]]],
+                  derived: dict[str, list[dict[str, str]]], paths: dict[str, str],
+                  ingest: dict[str, tuple[int, dict[str, Any]]], people: dict[Any, dict[str, Any]],
+                  ev_index: list[dict[str, Any]], export: dict[str, Any], zone: str = DEFAULT_ZONE) -> dict[str, Any]:
+    """The statement document. Producer, production time, size and digests come from each original's
+    ingestion event (the leaf in the bag); only names, firmware and duration are catalog annotations.
+    ``export`` holds time, exporter, selection, request_id, log_size and log_origin. Times are UTC ISO
+    8601, except inside ``production_method``'s prose, which people read (``zone``, with its offset)."""
+    items = [_item(n, f, links.get(int(f["id"]), []), derived.get(f["sha256"], []), paths[f["sha256"]],
+                   ingest[f["sha256"]], people, zone) for n, f in enumerate(files, 1)]
+    return {
+        "format": "liuhen.statement@v2",
+        "basis": "最高人民法院关于行政诉讼证据若干问题的规定 第十二条："
+                 "视听资料应注明制作方法、制作时间、制作人和证明对象",
+        "sources": "producer (officer_no, device_serial, unit_code), production_time.start, size, sm3 and "
+                   "ingestion are taken from each original's ingestion event (custody/events.jsonl line at "
+                   "ingestion.log_index) and checked by verify.py; officer_name, device_firmware and "
+                   "duration_s are catalog annotations",
+        "case": {"case_no": case["case_no"], "agency": case["agency"], "unit_code": case["unit_code"],
+                 "subject": case["subject"], "case_type": case["case_type"], "major": case["major"],
+                 "stage": case["stage"], "created_at": iso(case["created_at"])},
+        "export": export,
+        "items": items,
+        "custody": {"events": ev_index},
+    }
+
+
+
+def _link(lk: dict[str, Any]) -> dict[str, Any]:
+    act = None
+    if lk.get("activity_id"):
+        act = {"id": lk["activity_id"], "kind": lk["a_kind"], "kind_label": lk.get("a_label"),
+               "starts_at": iso(lk["a_starts"]), "ends_at": iso(lk["a_ends"]), "place": lk["a_place"],
+               "officers": lk["a_officers"], "note": lk["a_note"]}
+    return {"link_id": lk["id"], "stage": lk["stage"], "stage_label": STAGE_LABELS.get(lk["stage"]),
+            "activity": act, "t_start_s": lk["t_start_s"], "t_end_s": lk["t_end_s"],
+            "proves": lk["proves"], "linked_by": lk["linked_by"], "linked_at": iso(lk["linked_at"])}
+
+
+def _item(n: int, f: dict[str, Any], links: list[dict[str, Any]], derived: list[dict[str, str]], path: str,
+          ingestion: tuple[int, dict[str, Any]], people: dict[Any, dict[str, Any]], zone: str) -> dict[str, Any]:
+    idx, leaf = ingestion
+    facts = leaf.get("data") or {}
+    device, officer_no = facts.get("device_serial"), facts.get("officer_no")
+    ppl = people.get((device, officer_no)) or {}
+    start = parse_time(facts.get("recorded_at"))
+    end = start + timedelta(seconds=f["duration_s"]) if start and f["duration_s"] else start
+    ingested_at = iso(parse_time(leaf.get("time")))
+    lks = [_link(lk) for lk in links]
+    return {
+        "item": n,
+        "path": path,
+        "original_name": f["original_name"],
+        "sha256": f["sha256"],
+        "sm3": facts.get("sm3", f["sm3"]),
+        "size": facts.get("size", f["size"]),
+        "media_kind": f["media_kind"],
+        "media_kind_label": KIND_LABELS.get(f["media_kind"]),
+        "production_method": production_method(f["media_kind"], device, _t(ingested_at, zone), f["sha256"]),
+        "production_time": {"start": iso(start), "end": iso(end), "duration_s": f["duration_s"]},
+        "producer": {"officer_no": officer_no, "officer_name": ppl.get("officer_name"),
+                     "unit_code": facts.get("unit_code") or ppl.get("unit_code"), "device_serial": device,
+                     "device_firmware": ppl.get("firmware")},
+        "proves": [lk["proves"] for lk in lks if lk["proves"]],
+        "links": lks,
+        "ingestion": {"ingested_at": ingested_at, "log_index": idx},
+        "derived": derived,
+    }

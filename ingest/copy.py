@@ -31,13 +31,13 @@ from typing import NoReturn
 
 from liuhen.core.process import pid_alive
 from liuhen.ingest.errors import (
-    DigestUnavailable,
     NotRegularFile,
     SourceChanged,
     SourceUnreadable,
     SourceVanished,
     StagingFull,
 )
+from liuhen.integrity import hashing
 from liuhen.storage.util import HashingWriter, Sealed, drop_cached
 
 CHUNK = 8 << 20  # 8 MiB reads: few syscalls, and hashlib drops the GIL for the whole update
@@ -64,14 +64,8 @@ class CopyResult:
 
 
 def new_sm3() -> hashlib._Hash:
-    """An SM3 hasher, or ``DigestUnavailable`` naming the fix."""
-    try:
-        return hashlib.new("sm3")
-    except ValueError as exc:
-        raise DigestUnavailable(
-            "SM3 is configured (LIUHEN_DIGESTS contains sm3) but this Python's hashlib/OpenSSL "
-            "does not provide it; use an OpenSSL build with SM3 or remove sm3 from LIUHEN_DIGESTS"
-        ) from exc
+    """An SM3 hasher, or ``integrity.errors.DigestUnavailable`` naming the fix."""
+    return hashing.new("sm3")  # type: ignore[no-any-return]
 
 
 def check_digests(digests: Sequence[str]) -> None:

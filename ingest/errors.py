@@ -60,14 +60,6 @@ class StagingFull(IngestError):
     code = "disk_full"
 
 
-class DigestUnavailable(IngestError):
-    """A configured digest (SM3) is not provided by this Python's hashlib/OpenSSL."""
-
-    status = 500
-    title = "Digest unavailable"
-    code = "digest_unavailable"
-
-
 class RecorderUnreadable(IngestError):
     status = 422
     title = "Recorder directory unreadable"
@@ -84,6 +76,7 @@ def error_code(exc: BaseException) -> str:
         "StoreUnavailable": "store_unavailable",
         "StoreFull": "store_full",
         "DigestMismatch": "digest_mismatch",
+        "DigestUnavailable": "digest_unavailable",
         "ObjectLocked": "store_refused",
         "CatalogUnavailable": "catalog_unavailable",
     }.get(name, "error:" + name)

@@ -6,18 +6,20 @@ Per file, in this order (each step is idempotent, so a crash anywhere is repaire
    store the writer is the store's (``store.open_staging``), so the store computed the digest itself;
 2. ``store.put(staging, sha256=…, retain_until=…)`` — verified (for a staged file: expected vs the
    digest the store computed while writing it, no second read); a no-op when already stored;
-3. one catalog transaction: upsert the ``files`` row by SHA-256, mark the ``session_files`` row stored,
-   record the ``ingestion`` audit event;
-4. ``integrity.log.sequence`` gives the event its log index; ``on_stored(file_id)`` is called for new
-   originals.
+3. per batch of a recorder's stored files (``BATCH_FILES`` / ``BATCH_BYTES``), one catalog transaction:
+   upsert each ``files`` row by SHA-256, mark its ``session_files`` row stored, record its ``ingestion``
+   audit event (if the batch transaction fails, each file is retried in its own, so one bad file fails alone);
+4. one ``integrity.log.sequence`` gives the batch's events their log indexes; ``on_stored(file_id)`` is
+   called for new originals.
 
-A crash after 1 leaves an orphan staging file (removed by the next run); after 2 an object without a
-row (the next run's put is a no-op and the row is written); after 3 a pending event (the next
-``sequence`` indexes it). Nothing is ever half-registered, because step 3 is one transaction.
+A crash after 1 leaves an orphan staging file (removed by the next run); after 2 objects without rows
+(the next run's put is a no-op and the rows are written); after 3 pending events (the next
+``sequence`` indexes them). Nothing is ever half-registered, because step 3 is one transaction.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import signal
@@ -26,11 +28,13 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from liuhen.core.timefmt import from_ns, utcnow
 from liuhen.ingest import copy as _copy
+from liuhen.ingest import flags
 from liuhen.ingest.errors import error_code
 from liuhen.ingest.layout import Identity, SourceEntry, discover, kind_of, parse_name, parse_offset, read_identity, scan
 from liuhen.ingest.probe import quick_probe
@@ -39,11 +43,11 @@ from liuhen.ingest.receipts import FAILED, REJECTED, SKIPPED, STORED, FileReceip
 from liuhen.integrity.events import Event
 from liuhen.integrity.log import record, sequence
 from liuhen.runtime import Runtime
-from liuhen.storage.base import key_for
+from liuhen.storage.base import ObjectInfo, key_for
+from liuhen.storage.util import default_until
 
 log = logging.getLogger("liuhen.ingest")
 OnStored = Callable[[int], None]
-MAX_CLIP_S = 4 * 3600.0  # when a clip's duration is unknown: the longest a recorder writes one file
 
 _busy_lock = threading.Lock()
 _busy: set[str] = set()
@@ -65,10 +69,6 @@ def _crash_point(name: str) -> None:
 
 
 _crash_counts: dict[str, int] = {}
-
-
-def _utc(ns: int) -> datetime:
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ns // 1000)
 
 
 def ingest_path(
@@ -97,9 +97,17 @@ def ingest_path(
             for p in ports
         ]
     with ThreadPoolExecutor(max_workers=n, thread_name_prefix="offload") as pool:
+        # each recorder runs in a copy of this context, so the caller's event origin (CLI) carries over
         futs = [
             pool.submit(
-                offload_recorder, runtime, p, actor=actor, on_stored=on_stored, progress=progress, docked_at=docked_at
+                contextvars.copy_context().run,
+                offload_recorder,
+                runtime,
+                p,
+                actor=actor,
+                on_stored=on_stored,
+                progress=progress,
+                docked_at=docked_at,
             )
             for p in ports
         ]
@@ -114,8 +122,7 @@ class _Stored:
     fr: FileReceipt
     recorded: datetime | None
     duration: float | None
-    until: datetime
-    retain_until: datetime | None
+    until: datetime  # retention the store granted (or the default)
 
 
 BATCH_FILES = 64  # files of one recorder registered in one transaction and sequenced together
@@ -160,7 +167,7 @@ def offload_recorder(
     """Offload one docked recorder and return its (stored, logged) receipt."""
     settings = runtime.settings
     port = Path(port)
-    now = datetime.now(UTC)
+    now = utcnow()
     docked_at = docked_at or now
     progress = progress or NullProgress()
     identity, id_error = read_identity(port)
@@ -186,10 +193,9 @@ def offload_recorder(
     if identity is None:
         receipt.flags.append("missing_identity")
         receipt.reasons.append(id_error or "identity missing")
-    elif identity.clock is not None:
-        drift = (identity.clock - docked_at).total_seconds()
-        if abs(drift) > settings.clock_drift_tolerance_s:
-            receipt.flags.append("clock_drift")
+    elif drift := flags.device_clock_drift(identity.clock, docked_at, settings.clock_drift_tolerance_s):
+        receipt.flags.append(flags.CLOCK_DRIFT)
+        receipt.reasons.append(drift)
     with _busy_lock:
         if key in _busy:
             receipt.error = f"busy: recorder {key} is being offloaded by another pass in this process"
@@ -239,7 +245,7 @@ def _entry_receipt(e: SourceEntry, *, status: str = FAILED, error: str | None = 
     return FileReceipt(
         path=e.display,
         size=e.size if not e.problem else None,
-        mtime=_utc(e.mtime_ns).isoformat() if e.mtime_ns else None,
+        mtime=from_ns(e.mtime_ns).isoformat() if e.mtime_ns else None,
         raw_path_hex=e.raw_hex,
         flags=list(e.flags),
         status=status,
@@ -262,9 +268,9 @@ def _open_session(
     ingestible = [e for e in entries if not e.problem]
     with ctx.runtime.catalog.tx() as conn:
         station_drift = _station_clock_drift(conn)
-        if abs(station_drift) > ctx.runtime.settings.clock_drift_tolerance_s:
-            r.flags.append("station_clock_drift")
-            log.warning("station clock is %+.1f s from the database's", station_drift)
+        if note := flags.station_clock_drift(station_drift, ctx.runtime.settings.clock_drift_tolerance_s):
+            r.flags.append(flags.STATION_CLOCK_DRIFT)
+            log.warning("%s", note)
         recorder_id = None
         if identity is not None:
             row = conn.execute(
@@ -325,7 +331,7 @@ def _open_session(
                         r.session_id,
                         e.display,
                         e.size,
-                        _utc(e.mtime_ns) if e.mtime_ns else None,
+                        from_ns(e.mtime_ns) if e.mtime_ns else None,
                         e.mtime_ns or None,
                         e.raw_hex,
                         ctx.recorder_key,
@@ -339,7 +345,7 @@ def _open_session(
 def _station_clock_drift(conn: Any) -> float:
     """Station clock minus the database's, in seconds (the transaction's start; a few ms of round trip)."""
     row = conn.execute("SELECT now() AS t").fetchone()
-    local = datetime.now(UTC)
+    local = utcnow()
     return (local - row["t"]).total_seconds() if row else 0.0
 
 
@@ -448,64 +454,28 @@ def _mark_stored(conn: Any, ctx: _Ctx, fr: FileReceipt, e: SourceEntry) -> None:
 
 
 def _time_flags(ctx: _Ctx, fr: FileReceipt, e: SourceEntry, recorded: datetime | None, duration: float | None) -> None:
+    """The ``ingest.flags`` rules applied to one file as it is stored."""
     settings = ctx.runtime.settings
     tol = settings.clock_drift_tolerance_s
-    mtime = _utc(e.mtime_ns)
-    if recorded is not None:
-        if fr.media_kind == "photo":
-            span = 0.0
-        elif duration is not None:
-            span = duration
-        else:
-            span = MAX_CLIP_S
-        delta = (mtime - recorded).total_seconds()
-        if delta < -tol or delta > span + tol:
-            fr.flags.append("clock_drift")
-            fr.notes.append(f"file mtime is {delta:+.0f} s from the time in its name")
-    when = recorded or mtime
-    late = (ctx.now - when).total_seconds() / 3600.0
-    if late > settings.late_upload_hours:
-        fr.flags.append("late_upload")
-        fr.notes.append(f"uploaded {late:.1f} h after recording (limit {settings.late_upload_hours:g} h)")
+    mtime = from_ns(e.mtime_ns)
+    span = 0.0 if fr.media_kind == "photo" else duration
+    drift = flags.mtime_drift(recorded, mtime, span, tol) or flags.clock_ahead(recorded, ctx.now, tol)
+    if drift:
+        fr.flags.append(flags.CLOCK_DRIFT)
+        fr.notes.append(drift)
+    late = flags.late_upload(recorded or mtime, ctx.now, settings.late_upload_hours)
+    if late:
+        fr.flags.append(flags.LATE_UPLOAD)
+        fr.notes.append(late)
 
 
 def _store_new(ctx: _Ctx, e: SourceEntry, fr: FileReceipt, recorded: datetime | None, settings: Any) -> None:
-    rt = ctx.runtime
-    res = _copy.copy_and_hash(
-        e.raw,
-        settings.staging_dir,
-        sm3=ctx.sm3,
-        on_bytes=lambda n: ctx.progress.advance(ctx.recorder_key, n),
-        open_staging=getattr(rt.store, "open_staging", None),  # the local store hashes as it is written
-    )
-    try:
-        _crash_point("after_copy")
-        fr.sha256, fr.sm3, fr.size = res.sha256, res.sm3, res.size
-        if res.size == 0:
-            fr.flags.append("zero_byte")
-            fr.notes.append("zero-byte file: stored as found (an empty recording)")
-        duration = None
-        if fr.media_kind != "unknown" and res.size > 0:
-            pr = quick_probe(res.staging, fr.media_kind, os.path.splitext(fr.path)[1])
-            duration = pr.duration_s
-            if not pr.ok and pr.problem:
-                fr.flags.append(pr.problem)
-                fr.notes.append(f"{pr.problem}: {pr.detail}; stored byte-for-byte anyway")
-        _time_flags(ctx, fr, e, recorded, duration)
-        key = key_for(res.sha256)
-        until = datetime.now(UTC) + timedelta(days=settings.retention_days)
-        # a StagedFile (local store): put compares our digest with the one it computed while writing;
-        # any other store reads the staging file and verifies it as it stores it
-        source: Any = res.sealed if res.sealed is not None and hasattr(rt.store, "open_staging") else res.staging
-        info = rt.store.put(key, source, sha256=res.sha256, size=res.size, retain_until=until)
-    finally:
-        try:
-            os.unlink(res.staging)
-        except FileNotFoundError:
-            pass
+    """Copy, probe, flag and put one new file; its row and event are written with its batch (``_flush``)."""
+    until = default_until(settings.retention_days)
+    duration, info = _copy_and_put(ctx, e, fr, recorded, until, settings)
     _crash_point("after_put")
-    fr.storage_key, fr.storage_version = info.key or key, info.version
-    ctx.batch.append(_Stored(e, fr, recorded, duration, until, info.retain_until))
+    fr.storage_key, fr.storage_version = info.key or key_for(fr.sha256 or ""), info.version
+    ctx.batch.append(_Stored(e, fr, recorded, duration, info.retain_until or until))
 
 
 def _flush(ctx: _Ctx) -> None:
@@ -526,8 +496,8 @@ def _flush(ctx: _Ctx) -> None:
     except Exception as exc:
         log.warning("ingest %s: batch of %d failed (%s); registering one by one", ctx.receipt.port, len(items), exc)
         inserted = []
-        for b, (flags, notes, status, event_id, resumed) in zip(items, saved, strict=True):
-            b.fr.flags, b.fr.notes, b.fr.status, b.fr.event_id, b.fr.resumed = flags, notes, status, event_id, resumed
+        for b, (flags_, notes, status, event_id, resumed) in zip(items, saved, strict=True):
+            b.fr.flags, b.fr.notes, b.fr.status, b.fr.event_id, b.fr.resumed = flags_, notes, status, event_id, resumed
             try:
                 with rt.catalog.tx() as conn:
                     inserted.append(_register(conn, ctx, b))
@@ -553,9 +523,68 @@ def _flush(ctx: _Ctx) -> None:
 
 def _register(conn: Any, ctx: _Ctx, b: _Stored) -> bool:
     """Files row (by digest), ingestion event, session row marked stored; True if the original is new."""
-    fr, e, recorded, duration, until = b.fr, b.entry, b.recorded, b.duration, b.until
+    fr = b.fr
+    fr.file_id, inserted = _upsert_file(conn, ctx, fr, b.recorded, b.duration, b.until)
+    if not inserted:
+        _duplicate_flags(conn, ctx, fr)
+    if fr.event_id is None:
+        fr.event_id = record(conn, ingestion_event(ctx.actor, ctx.receipt, ctx.identity, ctx.recorder_key, fr))
+        if inserted:
+            conn.execute("UPDATE files SET ingest_event_id = %s WHERE id = %s", (fr.event_id, fr.file_id))
+    fr.status = STORED
+    _mark_stored(conn, ctx, fr, b.entry)
+    return inserted
+
+
+def _copy_and_put(
+    ctx: _Ctx, e: SourceEntry, fr: FileReceipt, recorded: datetime | None, until: datetime, settings: Any
+) -> tuple[float | None, ObjectInfo]:
+    """Stage the bytes while hashing, probe and flag them, and put them in the store (verified)."""
+    rt = ctx.runtime
+    res = _copy.copy_and_hash(
+        e.raw,
+        settings.staging_dir,
+        sm3=ctx.sm3,
+        on_bytes=lambda n: ctx.progress.advance(ctx.recorder_key, n),
+        open_staging=getattr(rt.store, "open_staging", None),  # the local store hashes as it is written
+    )
+    try:
+        _crash_point("after_copy")
+        fr.sha256, fr.sm3, fr.size = res.sha256, res.sm3, res.size
+        duration = _probe_flags(fr, res.staging, res.size)
+        _time_flags(ctx, fr, e, recorded, duration)
+        # a StagedFile (local store): put compares our digest with the one it computed while writing;
+        # any other store reads the staging file and verifies it as it stores it
+        source: Any = res.sealed if res.sealed is not None and hasattr(rt.store, "open_staging") else res.staging
+        info = rt.store.put(key_for(res.sha256), source, sha256=res.sha256, size=res.size, retain_until=until)
+    finally:
+        try:
+            os.unlink(res.staging)
+        except FileNotFoundError:
+            pass
+    return duration, info
+
+
+def _probe_flags(fr: FileReceipt, staging: Path, size: int) -> float | None:
+    """Zero-byte and probe flags; returns the probed duration (None when unknown)."""
+    if size == 0:
+        fr.flags.append("zero_byte")
+        fr.notes.append("zero-byte file: stored as found (an empty recording)")
+        return None
+    if fr.media_kind == "unknown":
+        return None
+    pr = quick_probe(staging, fr.media_kind, os.path.splitext(fr.path)[1])
+    if not pr.ok and pr.problem:
+        fr.flags.append(pr.problem)
+        fr.notes.append(f"{pr.problem}: {pr.detail}; stored byte-for-byte anyway")
+    return pr.duration_s
+
+
+def _upsert_file(
+    conn: Any, ctx: _Ctx, fr: FileReceipt, recorded: datetime | None, duration: float | None, until: datetime
+) -> tuple[int, bool]:
+    """The ``files`` row by SHA-256 (merging digests and flags); returns (id, newly inserted)."""
     ident = ctx.identity
-    inserted = False
     row = conn.execute(
         "INSERT INTO files (sha256, sm3, size, media_kind, ext, original_name, device_serial, officer_no, "
         "unit_code, recorded_at, duration_s, storage_key, storage_version, retention_until, flags) "
@@ -577,62 +606,58 @@ def _register(conn: Any, ctx: _Ctx, b: _Stored) -> bool:
             duration,
             fr.storage_key,
             fr.storage_version,
-            b.retain_until or until,
+            until,
             fr.flags,
         ),
     ).fetchone()
     assert row is not None
-    fr.file_id, inserted = int(row["id"]), bool(row["inserted"])
-    if not inserted:
-        others = conn.execute(
-            "SELECT DISTINCT recorder_key FROM session_files WHERE file_id = %s AND status = 'stored' "
-            "AND recorder_key <> %s",
-            (fr.file_id, ctx.recorder_key),
-        ).fetchall()
-        if others:
-            fr.flags.append("duplicate_across_recorders")
-            fr.notes.append("same content already ingested from " + ", ".join(o["recorder_key"] for o in others))
-        prior = conn.execute(
-            "SELECT event_id, source_path FROM session_files WHERE file_id = %s AND status = 'stored' "
-            "AND recorder_key = %s ORDER BY (source_path = %s) DESC, id LIMIT 1",
-            (fr.file_id, ctx.recorder_key, fr.path),
-        ).fetchone()
-        if prior is not None and prior["source_path"] == fr.path:
-            fr.event_id, fr.resumed = prior["event_id"], True  # same sighting, re-read: no new event
-        elif prior is not None:
-            fr.flags.append("duplicate_within_recorder")
-            fr.notes.append(f"same content as {prior['source_path']} on this recorder")
-    if fr.event_id is None:
-        r = ctx.receipt
-        fr.event_id = record(
-            conn,
-            Event(
-                "ingestion",
-                ctx.actor,
-                subject={"sha256": fr.sha256},
-                data={
-                    "size": fr.size,
-                    "sm3": fr.sm3,
-                    "storage_key": fr.storage_key,
-                    "storage_version": fr.storage_version,
-                    "device_serial": ident.device_serial if ident else None,
-                    "officer_no": ident.officer_no if ident else None,
-                    "unit_code": ident.unit_code if ident else None,
-                    "recorder_key": ctx.recorder_key,
-                    "source_path": fr.path,
-                    "raw_path_hex": fr.raw_path_hex,
-                    "recorded_at": fr.recorded_at,
-                    "mtime": fr.mtime,
-                    "ingest_session": r.session_id,
-                    "dock": r.dock,
-                    "port": r.port,
-                    "flags": fr.flags,
-                },
-            ),
-        )
-        if inserted:
-            conn.execute("UPDATE files SET ingest_event_id = %s WHERE id = %s", (fr.event_id, fr.file_id))
-    fr.status = STORED
-    _mark_stored(conn, ctx, fr, e)
-    return inserted
+    return int(row["id"]), bool(row["inserted"])
 
+
+def _duplicate_flags(conn: Any, ctx: _Ctx, fr: FileReceipt) -> None:
+    """Content seen before: flag duplicates; the same sighting re-read reuses its event (resumed)."""
+    others = conn.execute(
+        "SELECT DISTINCT recorder_key FROM session_files WHERE file_id = %s AND status = 'stored' "
+        "AND recorder_key <> %s",
+        (fr.file_id, ctx.recorder_key),
+    ).fetchall()
+    if others:
+        fr.flags.append("duplicate_across_recorders")
+        fr.notes.append("same content already ingested from " + ", ".join(o["recorder_key"] for o in others))
+    prior = conn.execute(
+        "SELECT event_id, source_path FROM session_files WHERE file_id = %s AND status = 'stored' "
+        "AND recorder_key = %s ORDER BY (source_path = %s) DESC, id LIMIT 1",
+        (fr.file_id, ctx.recorder_key, fr.path),
+    ).fetchone()
+    if prior is not None and prior["source_path"] == fr.path:
+        fr.event_id, fr.resumed = prior["event_id"], True  # same sighting, re-read: no new event
+    elif prior is not None:
+        fr.flags.append("duplicate_within_recorder")
+        fr.notes.append(f"same content as {prior['source_path']} on this recorder")
+
+
+def ingestion_event(actor: str, r: Receipt, ident: Identity | None, recorder_key: str, fr: FileReceipt) -> Event:
+    """The ``ingestion`` audit event of one stored file (pure)."""
+    return Event(
+        "ingestion",
+        actor,
+        subject={"sha256": fr.sha256},
+        data={
+            "size": fr.size,
+            "sm3": fr.sm3,
+            "storage_key": fr.storage_key,
+            "storage_version": fr.storage_version,
+            "device_serial": ident.device_serial if ident else None,
+            "officer_no": ident.officer_no if ident else None,
+            "unit_code": ident.unit_code if ident else None,
+            "recorder_key": recorder_key,
+            "source_path": fr.path,
+            "raw_path_hex": fr.raw_path_hex,
+            "recorded_at": fr.recorded_at,
+            "mtime": fr.mtime,
+            "ingest_session": r.session_id,
+            "dock": r.dock,
+            "port": r.port,
+            "flags": fr.flags,
+        },
+    )

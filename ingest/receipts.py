@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from liuhen.core.timefmt import as_utc, utcnow
 from liuhen.integrity.events import Event
 from liuhen.integrity.log import record, sequence
 from liuhen.runtime import Runtime
@@ -106,7 +107,7 @@ class Receipt:
 
 
 def _iso(t: datetime | None) -> str | None:
-    return t.astimezone(UTC).isoformat() if t else None
+    return as_utc(t).isoformat() if t else None
 
 
 def verify_entries(runtime: Runtime, receipt: Receipt) -> None:
@@ -154,7 +155,7 @@ def _check_one(runtime: Runtime, f: FileReceipt, row: dict[str, Any] | None) -> 
     want = row["retention_until"]
     if info.retain_until is None:
         return "no_retention: the store holds no retention for the object"
-    got = info.retain_until if info.retain_until.tzinfo else info.retain_until.replace(tzinfo=UTC)
+    got = as_utc(info.retain_until)
     if want is not None and got < want - timedelta(seconds=1):
         return f"retention_short: store retains until {got.isoformat()}, catalog expects {want.isoformat()}"
     if info.retention_mode != "COMPLIANCE":
@@ -179,7 +180,7 @@ def finalize(runtime: Runtime, receipt: Receipt) -> Receipt:
     receipt.reasons = reasons
     receipt.safe_to_wipe = not reasons
     receipt.status = "complete" if receipt.safe_to_wipe else "incomplete"
-    receipt.finished_at = datetime.now(UTC).isoformat()
+    receipt.finished_at = utcnow().isoformat()
     if receipt.session_id is None:
         receipt.status = "failed"
         return receipt

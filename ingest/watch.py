@@ -15,10 +15,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from liuhen.core.timefmt import utcnow
 from liuhen.ingest.copy import check_digests, clean_orphans
 from liuhen.ingest.layout import IDENTITY_FILE, is_recorder
 from liuhen.ingest.offload import offload_recorder
@@ -181,7 +182,7 @@ class DockWatcher:
                 st: PortState | None = self.ports.get(p)
                 if st is None:
                     log.info("docked: %s", p)
-                    self.ports[p] = PortState(p, fp, datetime.now(UTC))
+                    self.ports[p] = PortState(p, fp, utcnow())
                     continue
                 st.seen += 1
                 if st.future is not None and not st.future.done():

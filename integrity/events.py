@@ -6,12 +6,17 @@ Event types (PREMIS-aligned where one fits) are listed in ``EVENT_TYPES``.
 
 from __future__ import annotations
 
+import getpass
 import json
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import rfc8785
+
+from liuhen.core.timefmt import utcnow
 
 EVENT_TYPES = frozenset(
     {
@@ -22,6 +27,7 @@ EVENT_TYPES = frozenset(
         "link",
         "unlink",
         "case.create",
+        "case.grant",
         "activity.create",
         "stage.change",
         "legal_review",
@@ -40,12 +46,56 @@ EVENT_TYPES = frozenset(
         "recording_list.change",
         "token.issue",
         "token.revoke",
+        # publication (公示), calendar, evaluation, annual report — liuhen.publication
+        "calendar.load",
+        "publication.due",
+        "publication.deadline",
+        "publication.approve",
+        "publication.publish",
+        "publication.update",
+        "publication.revoke",
+        "publication.rule",
+        "evaluation.finding",
+        "report.annual",
+        "redaction.draft",
+        "redaction.approve",
     }
 )
 
 
 def utc_now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return utcnow().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# Who really caused the events recorded in this context: set once per CLI command by the shell
+# (``liuhen.cli``), so every event any package records meanwhile carries ``via`` and ``os_user``.
+_ORIGIN: ContextVar[dict[str, str] | None] = ContextVar("liuhen_event_origin", default=None)
+
+
+def os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+@contextmanager
+def origin(via: str = "cli") -> Iterator[dict[str, str]]:
+    """Every event recorded inside the block (this context) gets ``via`` and ``os_user`` in its data."""
+    token = _ORIGIN.set({"via": via, "os_user": os_user()})
+    try:
+        yield _ORIGIN.get() or {}
+    finally:
+        _ORIGIN.reset(token)
+
+
+def set_origin(via: str = "cli") -> None:
+    """``origin`` for the rest of this context (a CLI process: set once, before the command runs)."""
+    _ORIGIN.set({"via": via, "os_user": os_user()})
+
+
+def current_origin() -> dict[str, str]:
+    return dict(_ORIGIN.get() or {})
 
 
 @dataclass(frozen=True)
@@ -74,6 +124,11 @@ class Event:
 
     def leaf_bytes(self) -> bytes:
         return rfc8785.dumps(self.body())
+
+    def stamped(self) -> Event:
+        """This event with the current origin merged into its data (unchanged when none is set)."""
+        o = _ORIGIN.get()
+        return replace(self, data={**self.data, **o}) if o else self
 
     @classmethod
     def from_leaf(cls, leaf: bytes) -> Event:

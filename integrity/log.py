@@ -70,7 +70,8 @@ def _subject_cols(event: Event) -> tuple[str | None, str | None]:
 
 
 def record(conn: psycopg.Connection[Any], event: Event) -> int:
-    """Insert ``event`` as pending in the caller's transaction; return its event id."""
+    """Insert ``event`` (stamped with the current origin) as pending in the caller's transaction; its id."""
+    event = event.stamped()
     subj, case_no = _subject_cols(event)
     row = conn.execute(
         "INSERT INTO log_events (body, type, actor, subject_sha256, case_no) "
@@ -235,6 +236,7 @@ def append_many(catalog: Catalog, events: Sequence[Event]) -> list[tuple[int, in
     """
     if not events:
         return []
+    events = [e.stamped() for e in events]
     bodies = [e.leaf_bytes() for e in events]
     hashes = [rfc6962.leaf_hash(b) for b in bodies]
     cols = [_subject_cols(e) for e in events]

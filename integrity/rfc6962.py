@@ -2,8 +2,8 @@
 
 Hashes (RFC 9162 §2.1.1):
 
-* leaf hash  ``SHA-256(LEAF_PREFIX || leaf_bytes)``
-* node hash  ``SHA-256(NODE_PREFIX || left || right)``
+* leaf hash  ``SHA-256(0x00 || leaf_bytes)``, node hash ``SHA-256(0x01 || left || right)``
+  (``leaf_hash``/``node_hash`` are the bag verifier's, ``liuhen.core.verifier``, re-exported here)
 * the empty tree's root is ``SHA-256("")``.
 
 Besides whole-list helpers (``root``, ``inclusion_proof``, ``consistency_proof``, used by tests and
@@ -19,21 +19,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 
-LEAF_PREFIX = b"\x00"
+from liuhen.core.verifier import HASH_SIZE as HASH_SIZE
+from liuhen.core.verifier import leaf_hash as leaf_hash
+from liuhen.core.verifier import node_hash as node_hash
+
+LEAF_PREFIX = b"\x00"  # what leaf_hash / node_hash prepend (RFC 9162 §2.1.1)
 NODE_PREFIX = b"\x01"
-HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
 Node = tuple[int, int]  # (level, index): perfect subtree over leaves [index<<level, (index+1)<<level)
 Range = tuple[int, int]  # [begin, end) leaf range
-
-
-def leaf_hash(leaf: bytes) -> bytes:
-    return hashlib.sha256(LEAF_PREFIX + leaf).digest()
-
-
-def node_hash(left: bytes, right: bytes) -> bytes:
-    return hashlib.sha256(NODE_PREFIX + left + right).digest()
 
 
 def split_point(n: int) -> int:

@@ -1,5 +1,7 @@
 """C2SP tlog-proof (https://c2sp.org/tlog-proof): an offline-verifiable proof that a leaf is logged.
 
+Parsed by the bag verifier (``liuhen.core.verifier.parse_tlog_proof``); formatted and served here.
+
 ::
 
     c2sp.org/tlog-proof@v1
@@ -13,27 +15,18 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from liuhen.catalog.db import Catalog
+from liuhen.core import verifier
 from liuhen.integrity import checkpoint as _checkpoint
 from liuhen.integrity import proof as _proof
 from liuhen.integrity import rfc6962
-from liuhen.integrity.errors import VerificationError
 from liuhen.integrity.note import Verifier
-from liuhen.integrity.verify import verify_inclusion
+from liuhen.integrity.verify import checked, verify_inclusion
 
-HEADER = "c2sp.org/tlog-proof@v1"
-
-
-@dataclass(frozen=True)
-class TLogProof:
-    index: int
-    hashes: list[bytes]
-    checkpoint: str
-    extra: bytes | None = None
+HEADER = verifier.TLOG_PROOF_HEADER
+TLogProof = verifier.TLogProof
 
 
 def format(index: int, hashes: Sequence[bytes], checkpoint_note: str, extra: bytes | None = None) -> str:
@@ -46,26 +39,9 @@ def format(index: int, hashes: Sequence[bytes], checkpoint_note: str, extra: byt
 
 
 def parse(text: str) -> TLogProof:
-    head, sep, cp = text.partition("\n\n")
-    if not sep:
-        raise VerificationError("malformed tlog-proof", "proof lines, a blank line, a checkpoint", "no blank line")
-    lines = head.split("\n")
-    if lines[0] != HEADER:
-        raise VerificationError("tlog-proof header", HEADER, lines[0][:60])
-    pos, extra = 1, None
-    try:
-        if len(lines) > pos and lines[pos].startswith("extra "):
-            extra = base64.b64decode(lines[pos][6:], validate=True)
-            pos += 1
-        if len(lines) <= pos or not lines[pos].startswith("index "):
-            raise VerificationError("tlog-proof index line", "index <decimal>", lines[pos] if len(lines) > pos else "")
-        idx_s = lines[pos][6:]
-        if not idx_s.isdigit() or (idx_s != "0" and idx_s.startswith("0")):
-            raise VerificationError("tlog-proof index", "decimal without leading zeros", idx_s)
-        hashes = [base64.b64decode(h, validate=True) for h in lines[pos + 1 :]]
-    except binascii.Error as exc:
-        raise VerificationError("tlog-proof", "standard base64", str(exc)) from exc
-    return TLogProof(int(idx_s), hashes, cp, extra)
+    """Parse a tlog-proof (the bag verifier's parser: ASCII decimal index, strict base64)."""
+    with checked():
+        return verifier.parse_tlog_proof(text, "tlog-proof")
 
 
 def verify(text: str, leaf: bytes, vkeys: Iterable[Verifier | str], origin: str | None = None) -> int:

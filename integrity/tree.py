@@ -29,14 +29,10 @@ from psycopg_pool import PoolTimeout
 from liuhen.catalog.db import Catalog
 from liuhen.catalog.errors import CatalogUnavailable
 from liuhen.integrity import rfc6962
-from liuhen.integrity.errors import IntegrityError
+from liuhen.integrity.errors import TreeCorrupt
 from liuhen.integrity.rfc6962 import Node
 
 Conn = psycopg.Connection[Any]
-
-
-class TreeCorrupt(IntegrityError):
-    """A stored hash the tree needs is missing (the node table does not match the leaves)."""
 
 
 def _val(row: Any, key: str, pos: int) -> Any:
@@ -198,9 +194,11 @@ def snapshot(catalog: Catalog, nodes: Sequence[Node]) -> tuple[int, dict[Node, b
     leaves = [i for lvl, i in nodes if lvl == 0]
     inner = [(lvl, i) for lvl, i in nodes if lvl > 0]
     with autocommit(catalog) as conn:
-        rows = conn.cursor(row_factory=tuple_row).execute(
-            _SNAPSHOT_SQL, (leaves, [lv for lv, _ in inner], [i for _, i in inner]), prepare=True, binary=True
-        ).fetchall()
+        rows = (
+            conn.cursor(row_factory=tuple_row)
+            .execute(_SNAPSHOT_SQL, (leaves, [lv for lv, _ in inner], [i for _, i in inner]), prepare=True, binary=True)
+            .fetchall()
+        )
     size = 0
     out: dict[Node, bytes] = {}
     for level, idx, h in rows:

@@ -8,11 +8,13 @@ import sys
 from pathlib import Path
 
 import typer
+from rich.console import Console
 
-from liuhen.commands import audit, cases, export, ingest, storage, transcoder
+from liuhen.commands import audit, cases, export, ingest, publication, redaction, storage, transcoder, users
 from liuhen.core.errors import LiuhenError
 from liuhen.demo import run_demo
 from liuhen.embedded import install_signal_handlers
+from liuhen.integrity.events import origin
 from liuhen.serve import serve
 from liuhen.simulate import simulate_dock
 from liuhen.wiring import open_runtime
@@ -25,6 +27,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+# Commands whose events are not "run by this OS user": serve records what HTTP callers do.
+_NOT_CLI_ORIGIN = frozenset({"serve"})
+
+
+@app.callback()
+def _origin(ctx: typer.Context) -> None:
+    """Set once for every command: the events it records carry ``via: "cli"`` and ``os_user``."""
+    if ctx.invoked_subcommand in _NOT_CLI_ORIGIN:
+        return
+    scope = origin("cli")
+    scope.__enter__()
+    ctx.call_on_close(lambda: scope.__exit__(None, None, None))
 
 
 @app.command("simulate-dock")
@@ -58,7 +72,18 @@ def demo_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Run the whole pipeline on the embedded defaults: dock → ingest → transcode → case → export → verify."""
-    summary = run_demo(recorders=recorders, minutes=minutes, small=small)
+    try:
+        # with --json stdout is exactly one JSON document: the summary table goes to stderr
+        summary = run_demo(
+            recorders=recorders, minutes=minutes, small=small, table_out=Console(stderr=True) if json_out else None
+        )
+    except KeyboardInterrupt:
+        typer.secho(
+            "demo interrupted: stopped cleanly (workers stopped, catalog closed, everything stored so far kept); "
+            "run `liuhen demo` again to continue",
+            err=True,
+        )
+        raise typer.Exit(130) from None
     if json_out:
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
     if not summary.get("ok"):
@@ -77,7 +102,7 @@ def serve_cmd(
 
 
 # Each area adds its own commands, in the order data flows.
-for _area in (storage, audit, export, ingest, transcoder, cases):
+for _area in (storage, audit, export, ingest, transcoder, cases, redaction, publication, users):
     _area.register(app)
 
 

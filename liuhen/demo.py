@@ -70,8 +70,14 @@ def _wait_transcoded(rt: Runtime, file_ids: list[int], timeout: float) -> None:
 
 
 def run_demo(
-    *, recorders: int = 3, minutes: float = 0.25, small: bool = False, settings: Settings | None = None
+    *,
+    recorders: int = 3,
+    minutes: float = 0.25,
+    small: bool = False,
+    settings: Settings | None = None,
+    table_out: Console | None = None,
 ) -> dict[str, Any]:
+    """Run the pipeline; progress goes to stderr, the summary table to ``table_out`` (stdout by default)."""
 
     settings = settings or get_settings()
     actor = settings.actor_name()
@@ -131,7 +137,7 @@ def run_demo(
 
         console.print("[bold]6/6[/] summary")
         summary = _summary(rt, receipts, ingest_s, case_no, case_report, result, report)
-        _print_summary(summary)
+        _print_summary(summary, table_out or Console())
         return summary
     finally:
         if workers is not None:
@@ -249,8 +255,10 @@ def _stored_with_digest(rt: Runtime, sha256: str) -> bool:
         return False
 
 
-def _print_summary(s: dict[str, Any]) -> None:
+def _print_summary(s: dict[str, Any], out: Console) -> None:
     t = Table(title="Liuhen demo summary", show_header=False)
+    t.add_column(no_wrap=True)
+    t.add_column(overflow="fold")  # long values (the export path) wrap; they are never cut off
     t.add_row("recorders (safe to wipe)", f"{s['recorders']} ({s['safe_to_wipe']} safe to wipe)")
     t.add_row("files ingested", f"{s['files']} ({s['distinct_contents']} distinct contents)")
     t.add_row("catalog rows / store objects", f"{s['catalog_rows']} / {s['store_objects']}")
@@ -269,7 +277,9 @@ def _print_summary(s: dict[str, Any]) -> None:
     t.add_row("case completeness", "complete" if c["complete"] else f"{c['problems']} problem(s) reported")
     t.add_row("export", s["export"])
     t.add_row("verdict", s["verdict"])
-    Console().print(t)
+    out.print(t)
+    # the one thing a user needs next, on a line of its own so it can be copied whole
+    out.print(f"export bag: {s['export']}", soft_wrap=True, highlight=False, markup=False)
     if s["verify_failures"]:
         for f in s["verify_failures"]:
             console.print(f"[red]verify: {f}[/]")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import signal
 import sys
 import warnings
@@ -56,15 +57,40 @@ def start_postgres(pgdata: Path) -> str:
     except Exception as exc:
         logfile = pgdata / "log"
         tail = logfile.read_text(errors="replace")[-1500:] if logfile.exists() else ""
-        raise EmbeddedServiceError(
-            f"embedded PostgreSQL failed to start in {pgdata}: {exc}. "
-            "When run as root, every parent directory of the data dir must be readable by the "
-            f"'pgserver' system user.\n{tail}"
-        ) from exc
+        raise EmbeddedServiceError(start_failure(pgdata, f"{exc}\n{tail}", _free_bytes(pgdata))) from exc
     out = _server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}';")
     if "(1 row)" not in out:
         _server.psql(f"CREATE DATABASE {DATABASE};")
     return str(_server.get_uri(DATABASE))
+
+
+NO_SPACE = "No space left on device"
+LOW_SPACE = 64 << 20  # below this PostgreSQL cannot even write its startup WAL and pid file
+
+
+def _free_bytes(path: Path) -> int | None:
+    try:
+        return shutil.disk_usage(path).free
+    except OSError:
+        return None
+
+
+def start_failure(pgdata: Path, details: str, free: int | None) -> str:
+    """The one line (plus the server's log) that says why the embedded server did not start and what to do."""
+    head = f"embedded PostgreSQL failed to start in {pgdata}"
+    if NO_SPACE in details or "ENOSPC" in details or (free is not None and free < LOW_SPACE):
+        left = "unknown" if free is None else f"{free >> 20} MiB"
+        return (
+            f"{head}: {NO_SPACE} (free on that filesystem: {left}). Free space there (old exports, demo docks, "
+            "other files) or move LIUHEN_DATA_DIR to a larger filesystem, then run the command again: nothing "
+            f"stored is lost, PostgreSQL recovers from its WAL on the next start.\n{details}"
+        )
+    if "Permission denied" in details or "permission" in details.lower():
+        return (
+            f"{head}: permission denied. When run as root, every parent directory of the data dir must be "
+            f"readable by the 'pgserver' system user.\n{details}"
+        )
+    return f"{head}: {details}"
 
 
 def stop_postgres() -> None:

@@ -1,4 +1,4 @@
-"""``liuhen serve``: the API, the dock watcher, the transcoder workers and the periodic jobs
+"""``liuhen serve``: the API, the web console (``/``), the dock watcher, the transcoder workers and the periodic jobs
 (checkpoint publication, disposal of expired originals) on the configured components."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import Any
 from liuhen.api.app import create_app
 from liuhen.cases import readaudit
 from liuhen.cases.retention import dispose_expired
+from liuhen.console.app import mount as mount_console
 from liuhen.core.config import get_settings
 from liuhen.ingest.watch import DockWatcher
 from liuhen.integrity import checkpoint, fixity
@@ -53,6 +54,7 @@ def serve(*, host: str | None, port: int | None, watch: bool = True, workers: bo
         stoppers.append(stop.set)
 
         app = create_app(rt)
+        mount_console(app, rt)  # the web console under /ui; GET / and /login lead to it
         uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
     finally:
         for stopper in reversed(stoppers):

@@ -12,14 +12,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from liuhen.cases import readaudit
+from liuhen.cases import service as cases_service
 from liuhen.catalog.db import connect
 from liuhen.core.config import Settings, get_settings
 from liuhen.embedded import start_postgres, stop_postgres
 from liuhen.integrity import log as auditlog
+from liuhen.publication import register as publication
 from liuhen.runtime import Runtime
 from liuhen.storage.factory import open_store
 
 log = logging.getLogger("liuhen.wiring")
+
+# A case entering 决定 opens its publication record (公示), in the stage-change transaction.
+if publication.on_stage_change not in cases_service.STAGE_HOOKS:
+    cases_service.STAGE_HOOKS.append(publication.on_stage_change)
 
 
 def sequence_pending(rt: Runtime) -> None:

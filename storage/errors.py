@@ -50,3 +50,17 @@ class NonConformantStore(StorageError):
 
     status = 503
     title = "Store is not write-once"
+
+
+class InvalidKey(StorageError):
+    status = 422
+    title = "Invalid object key"
+
+
+class InvalidRange(StorageError):
+    status = 416
+    title = "Range not satisfiable"
+
+
+class JournalCorrupt(StorageError):
+    title = "Retention journal corrupt"

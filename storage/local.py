@@ -28,7 +28,8 @@ The API refuses overwrite, delete of retained/held objects and shortening.
 
 **Limit:** a local directory cannot stop root — or the files' owner, who can chmod — from deleting
 or altering files. That is why production uses S3 Object Lock; ``storage check`` reports the local
-store's raw-filesystem probes as ALLOWED and this module logs a warning when a store is opened.
+store's raw-filesystem probes as ALLOWED (``backend_probes``) and this module logs a warning the
+first time a store directory is opened (once per data dir: a marker file records it).
 """
 
 from __future__ import annotations
@@ -50,27 +51,28 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from liuhen.core.timefmt import as_utc, utcnow
+from liuhen.storage import local_probes
 from liuhen.storage.base import ObjectInfo
 from liuhen.storage.errors import (
     DigestMismatch,
+    JournalCorrupt,
     ObjectLocked,
     ObjectNotFound,
     RetentionViolation,
-    StorageError,
     StoreFull,
 )
+from liuhen.storage.probe import Canary, Probes
 from liuhen.storage.util import (
     CHUNK,
     COMPLIANCE,
     HashingWriter,
     Sealed,
-    as_utc,
     check_key,
     check_range,
     check_sha256,
     default_until,
     require_future,
-    utcnow,
 )
 
 log = logging.getLogger("liuhen.storage.local")
@@ -82,9 +84,21 @@ ROOT_WARNING = (
     "deleting or altering them; use S3 Object Lock (LIUHEN_STORE=s3) in production"
 )
 
+WARNED_MARKER = ".root-warning-shown"
 
-class JournalCorrupt(StorageError):
-    title = "Retention journal corrupt"
+
+def _warn_once(root: Path) -> None:
+    """The root warning once per store directory (a marker file in it), not on every CLI call.
+
+    ``liuhen storage check`` always repeats it (as a note of its local probes).
+    """
+    marker = root / WARNED_MARKER
+    if root in _warned or marker.exists():
+        return
+    _warned.add(root)
+    log.warning(ROOT_WARNING.format(root=root) + " (shown once for this data dir; see `liuhen storage check`)")
+    with contextlib.suppress(OSError):
+        marker.write_text(ROOT_WARNING.format(root=root) + "\n")
 
 
 @dataclass
@@ -248,20 +262,23 @@ class LocalStore:
         self._mac_key = os.urandom(32)  # authenticates the StagedFile tokens this object issues
         for d in (self.objects, self.meta, self.tmp):
             _makedirs_synced(d)
-        if warn and self.root not in _warned:
-            _warned.add(self.root)
-            log.warning(ROOT_WARNING.format(root=self.root))
+        if warn:
+            _warn_once(self.root)
 
     # -- paths ---------------------------------------------------------------------------------
     def path_of(self, key: str) -> Path:
         return self.objects / check_key(key)
 
-    def _journal_path(self, key: str) -> Path:
+    def backend_probes(self, canary: Canary) -> Probes:
+        """``storage check``: raw filesystem calls on this store's files (``storage.local_probes``)."""
+        return local_probes.probes(self, canary, ROOT_WARNING.format(root=self.root))
+
+    def journal_path(self, key: str) -> Path:
         return self.meta / (check_key(key) + ".jsonl")
 
     @contextlib.contextmanager
     def _journal(self, key: str) -> Iterator[_Journal]:
-        jp = self._journal_path(key)
+        jp = self.journal_path(key)
         _makedirs_synced(jp.parent)
         new = not jp.exists()
         j = _Journal(jp)
@@ -273,7 +290,7 @@ class LocalStore:
             j.close()
 
     def _state(self, key: str) -> _State:
-        jp = self._journal_path(key)
+        jp = self.journal_path(key)
         try:
             raw = jp.read_bytes()
         except FileNotFoundError:

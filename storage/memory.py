@@ -15,8 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from liuhen.core.timefmt import utcnow
 from liuhen.storage.base import ObjectInfo
 from liuhen.storage.errors import DigestMismatch, ObjectLocked, ObjectNotFound, RetentionViolation
+from liuhen.storage.probe import Canary, Probes
 from liuhen.storage.util import (
     COMPLIANCE,
     check_key,
@@ -25,7 +27,6 @@ from liuhen.storage.util import (
     default_until,
     iter_stream,
     require_future,
-    utcnow,
 )
 
 
@@ -39,6 +40,10 @@ class MemoryStore:
     """A dict of immutable byte strings plus their retention records, behind one lock."""
 
     name = "memory"
+
+    def backend_probes(self, canary: Canary) -> Probes:
+        """``storage check``: nothing below the API to probe."""
+        return [], ["memory: in-process test double, no backend to probe; keeps nothing after exit"]
 
     def __init__(self, default_retention_days: int = 180) -> None:
         self.default_retention_days = default_retention_days

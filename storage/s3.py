@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import threading
 from collections.abc import Iterator
@@ -33,9 +32,13 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from liuhen.core.codec import b64
+from liuhen.core.timefmt import as_utc, utcnow
+from liuhen.storage import s3_probes
 from liuhen.storage.base import ObjectInfo
 from liuhen.storage.errors import (
     DigestMismatch,
+    InvalidRange,
     NonConformantStore,
     ObjectLocked,
     ObjectNotFound,
@@ -44,14 +47,12 @@ from liuhen.storage.errors import (
     StoreFull,
     StoreUnavailable,
 )
+from liuhen.storage.probe import Canary, Probes
 from liuhen.storage.util import (
-    InvalidRange,
-    as_utc,
     check_key,
     check_sha256,
     default_until,
     require_future,
-    utcnow,
 )
 
 MiB = 1 << 20
@@ -135,10 +136,6 @@ def translate(exc: Exception, key: str, what: str) -> StorageError:
     return StorageError(f"{key}: {what}: {exc}")
 
 
-def _b64(digest: bytes) -> str:
-    return base64.b64encode(digest).decode()
-
-
 def create_bucket_if_missing(cfg: S3Settings, client: Any = None) -> None:
     """Create ``cfg.bucket`` with Object Lock (implies versioning) if absent; verify it if present."""
     s3 = client or make_client(cfg)
@@ -171,6 +168,10 @@ class S3Store:
     """``ObjectStore`` on an S3 bucket with Object Lock; see the module docstring."""
 
     name = "s3"
+
+    def backend_probes(self, canary: Canary) -> Probes:
+        """``storage check``: raw S3 calls on the bucket, bypassing this class (``storage.s3_probes``)."""
+        return s3_probes.probes(self.client, self.bucket, canary)
 
     def __init__(self, cfg: S3Settings | None = None, default_retention_days: int = 180) -> None:
         self.cfg = cfg or S3Settings()
@@ -232,14 +233,14 @@ class S3Store:
                     Key=key,
                     Body=first,
                     ChecksumAlgorithm="SHA256",
-                    ChecksumSHA256=_b64(digest),
+                    ChecksumSHA256=b64(digest),
                     **self._lock_args(expected, until),
                 )
             except (ClientError, BotoCoreError) as exc:
                 raise translate(exc, key, "put") from exc
             got = resp.get("ChecksumSHA256")
-            if got and got != _b64(digest):
-                raise StorageError(f"{key}: store reported checksum {got}, sent {_b64(digest)}")
+            if got and got != b64(digest):
+                raise StorageError(f"{key}: store reported checksum {got}, sent {b64(digest)}")
             return
         self._multipart(key, src, first, expected, size, until)
 
@@ -267,15 +268,15 @@ class S3Store:
                     UploadId=upload_id,
                     PartNumber=number,
                     Body=body,
-                    ChecksumSHA256=_b64(digest),
+                    ChecksumSHA256=b64(digest),
                 )
             finally:
                 slots.release()
             got = r.get("ChecksumSHA256")
-            if got and got != _b64(digest):
-                raise StorageError(f"{key}: part {number}: store reported checksum {got}, sent {_b64(digest)}")
+            if got and got != b64(digest):
+                raise StorageError(f"{key}: part {number}: store reported checksum {got}, sent {b64(digest)}")
             part_digests[number] = digest
-            return {"PartNumber": number, "ETag": r["ETag"], "ChecksumSHA256": _b64(digest)}
+            return {"PartNumber": number, "ETag": r["ETag"], "ChecksumSHA256": b64(digest)}
 
         ps = self.cfg.part_size
         buf = memoryview(first)
@@ -309,7 +310,7 @@ class S3Store:
             raise
         got = resp.get("ChecksumSHA256")
         joined = b"".join(part_digests[i] for i in sorted(part_digests))
-        composite = f"{_b64(hashlib.sha256(joined).digest())}-{len(part_digests)}"
+        composite = f"{b64(hashlib.sha256(joined).digest())}-{len(part_digests)}"
         if got and got not in (composite, composite.rsplit("-", 1)[0]):
             raise StorageError(f"{key}: store reported composite checksum {got}, expected {composite}")
 
@@ -329,7 +330,7 @@ class S3Store:
         sha = (h.get("Metadata") or {}).get("sha256", "")
         got = h.get("ChecksumSHA256")
         single = int(h["ContentLength"]) <= self.cfg.multipart_threshold  # else composite checksum
-        if sha and got and single and "-" not in got and got != _b64(bytes.fromhex(sha)):
+        if sha and got and single and "-" not in got and got != b64(bytes.fromhex(sha)):
             raise StorageError(f"{key}: metadata sha256 {sha} disagrees with stored checksum {got}")
         hold = h.get("ObjectLockLegalHoldStatus")
         if hold is None:

@@ -9,26 +9,17 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from liuhen.storage.errors import RetentionViolation, StorageError
+from liuhen.core.timefmt import as_utc, utcnow
+from liuhen.storage.errors import InvalidKey, InvalidRange, RetentionViolation
 
 CHUNK = 4 << 20  # 4 MiB: large enough that hashlib releases the GIL and syscalls are few
 COMPLIANCE = "COMPLIANCE"
 GOVERNANCE = "GOVERNANCE"
 _KEY_RE = re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")
-
-
-class InvalidKey(StorageError):
-    status = 422
-    title = "Invalid object key"
-
-
-class InvalidRange(StorageError):
-    status = 416
-    title = "Range not satisfiable"
 
 
 def check_key(key: str) -> str:
@@ -45,17 +36,13 @@ def check_sha256(digest: str) -> str:
     return d
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+def default_until(days: int, now: datetime | None = None) -> datetime:
+    """The retain-until an original gets when it is stored (at ingest): ``now + days``.
 
-
-def as_utc(t: datetime) -> datetime:
-    """Naive datetimes are taken as UTC; everything is returned timezone-aware in UTC."""
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
-
-
-def default_until(days: int) -> datetime:
-    return utcnow() + timedelta(days=days)
+    The one definition of the ingest retention rule (Art. 13: ``Settings.retention_days`` ≥ 180);
+    the stores apply it when ``put`` is given no ``retain_until``, and ingest passes it explicitly.
+    """
+    return as_utc(now or utcnow()) + timedelta(days=days)
 
 
 def require_future(key: str, until: datetime) -> datetime:

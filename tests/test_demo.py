@@ -16,6 +16,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+pytestmark = pytest.mark.slow  # whole demo runs and embedded PostgreSQL: 10–35 s each
+
 LIUHEN = [sys.executable, "-m", "liuhen.cli"]
 
 
@@ -43,8 +45,9 @@ def _run_demo(env: dict[str, str], timeout: int = 600) -> dict:  # type: ignore[
         env=env, capture_output=True, text=True, timeout=timeout, check=False,
     )
     assert proc.returncode == 0, f"demo failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
-    start = proc.stdout.index("{\n")
-    return json.loads(proc.stdout[start:])
+    s = json.loads(proc.stdout)  # stdout is exactly one JSON document (the table goes to stderr)
+    assert f"export bag: {s['export']}\n" in proc.stderr  # the whole path, on a line of its own
+    return s
 
 
 def _check_summary(s: dict, recorders: int = 3) -> None:  # type: ignore[type-arg]
@@ -116,7 +119,8 @@ def test_ctrl_c_leaves_no_postgres_behind(open_tmp: Path) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         raise
-    assert proc.returncode != 0
+    assert proc.returncode == 130
+    assert "stopped cleanly" in (proc.stderr.read() if proc.stderr else "")
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and _postgres_procs(pgdata):
         time.sleep(0.2)

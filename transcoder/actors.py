@@ -19,7 +19,7 @@ from dramatiq.middleware import CurrentMessage
 
 from liuhen.runtime import Runtime
 from liuhen.transcoder.broker import ensure_broker
-from liuhen.transcoder.errors import FileNotFound
+from liuhen.transcoder.errors import TranscodeFileNotFound
 from liuhen.transcoder.service import process_file
 from liuhen.transcoder.settings import transcoder_settings
 
@@ -34,7 +34,7 @@ _OPTIONS: dict[str, Any] = {
     "min_backoff": _ts.min_backoff_ms,
     "max_backoff": _ts.max_backoff_ms,
     "time_limit": int(_ts.time_limit_s * 1000),
-    "throws": (FileNotFound,),
+    "throws": (TranscodeFileNotFound,),
 }
 
 _runtime: Runtime | None = None
@@ -69,7 +69,7 @@ def _handle(file_id: int) -> None:
     msg = CurrentMessage.get_current_message()
     try:
         result = process_file(current_runtime(), int(file_id), message_id=msg.message_id if msg else None)
-    except FileNotFound:
+    except TranscodeFileNotFound:
         log.warning("transcode: file %s does not exist; message dropped", file_id)
         raise
     log.info("transcode file %s: %s (%d derivatives new)", file_id, result.status, result.created)

@@ -42,6 +42,8 @@ class OriginalMismatch(TranscoderError):
     title = "Original does not match its digest"
 
 
-class FileNotFound(TranscoderError):
+class TranscodeFileNotFound(TranscoderError):
+    """No catalogued file with the id a transcode job names (deleted, or a stale job)."""
+
     status = 404
     title = "File not found"

@@ -27,9 +27,10 @@ from typing import Any
 
 import psycopg
 
+from liuhen.core.codec import sha256_file
 from liuhen.runtime import Runtime
 from liuhen.transcoder import records, tool
-from liuhen.transcoder.errors import FileNotFound, MediaError, OriginalMismatch, ProbeFailed
+from liuhen.transcoder.errors import MediaError, OriginalMismatch, ProbeFailed, TranscodeFileNotFound
 from liuhen.transcoder.fingerprint import ALGO, fingerprint
 from liuhen.transcoder.probe import Truncated, probe
 from liuhen.transcoder.proxy import plan_partial, plan_proxy, plan_thumbnails
@@ -81,14 +82,6 @@ def fetch_original(runtime: Runtime, row: dict[str, Any], dest: Path) -> Path:
     return dest
 
 
-def _sha256_file(p: Path) -> str:
-    h = hashlib.sha256()
-    with p.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def derived_rel_dir(sha256: str) -> str:
     return f"{sha256[:2]}/{sha256}"
 
@@ -101,7 +94,7 @@ def process_file(
     with file_lock(runtime, file_id):
         row = runtime.catalog.one("SELECT * FROM files WHERE id = %s", (file_id,))
         if row is None:
-            raise FileNotFound(f"no file with id {file_id}")
+            raise TranscodeFileNotFound(f"no file with id {file_id}")
         if row["media_status"] != "pending" and not force:
             return ProcessResult(
                 file_id,
@@ -230,7 +223,7 @@ def _run_steps(
         out_dir.mkdir(parents=True, exist_ok=True)
         for seq, f in enumerate(files):
             name = f.name if step.multi else step.outputs[0]
-            digest = _sha256_file(f)
+            digest = sha256_file(f)
             os.replace(f, out_dir / name)
             rel = f"{derived_rel_dir(row['sha256'])}/{name}"
             recipe = {

@@ -14,7 +14,7 @@ _PROBLEM = {"application/problem+json": {"schema": Problem.model_json_schema()}}
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries for the problem+json errors a route can return."""
     text = {
-        400: "Bad request",
+        400: "Bad request (a malformed body or request)",
         401: "Missing, unknown, expired or revoked bearer token",
         403: "Role not allowed by the role matrix, or no approved request",
         404: "Not found",
@@ -25,7 +25,7 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
         428: "A stated purpose is required (query `purpose` or header X-Liuhen-Purpose)",
         503: "A component this endpoint needs is unavailable",
     }
-    return {c: {"description": text[c], "content": _PROBLEM} for c in sorted({401, 403, 422, *codes})}
+    return {c: {"description": text[c], "content": _PROBLEM} for c in sorted({400, 401, 403, 422, *codes})}
 
 
 def runtime_of(request: Request) -> Any:

@@ -17,6 +17,8 @@ from liuhen.api.models import (
     Completeness,
     ExportIn,
     ExportOut,
+    GrantIn,
+    GrantOut,
     LegalReviewIn,
     LegalReviewOut,
     LinkIn,
@@ -27,6 +29,7 @@ from liuhen.api.models import (
     UnlinkIn,
 )
 from liuhen.api.routes import problems, runtime_of
+from liuhen.cases import scope
 from liuhen.cases import service as cases
 from liuhen.cases.completeness import render_html
 from liuhen.cases.principal import Principal
@@ -43,13 +46,18 @@ def list_cases(
 ) -> list[dict[str, Any]]:
     """Cases in id order (keyset: pass the last id as ``after_id``)."""
     return cases.list_cases(
-        runtime_of(request), stage=stage, limit=max(1, min(limit, 1000)), after_id=max(0, min(after_id, 2**62))
+        runtime_of(request),
+        stage=stage,
+        limit=max(1, min(limit, 1000)),
+        after_id=max(0, min(after_id, 2**62)),
+        visible=scope.case_sql(who),
     )
 
 
 @router.post("/cases", name="cases.create", status_code=201, response_model=CaseOut, responses=problems(409))
 def create_case(request: Request, who: Who, body: CaseIn) -> dict[str, Any]:
-    """Open a case (立案). The case's unit defaults to the caller's."""
+    """Open a case (立案). The case's unit defaults to the caller's; it must be one the caller acts for."""
+    scope.check_new_case_unit(who, body.unit_code or who.unit_code)
     return cases.create_case(
         runtime_of(request),
         case_no=body.case_no,
@@ -119,6 +127,8 @@ def add_activity(request: Request, who: Who, case_no: CaseNo, body: ActivityIn) 
 def link(request: Request, who: Who, case_no: CaseNo, body: LinkIn) -> dict[str, Any]:
     """Link a clip (or a time range in it) to a stage/activity; the original goes under legal hold."""
     ref: str | int = int(body.file) if body.file.isdigit() and len(body.file) < 20 else body.file.lower()
+    with runtime_of(request).catalog.tx() as conn:
+        scope.check_file_ref(conn, who, ref)  # a clip of another unit is not yours to link (and hold)
     return cases.link_clip(
         runtime_of(request),
         case_no,
@@ -164,6 +174,19 @@ def completeness(request: Request, who: Who, case_no: CaseNo) -> dict[str, Any]:
 )
 def completeness_html(request: Request, who: Who, case_no: CaseNo) -> HTMLResponse:
     return HTMLResponse(render_html(cases.completeness(runtime_of(request), case_no)))
+
+
+@router.post(
+    "/cases/{case_no}/grants",
+    name="cases.grant",
+    status_code=201,
+    response_model=GrantOut,
+    responses=problems(404),
+)
+def grant(request: Request, who: Who, case_no: CaseNo, body: GrantIn) -> dict[str, Any]:
+    """Share the case with another unit (联合办案): that unit then acts on the case and its linked clips.
+    Explicit and audited (``case.grant``); only a supervisor who acts for the case's unit grants."""
+    return scope.grant(runtime_of(request), who, case_no, body.unit_code, body.reason)
 
 
 @router.get("/recording-list", name="recording_list.get", response_model=list[RecordingItem], responses=problems())

@@ -6,7 +6,6 @@ Every view/stream/download is recorded (committed) before the response object ex
 from __future__ import annotations
 
 import tempfile
-from datetime import datetime
 from pathlib import Path as FsPath
 from typing import Annotated, Any
 
@@ -15,11 +14,11 @@ from fastapi.responses import Response
 
 from liuhen.api.auth import authorize
 from liuhen.api.errors import PayloadTooLarge
-from liuhen.api.models import FileDetail, FileOut, MatchOut, SearchPage, Stage, ThumbnailOut
+from liuhen.api.models import FileDetail, FileOut, MatchOut, Moment, SearchPage, Stage, ThumbnailOut
 from liuhen.api.routes import problems, runtime_of
 from liuhen.api.search import search_files
-from liuhen.api.streaming import file_reader, ranged_response, store_reader
-from liuhen.cases import access
+from liuhen.api.streaming import DigestGuard, file_reader, ranged_response, store_reader
+from liuhen.cases import access, scope
 from liuhen.cases.errors import FileNotFound
 from liuhen.cases.principal import Principal
 from liuhen.core.errors import InvalidRequest, LiuhenError
@@ -93,8 +92,8 @@ def search(
     officer: Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00]*$")] = None,
     device: Annotated[str | None, Query(max_length=128, pattern=r"^[^\x00]*$")] = None,
     unit: Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00]*$")] = None,
-    recorded_from: datetime | None = None,
-    recorded_to: datetime | None = None,
+    recorded_from: Moment | None = None,
+    recorded_to: Moment | None = None,
     flag: Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00]*$")] = None,
     sha256: Annotated[str | None, Query(pattern=r"^[0-9a-fA-F]{6,64}$", description="digest or prefix")] = None,
     media_kind: Annotated[str | None, Query(pattern=r"^(video|audio|photo|unknown)$")] = None,
@@ -118,6 +117,7 @@ def search(
         held=held,
         cursor=cursor,
         limit=limit,
+        visible=scope.file_sql(who),
     )
     more = len(rows) > limit
     rows = rows[:limit]
@@ -173,7 +173,11 @@ def download_original(
     sha256: Digest,
     request_id: Annotated[int | None, Query(ge=1, le=2**62, description="approved download request")] = None,
 ) -> Response:
-    """The original, byte for byte from the store, with Range. Needs an approved download request."""
+    """The original, byte for byte from the store, with Range. Needs an approved download request.
+
+    The whole original is re-hashed while it is sent; if it no longer matches its digest the transfer
+    is cut before the last bytes, a failed ``fixity.check`` is logged and the file is flagged
+    ``fixity_failed``."""
     rt = runtime_of(request)
     f = _file(rt, sha256)
     req = access.require_approved(rt, request_id, who, kind="download", sha256=f["sha256"])
@@ -189,6 +193,7 @@ def download_original(
         last_modified=f["ingested_at"],
         filename=f"{f['sha256']}.{f['ext'] or 'bin'}",
         attachment=True,
+        guard=DigestGuard(f["sha256"], lambda computed: access.record_corrupt_original(rt, who, f, computed)),
     )
 
 

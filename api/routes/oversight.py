@@ -20,6 +20,7 @@ from liuhen.api.models import (
     InclusionOut,
     IngestSessionOut,
     LeafOut,
+    Moment,
     UnusualOut,
     WhoAmI,
 )
@@ -153,8 +154,8 @@ def access_log(
     case_no: Annotated[str | None, Query(max_length=500, pattern=r"^[^\x00]*$")] = None,
     sha256: Annotated[str | None, Query(pattern=r"^[0-9a-fA-F]{64}$")] = None,
     user: Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
 ) -> list[dict[str, Any]]:
     """Who accessed what, when and why — per case (and its linked clips), per clip, per user."""
@@ -169,7 +170,7 @@ def access_log(
 def unusual(
     request: Request,
     who: Who,
-    since: datetime | None = None,
+    since: Moment | None = None,
     bulk_downloads: Annotated[int, Query(ge=1, le=100000)] = access.BULK_DOWNLOADS_PER_HOUR,
     bulk_files: Annotated[int, Query(ge=1, le=100000)] = access.BULK_FILES_PER_HOUR,
 ) -> list[dict[str, Any]]:
@@ -204,8 +205,8 @@ def reads(
     who: Who,
     user: Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")] = None,
     route: Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
     before_id: Annotated[int | None, Query(ge=1, le=2**62, description="keyset: rows with id below")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
 ) -> list[dict[str, Any]]:

@@ -89,6 +89,13 @@ GRANT UPDATE (revoked_at, revoked_by, last_used_at) ON api_tokens TO liuhen_api;
 GRANT UPDATE (retired_at) ON log_keys TO liuhen_api;
 GRANT UPDATE (legal_hold, status) ON files TO liuhen_api;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO liuhen_api;
+-- written by API nodes in the packages after the core (unit grants, redaction, publication, console):
+-- append-only records get INSERT only; working state rows INSERT and UPDATE; nobody deletes
+GRANT INSERT ON case_unit_grants, exports, redactions, calendar_years, publication_rules, publications,
+    publication_versions, evaluation_findings, feed_consumers, feed_deliveries, console_credentials,
+    console_sessions, console_playback, console_auth_log TO liuhen_api;
+GRANT UPDATE ON case_unit_grants, redactions, calendar_years, publication_rules, publications,
+    feed_consumers, feed_deliveries, console_credentials, console_sessions TO liuhen_api;
 
 -- Tables later migrations create: readable by API nodes and auditors; writes are granted by the
 -- migration that adds the table (see docs/deployment.md).

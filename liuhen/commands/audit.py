@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from liuhen.cases import readaudit
+from liuhen.core.codec import b64
 from liuhen.integrity import audit as auditmod
 from liuhen.integrity import checkpoint, fixity, log, proof, tlogproof
+from liuhen.integrity import keys as logkeys
 from liuhen.wiring import open_runtime
 
 audit = typer.Typer(name="audit", help="The Merkle audit log: checkpoints, proofs, verification, fixity.",
@@ -19,10 +21,6 @@ audit = typer.Typer(name="audit", help="The Merkle audit log: checkpoints, proof
 
 def _out(obj: dict[str, Any], as_json: bool, text: str) -> None:
     typer.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str) if as_json else text)
-
-
-def _b64(h: bytes) -> str:
-    return base64.b64encode(h).decode()
 
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
@@ -39,7 +37,8 @@ def checkpoint_cmd(
         cp = checkpoint.publish(rt.catalog, rt.settings) if publish else checkpoint.latest(rt.catalog)
         if cp is None:
             cp = checkpoint.publish(rt.catalog, rt.settings)
-        d = cp.as_json() | {"public_key": checkpoint.public_key(rt.settings)}
+            typer.secho("no checkpoint yet: published the first one", err=True)
+        d = cp.as_json() | {"public_key": logkeys.public_key(rt.settings)}
         _out(d, as_json, f"origin {cp.origin}\nsize {cp.size}\nroot {cp.root_b64}\n\n{cp.note}")
 
 
@@ -68,7 +67,7 @@ def leaf_cmd(index: int = typer.Argument(..., min=0, help="Leaf index."), as_jso
         except LookupError as exc:
             typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
             raise typer.Exit(2) from exc
-        d = {"index": lf.idx, "event_id": lf.event_id, "leaf": _b64(lf.body), "leaf_hash": _b64(lf.leaf_hash),
+        d = {"index": lf.idx, "event_id": lf.event_id, "leaf": b64(lf.body), "leaf_hash": b64(lf.leaf_hash),
              "event": json.loads(lf.body)}
         _out(d, as_json, f"leaf {lf.idx} (event {lf.event_id})\nbytes {d['leaf']}\nhash {d['leaf_hash']}\n"
                          f"{lf.body.decode()}")
@@ -81,28 +80,30 @@ def inclusion_cmd(
     tlog_proof: bool = typer.Option(False, "--tlog-proof", help="Print a C2SP tlog-proof instead."),
     as_json: bool = JSON,
 ) -> None:
-    """Inclusion proof for leaf INDEX against tree size N (list of base64 hashes)."""
+    """Inclusion proof for leaf INDEX against tree size N (list of base64 hashes). Publishes nothing."""
 
     with open_runtime() as rt:
         cp = checkpoint.at_size(rt.catalog, size) if size is not None else checkpoint.latest(rt.catalog)
-        if cp is None or cp.size <= index:
-            cp = checkpoint.publish(rt.catalog, rt.settings)
-        n = size if size is not None else cp.size
+        if cp is not None and cp.size <= index and size is None:
+            cp = None
+        # read-only: without a checkpoint covering the leaf, prove against the log's current size
+        n = size if size is not None else (cp.size if cp is not None else log.size(rt.catalog))
         try:
             hashes = proof.inclusion_proof(rt.catalog, index, n)
         except ValueError as exc:
             typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
             raise typer.Exit(2) from exc
         if tlog_proof:
-            if cp.size != n:
-                typer.secho(f"error: no checkpoint at size {n}", err=True, fg=typer.colors.RED)
+            if cp is None or cp.size != n:
+                typer.secho(f"error: no checkpoint at size {n} (publish one: liuhen audit checkpoint --publish)",
+                            err=True, fg=typer.colors.RED)
                 raise typer.Exit(2)
             typer.echo(tlogproof.format(index, hashes, cp.note), nl=False)
             return
-        proof_b64 = [_b64(h) for h in hashes]
+        proof_b64 = [b64(h) for h in hashes]
         d = {"index": index, "size": n, "proof": proof_b64,
-             "root": _b64(proof.inclusion_with_root(rt.catalog, index, n)[2]),
-             "checkpoint": cp.note if cp.size == n else None}
+             "root": b64(proof.inclusion_with_root(rt.catalog, index, n)[2]),
+             "checkpoint": cp.note if cp is not None and cp.size == n else None}
         _out(d, as_json, "\n".join(proof_b64) if proof_b64 else "(empty proof)")
 
 
@@ -120,9 +121,9 @@ def consistency_cmd(
         except ValueError as exc:
             typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
             raise typer.Exit(2) from exc
-        proof_b64 = [_b64(h) for h in hashes]
+        proof_b64 = [b64(h) for h in hashes]
         d = {"old": old, "new": new, "proof": proof_b64,
-             "old_root": _b64(log.root(rt.catalog, old)), "new_root": _b64(log.root(rt.catalog, new))}
+             "old_root": b64(log.root(rt.catalog, old)), "new_root": b64(log.root(rt.catalog, new))}
         _out(d, as_json, "\n".join(proof_b64) if proof_b64 else "(empty proof)")
 
 
@@ -139,13 +140,17 @@ def verify_cmd(
 
     Trusted keys: those on disk in the key directory and --trusted-key, plus keys they endorsed in
     key.rotate events. A key present only in the database (log_keys) is reported as a problem.
+    Also: every ingestion event has its catalog files row, and every sealed read-journal batch
+    matches its access.read_batch event. Read-only: publishes nothing.
     """
 
     with open_runtime() as rt:
         rep = auditmod.verify_log(rt.catalog, vkeys=key or None,
                                   key_dir=None if no_key_dir else Path(rt.settings.key_dir))
+        rep.problems += readaudit.check(rt.catalog)  # sealed read-journal batches vs their events
     text = (f"OK: {rep.leaves_checked} leaves, {rep.nodes_checked} stored subtrees, "
             f"{rep.checkpoints_checked} checkpoints verified; root {rep.root}")
+    text += "".join(f"\nnote: {n}" for n in rep.notes)
     if not rep.ok:
         text = f"FAILED: {len(rep.problems)} problem(s)\n" + "\n".join(f"  - {p}" for p in rep.problems)
     _out(rep.as_json(), as_json, text)
@@ -177,7 +182,7 @@ def rotate_key_cmd(as_json: bool = JSON) -> None:
     """Replace the checkpoint signing key (logged as a key.rotate event; old checkpoints stay verifiable)."""
 
     with open_runtime() as rt:
-        old = checkpoint.public_key(rt.settings)
+        old = logkeys.public_key(rt.settings)
         new = checkpoint.rotate_key(rt.catalog, rt.settings, rt.settings.actor_name())
         cp = checkpoint.latest(rt.catalog)
     _out({"old_key": old, "new_key": new, "checkpoint": cp.note if cp else None}, as_json,
@@ -186,12 +191,16 @@ def rotate_key_cmd(as_json: bool = JSON) -> None:
 
 @audit.command("public-key")
 def public_key_cmd(as_json: bool = JSON) -> None:
-    """The current verifier key (signed-note format), every trusted key, and any untrusted log_keys row."""
+    """The current verifier key (signed-note format), every trusted key, and any untrusted log_keys row.
+
+    Publishes no checkpoint. On a data dir without a signing key yet, generates it (and says so)."""
 
     with open_runtime() as rt:
-        cur = checkpoint.public_key(rt.settings)
-        checkpoint.publish(rt.catalog, rt.settings)
-        trust = checkpoint.key_trust(rt.catalog, Path(rt.settings.key_dir))
+        created = not (Path(rt.settings.key_dir) / logkeys.KEY_FILE).exists()
+        cur = logkeys.public_key(rt.settings)  # generates the signing key on first use (says so below)
+        if created:
+            typer.secho(f"generated the checkpoint signing key in {rt.settings.key_dir}", err=True)
+        trust = logkeys.key_trust(rt.catalog, Path(rt.settings.key_dir))
     _out({"public_key": cur, "all_keys": trust.keys, "untrusted_keys": trust.untrusted}, as_json, cur)
 
 

@@ -1,4 +1,4 @@
-"""CLI: ``liuhen token …`` (admins), ``liuhen case …`` (clerks), ``liuhen access …``, ``liuhen export``.
+"""CLI: ``liuhen token …`` (admins), ``liuhen case …`` (clerks), ``liuhen access …``.
 
 Commands act as ``LIUHEN_ACTOR`` (default ``cli:<os user>``) unless ``--as USER`` names an API user,
 whose role then applies (approving and releasing a hold need a supervisor, a legal review needs a
@@ -18,16 +18,14 @@ from typing import Any
 
 import typer
 
-from liuhen.api.auth import issue_token, list_tokens, lookup_user, revoke_token
-from liuhen.api.routes.cases import _plain
+from liuhen.api.auth import DEFAULT_EXPIRES_DAYS, issue_token, list_tokens, lookup_user, revoke_token
 from liuhen.cases import access
 from liuhen.cases import service as cases
-from liuhen.cases.access import cli_origin
 from liuhen.cases.completeness import render_html
 from liuhen.cases.principal import Principal
-from liuhen.cases.service import as_utc
 from liuhen.catalog.stages import STAGE_LABELS
-from liuhen.export.service import run_export
+from liuhen.core.config import get_settings
+from liuhen.core.timefmt import local, utc_iso
 from liuhen.wiring import open_runtime
 
 token_app = typer.Typer(
@@ -37,15 +35,25 @@ case_app = typer.Typer(help="Cases, stages, legal reviews, activities, clip link
 access_app = typer.Typer(help="Supervised retrieval (调阅审批): request, approve/reject, report.", no_args_is_help=True)
 
 
+def _machine(v: Any) -> Any:
+    """JSON keeps UTC (``2026-12-01T18:18:32Z``)."""
+    return utc_iso(v) if isinstance(v, datetime) else str(v)
+
+
+def _human(v: Any) -> Any:
+    """People read times in the agency's zone with its offset (``2026-12-02 02:18:32 +08:00``)."""
+    return local(v, get_settings().display_tz) if isinstance(v, datetime) else v
+
+
 def _emit(obj: Any, as_json: bool) -> None:
     if as_json:
-        typer.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+        typer.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=_machine))
     elif isinstance(obj, list):
         for row in obj:
-            typer.echo("  ".join(f"{k}={v}" for k, v in row.items()))
+            typer.echo("  ".join(f"{k}={_human(v)}" for k, v in row.items()))
     else:
         for k, v in obj.items():
-            typer.echo(f"{k}: {v}")
+            typer.echo(f"{k}: {_human(v)}")
 
 
 def _actor(rt: Any) -> str:
@@ -54,9 +62,8 @@ def _actor(rt: Any) -> str:
 
 @contextmanager
 def _runtime() -> Iterator[Any]:
-    """The runtime, with every event recorded meanwhile marked ``via: "cli"`` + ``os_user``."""
-
-    with cli_origin(), open_runtime() as rt:
+    """The runtime (``liuhen.cli`` marks every event of a CLI command ``via: "cli"`` + ``os_user``)."""
+    with open_runtime() as rt:
         yield rt
 
 
@@ -69,11 +76,18 @@ def token_issue(
     role: str = typer.Option(..., "--role", help="clerk|reviewer|legal_reviewer|supervisor|admin|external"),
     unit: str | None = typer.Option(None, "--unit", help="The user's unit code (for outside-unit flags)."),
     label: str | None = typer.Option(None, help="A note on the token."),
-    expires_days: float | None = typer.Option(None, help="Expire after N days."),
+    expires_days: float | None = typer.Option(
+        None, help=f"Expire after N days (more than 0; default {DEFAULT_EXPIRES_DAYS:g})."
+    ),
+    no_expiry: bool = typer.Option(False, "--no-expiry", help="Issue a token that never expires (explicit choice)."),
     as_json: bool = JSON,
 ) -> None:
     """Issue a bearer token; it is printed once and stored only as its SHA-256."""
 
+    if no_expiry and expires_days is not None:
+        raise typer.BadParameter("give --expires-days N or --no-expiry, not both")
+    if not no_expiry and expires_days is None:
+        expires_days = DEFAULT_EXPIRES_DAYS
     with _runtime() as rt:
         tok, row = issue_token(
             rt, user=user, role=role, unit_code=unit, actor=_actor(rt), label=label, expires_days=expires_days
@@ -348,34 +362,7 @@ def access_report(
     _emit(rows, as_json)
 
 
-def export_cmd(
-    case_no: str = typer.Argument(..., help="案号"),
-    out: Path = typer.Option(..., "--out", help="Directory to write the bag to."),
-    request_id: int = typer.Option(..., "--request", help="The approved export request id."),
-    stage: str | None = typer.Option(None, help="Only this stage."),
-    t_from: str | None = typer.Option(None, "--from", help="ISO 8601 start."),
-    t_to: str | None = typer.Option(None, "--to", help="ISO 8601 end."),
-    as_user: str | None = AS,
-    as_json: bool = JSON,
-) -> None:
-    """Export a case as a verifiable BagIt bag (checks the approved request first)."""
-
-    with _runtime() as rt:
-        path, result = run_export(
-            rt,
-            case_no,
-            _who(rt, as_user),
-            request_id=request_id,
-            out_dir=out,
-            stage=stage,
-            t_from=as_utc(t_from),
-            t_to=as_utc(t_to),
-        )
-    _emit({"case_no": case_no, "path": path, **_plain(result)}, as_json)
-
-
 def register(app: typer.Typer) -> None:
     app.add_typer(token_app, name="token")
     app.add_typer(case_app, name="case")
     app.add_typer(access_app, name="access")
-    app.command("export")(export_cmd)

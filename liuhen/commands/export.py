@@ -1,17 +1,40 @@
-"""``liuhen verify BAG [--json]``: check an evidence bag with the very verifier shipped inside bags.
+"""``liuhen export`` and ``liuhen verify``, side by side: make an evidence bag, check one.
 
-(``liuhen export`` itself belongs to the API package: it checks the supervisor's approval first.)
+``liuhen export`` checks the supervisor-approved request first (``export.service.run_export``);
+``liuhen verify`` runs the very verifier shipped inside bags (``liuhen.core.verifier``).
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 
+from liuhen.cases.service import as_utc
+from liuhen.commands.cases import AS, JSON, _emit, _runtime, _who
 from liuhen.core.verifier import render, verify_bag
-from liuhen.integrity import checkpoint
+from liuhen.export.service import run_export
+from liuhen.integrity import keys as logkeys
 from liuhen.wiring import open_runtime
+
+
+def export_cmd(
+    case_no: str = typer.Argument(..., help="案号"),
+    out: Path = typer.Option(..., "--out", help="Directory to write the bag to."),
+    request_id: int = typer.Option(..., "--request", help="The approved export request id."),
+    stage: str | None = typer.Option(None, help="Only this stage."),
+    t_from: str | None = typer.Option(None, "--from", help="ISO 8601 start."),
+    t_to: str | None = typer.Option(None, "--to", help="ISO 8601 end."),
+    as_user: str | None = AS,
+    as_json: bool = JSON,
+) -> None:
+    """Export a case as a verifiable BagIt bag (checks the approved request first)."""
+
+    with _runtime() as rt:
+        path, result = run_export(rt, case_no, _who(rt, as_user), request_id=request_id, out_dir=out, stage=stage,
+                                  t_from=as_utc(t_from), t_to=as_utc(t_to))
+    _emit({"case_no": case_no, **result.as_json(), "path": path}, as_json)
 
 
 def verify_cmd(
@@ -31,9 +54,8 @@ def verify_cmd(
 
     keys = list(trusted_key or [])
     if local_keys:
-
         with open_runtime() as rt:
-            keys += checkpoint.verifier_keys(rt.catalog, rt.settings) or [checkpoint.public_key(rt.settings)]
+            keys += logkeys.verifier_keys(rt.catalog, rt.settings) or [logkeys.public_key(rt.settings)]
     report = verify_bag(bag, trusted_keys=keys or None, workers=workers)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
@@ -43,4 +65,5 @@ def verify_cmd(
 
 
 def register(app: typer.Typer) -> None:
+    app.command("export")(export_cmd)
     app.command("verify")(verify_cmd)

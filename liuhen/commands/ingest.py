@@ -5,18 +5,23 @@ from __future__ import annotations
 import json
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from liuhen.core.config import get_settings
 from liuhen.core.errors import NotFound
+from liuhen.core.timefmt import local
 from liuhen.ingest.layout import discover
 from liuhen.ingest.offload import ingest_path
 from liuhen.ingest.progress import RichProgress
-from liuhen.ingest.receipts import Receipt, load_receipt, reverify
+from liuhen.ingest.receipts import STORED, VERIFIED, Receipt, load_receipt, reverify
 from liuhen.ingest.sessions import list_sessions
 from liuhen.ingest.watch import DockWatcher
+from liuhen.integrity.fixity import check_file
+from liuhen.runtime import Runtime
 from liuhen.transcoder import jobs as tsvc
 from liuhen.transcoder.broker import setup_broker
 from liuhen.wiring import open_runtime
@@ -36,6 +41,10 @@ def _print_receipt(r: Receipt, *, verbose: bool = False) -> None:
         f"session {r.session_id} — {verdict}  ({r.counts}, {r.bytes_total / 1e6:.1f} MB"
         f"{', receipt log #' + str(r.receipt_log_index) if r.receipt_log_index is not None else ''})"
     )
+    zone = get_settings().display_tz
+    started = local(datetime.fromisoformat(r.started_at), zone) if r.started_at else "?"
+    finished = local(datetime.fromisoformat(r.finished_at), zone) if r.finished_at else "not finished"
+    con.print(f"  offloaded {started} → {finished}", highlight=False)
     if r.flags:
         con.print(f"  recorder flags: {', '.join(r.flags)}")
     for why in r.reasons:
@@ -80,6 +89,13 @@ def ingest_cmd(
                 receipts = ingest_path(rt, path, actor=actor, progress=bars, parallelism=parallelism)
         else:
             receipts = ingest_path(rt, path, actor=actor, parallelism=parallelism)
+        waiting = pending_transcodes(rt)
+    if waiting:
+        typer.echo(
+            f"{waiting} file(s) wait for transcoding (proxies, thumbnails, fingerprints) and nothing here runs it: "
+            "run `liuhen transcode --pending` now, or keep `liuhen serve` running.",
+            err=True,
+        )
     if json_out:
         typer.echo(json.dumps([r.to_dict() for r in receipts], ensure_ascii=False, indent=2))
     else:
@@ -148,26 +164,69 @@ def sessions_cmd(
             f"{s['files_done']}/{s['files_total']}",
             f"{s['bytes_done'] / 1e6:.1f}/{s['bytes_total'] / 1e6:.1f}",
             "yes" if s["safe_to_wipe"] else "no",
-            str(s["started_at"])[:19],
+            local(s["started_at"], get_settings().display_tz),
         )
     Console().print(t)
+
+
+def pending_transcodes(rt: Runtime) -> int:
+    """Stored originals whose transcoding (probe, proxy, thumbnails, fingerprint) has not run yet."""
+    row = rt.catalog.one("SELECT count(*) AS n FROM files WHERE status = 'stored' AND media_status = 'pending'")
+    return int(row["n"]) if row else 0
+
+
+FIXITY_COLUMNS = ("id, sha256, sm3, size, storage_key, storage_version, device_serial, officer_no, unit_code, "
+                  "recorded_at, original_name, ingest_event_id")
+METADATA_CHECK = ("metadata: the store's record of each object (digest, size, retention), the catalog row and "
+                  "the log index; the bytes were not re-read")
+CONTENT_CHECK = "content: every original re-read from the store and re-hashed, and compared with the log"
+
+
+def recheck_content(rt: Runtime, r: Receipt) -> None:
+    """Re-hash every verified entry's original (``integrity.fixity.check_file``); demote any mismatch."""
+    for f in r.files:
+        if f.status != VERIFIED or f.file_id is None:
+            continue
+        row = rt.catalog.one(f"SELECT {FIXITY_COLUMNS} FROM files WHERE id = %s", (f.file_id,))
+        if row is None:
+            continue
+        res, _ = check_file(rt.catalog, rt.store, row)
+        if not res.ok:
+            f.status, f.error = STORED, "content_mismatch: " + "; ".join(res.problems)
+            r.reasons.append(f"{f.path}: {f.status}: {f.error}")
+    r.safe_to_wipe = r.safe_to_wipe and all(f.status != STORED for f in r.files)
 
 
 def receipt_cmd(
     session_id: int = typer.Argument(..., help="Ingest session id (see `liuhen dock sessions`)."),
     json_out: bool = typer.Option(False, "--json", help="JSON output."),
-    recheck: bool = typer.Option(False, help="Re-check every file against the store and the log now."),
+    recheck: bool = typer.Option(
+        False, help="Re-check every file now against the store's metadata, the catalog and the log."
+    ),
+    content: bool = typer.Option(
+        False, "--content", help="With --recheck: also re-read and re-hash every original (slow: reads all bytes)."
+    ),
 ) -> None:
     """Show the stored offload receipt of a session."""
 
+    if content and not recheck:
+        raise typer.BadParameter("--content goes with --recheck")
     with open_runtime() as rt:
         r = reverify(rt, session_id) if recheck else load_receipt(rt, session_id)
+        if r is not None and content:
+            recheck_content(rt, r)
     if r is None:
         raise NotFound(f"session {session_id} has no stored receipt")
+    checked = None if not recheck else ("content" if content else "metadata")
     if json_out:
-        typer.echo(r.to_json(indent=2))
-    else:
-        _print_receipt(r, verbose=True)
+        typer.echo(json.dumps({**r.to_dict(), "checked": checked}, ensure_ascii=False, indent=2))
+        return
+    _print_receipt(r, verbose=True)
+    if checked == "metadata":
+        typer.echo(f"Checked {METADATA_CHECK}. To re-hash the originals too: liuhen receipt {session_id} "
+                   "--recheck --content")
+    elif checked == "content":
+        typer.echo(f"Checked {CONTENT_CHECK}.")
 
 
 def register(app: Any) -> None:

@@ -7,12 +7,23 @@ from pathlib import Path
 
 import typer
 
+from liuhen.runtime import Runtime
 from liuhen.transcoder.broker import setup_broker
 from liuhen.transcoder.jobs import enqueue_pending
 from liuhen.transcoder.match import build_index, match_file
 from liuhen.transcoder.service import process_file
 from liuhen.transcoder.workers import InProcessWorkers
 from liuhen.wiring import open_runtime
+
+
+def unfingerprinted(rt: Runtime) -> int:
+    """Stored videos without a fingerprint set (not transcoded yet, or transcoding failed)."""
+    row = rt.catalog.one(
+        "SELECT count(*) AS n FROM files f WHERE f.status = 'stored' AND f.media_kind IN ('video', 'unknown') "
+        "AND f.media_status IN ('pending', 'ok') "
+        "AND NOT EXISTS (SELECT 1 FROM fingerprint_sets s WHERE s.file_id = f.id)"
+    )
+    return int(row["n"]) if row else 0
 
 
 def register(app: typer.Typer) -> None:
@@ -27,6 +38,13 @@ def register(app: typer.Typer) -> None:
 
         with open_runtime() as rt:
             matches = match_file(rt, file, max_distance=max_distance, limit=limit)
+            unprinted = unfingerprinted(rt)
+        if unprinted:
+            typer.echo(
+                f"note: {unprinted} stored video(s) have no fingerprint yet and could not match; "
+                "run `liuhen transcode --pending` (or keep `liuhen serve` running) and try again.",
+                err=True,
+            )
         if json_out:
             typer.echo(json.dumps([m.to_json() for m in matches], ensure_ascii=False, indent=2))
             return

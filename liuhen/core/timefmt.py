@@ -37,3 +37,8 @@ def local(t: datetime | None, zone: str = DEFAULT_ZONE, *, seconds: bool = True)
     mins = abs(int(off.total_seconds())) // 60
     body = lt.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
     return f"{body} {sign}{mins // 60:02d}:{mins % 60:02d}"
+
+
+def from_ns(ns: int) -> datetime:
+    """A UTC datetime from nanoseconds since the epoch (microsecond precision, no float rounding)."""
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=ns // 1000)

@@ -209,10 +209,30 @@ def _b64(h: bytes) -> str:
 
 
 def _b64d(s: str, item: str, what: str) -> bytes:
+    if not s.isascii():  # b64decode would raise a bare ValueError for non-ASCII text
+        raise CheckFailed(item, f"{what} is not valid base64", "ASCII base64", repr(s[:80]))
     try:
-        return base64.b64decode(s.strip(), validate=True)
+        return base64.b64decode(s, validate=True)
     except (ValueError, TypeError) as exc:
-        raise CheckFailed(item, f"{what} is not valid base64", None, repr(s)) from exc
+        raise CheckFailed(item, f"{what} is not valid base64", "standard base64", repr(s[:80])) from exc
+
+
+MAX_DECIMAL_DIGITS = 19  # tree sizes and indices are int64 in the C2SP tools
+
+
+def parse_decimal(s: str, item: str, what: str) -> int:
+    """C2SP decimal: ASCII digits 0-9 only, no sign, spaces or leading zeros, below 2**63.
+
+    ``str.isdigit`` and ``int`` accept other scripts' digits (``٥٩``) and superscripts (``²``);
+    this refuses them with a named failure instead of reading a different number or crashing.
+    """
+    if not (s.isascii() and s.isdigit()) or (s != "0" and s.startswith("0")) or len(s) > MAX_DECIMAL_DIGITS:
+        raise CheckFailed(item, f"{what} is not a decimal number", "ASCII digits without leading zeros",
+                          repr(s[:40]))
+    n = int(s)
+    if n >= 1 << 63:
+        raise CheckFailed(item, f"{what} is too large", "< 2**63", s)
+    return n
 
 
 # ============================================================== RFC 6962 / RFC 9162 proofs
@@ -228,64 +248,81 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
 
-def _check_hashes(item: str, hashes: Sequence[bytes]) -> None:
-    for i, h in enumerate(hashes):
-        if len(h) != HASH_SIZE:
-            raise CheckFailed(item, f"proof element {i} length", HASH_SIZE, len(h))
+def _check_hash(item: str, what: str, h: Any) -> None:
+    if not isinstance(h, (bytes, bytearray)) or len(h) != HASH_SIZE:
+        n = f"{len(h)} bytes" if isinstance(h, (bytes, bytearray)) else type(h).__name__
+        raise CheckFailed(item, f"malformed {what}", f"{HASH_SIZE} bytes", n)
+
+
+def _check_proof(item: str, proof: Sequence[bytes]) -> None:
+    for i, p in enumerate(proof):
+        _check_hash(item, f"proof element {i}", p)
+
+
+def _narrow(fn: int, sn: int) -> tuple[int, int]:
+    """RFC 9162 §2.1.3.2 step 3 / §2.1.4.2: shift both right until ``fn``'s lowest bit is set or it is 0."""
+    while fn and not fn & 1:
+        fn >>= 1
+        sn >>= 1
+    return fn, sn
 
 
 def root_from_inclusion(item: str, lh: bytes, index: int, size: int, proof: Sequence[bytes]) -> bytes:
     """RFC 9162 §2.1.3.2: the root implied by an inclusion proof (raises on a malformed proof)."""
     if size < 1 or not 0 <= index < size:
         raise CheckFailed(item, "leaf index out of range", f"0 <= index < {size}", index)
-    _check_hashes(item, [lh, *proof])
-    fn, sn, r = index, size - 1, lh
+    _check_hash(item, "leaf hash", lh)
+    _check_proof(item, proof)
+    fn, sn, r = index, size - 1, bytes(lh)
     for p in proof:
         if sn == 0:
-            raise CheckFailed(item, "inclusion proof has too many elements", None, len(proof))
+            raise CheckFailed(item, "inclusion proof length: too many elements", None, len(proof))
         if fn & 1 or fn == sn:
             r = node_hash(p, r)
             if not fn & 1:
-                while fn and not fn & 1:
-                    fn >>= 1
-                    sn >>= 1
+                fn, sn = _narrow(fn, sn)
         else:
             r = node_hash(r, p)
         fn >>= 1
         sn >>= 1
     if sn != 0:
-        raise CheckFailed(item, "inclusion proof has too few elements", None, len(proof))
+        raise CheckFailed(item, "inclusion proof length: too few elements", None, len(proof))
     return r
 
 
 def verify_inclusion(item: str, lh: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> None:
-    if len(root) != HASH_SIZE:
-        raise CheckFailed(item, "root length", HASH_SIZE, len(root))
+    _check_hash(item, "root", root)
     computed = root_from_inclusion(item, lh, index, size, proof)
     if computed != root:
-        raise CheckFailed(item, f"inclusion proof of leaf {index} in tree of size {size}: root",
+        raise CheckFailed(item, f"inclusion of leaf {index} in tree of size {size}: root",
                           _b64(root), _b64(computed))
 
 
 def verify_consistency(item: str, size1: int, size2: int, proof: Sequence[bytes], root1: bytes,
                        root2: bytes) -> None:
-    """RFC 9162 §2.1.4.2: (size1, root1) is a prefix of (size2, root2)."""
+    """RFC 9162 §2.1.4.2: (size1, root1) is a prefix of (size2, root2).
+
+    Between two equal sizes the proof must be empty and the roots byte-identical; their length is
+    not checked there (nothing is hashed), as in the public transparency-dev vectors.
+    """
     if size1 < 1:
-        raise CheckFailed(item, "consistency from an empty tree", "size1 >= 1", size1)
+        raise CheckFailed(item, "consistency proof from an empty tree is meaningless", "size1 >= 1", size1)
     if size2 < size1:
-        raise CheckFailed(item, "consistency sizes", f"size2 >= {size1}", size2)
+        raise CheckFailed(item, "consistency sizes", f"size2 >= size1 ({size1})", size2)
     if size1 == size2:
         if proof:
             raise CheckFailed(item, "consistency proof between equal sizes must be empty", 0, len(proof))
-        if root1 != root2:
+        if bytes(root1) != bytes(root2):
             raise CheckFailed(item, f"roots of equal size {size1}", _b64(root1), _b64(root2))
         return
-    _check_hashes(item, [root1, root2, *proof])
-    path = list(proof)
-    if size1 & (size1 - 1) == 0:
-        path.insert(0, root1)
+    _check_hash(item, "old root", root1)
+    _check_hash(item, "new root", root2)
+    _check_proof(item, proof)
+    path = [bytes(p) for p in proof]
+    if size1 & (size1 - 1) == 0:  # exact power of two: the old root is itself a proof node
+        path.insert(0, bytes(root1))
     if not path:
-        raise CheckFailed(item, "consistency proof is empty", ">= 1 element", 0)
+        raise CheckFailed(item, "consistency proof length: empty", ">= 1 element", 0)
     fn, sn = size1 - 1, size2 - 1
     while fn & 1:
         fn >>= 1
@@ -293,20 +330,18 @@ def verify_consistency(item: str, size1: int, size2: int, proof: Sequence[bytes]
     fr = sr = path[0]
     for c in path[1:]:
         if sn == 0:
-            raise CheckFailed(item, "consistency proof has too many elements", None, len(proof))
+            raise CheckFailed(item, "consistency proof length: too many elements", None, len(proof))
         if fn & 1 or fn == sn:
             fr = node_hash(c, fr)
             sr = node_hash(c, sr)
             if not fn & 1:
-                while fn and not fn & 1:
-                    fn >>= 1
-                    sn >>= 1
+                fn, sn = _narrow(fn, sn)
         else:
             sr = node_hash(sr, c)
         fn >>= 1
         sn >>= 1
     if sn != 0:
-        raise CheckFailed(item, "consistency proof has too few elements", None, len(proof))
+        raise CheckFailed(item, "consistency proof length: too few elements", None, len(proof))
     if fr != root1:
         raise CheckFailed(item, f"consistency {size1}->{size2}: old root", _b64(root1), _b64(fr))
     if sr != root2:
@@ -317,6 +352,7 @@ def verify_consistency(item: str, size1: int, size2: int, proof: Sequence[bytes]
 
 SIG_PREFIX = "\u2014 "  # "— " (EM DASH, space)
 ALG_ED25519 = 0x01
+_KEY_ID = re.compile(r"[0-9a-fA-F]{8}")
 
 
 @dataclass(frozen=True)
@@ -329,71 +365,105 @@ class VerifierKey:
     def text(self) -> str:
         return f"{self.name}+{self.key_id.hex()}+{_b64(bytes([ALG_ED25519]) + self.public)}"
 
+    def verify(self, message: bytes, signature: bytes) -> bool:
+        return ed25519_verify(self.public, message, signature)
+
 
 def note_key_id(name: str, public: bytes) -> bytes:
     """C2SP signed-note key ID: SHA-256(name || 0x0A || 0x01 || public key)[:4]."""
     return hashlib.sha256(name.encode() + b"\n" + bytes([ALG_ED25519]) + public).digest()[:4]
 
 
+def check_key_name(name: str, item: str = "key name") -> None:
+    """C2SP key names: non-empty, printable, no whitespace (of any script) and no ``+``."""
+    if not name or "+" in name or any(c.isspace() for c in name) or not name.isprintable():
+        raise CheckFailed(item, "malformed key name", "non-empty, printable, without '+' or spaces", repr(name))
+
+
 def parse_verifier_key(text: str, item: str = "verifier key") -> VerifierKey:
-    """``<name>+<hex key id>+<base64(0x01 || 32-byte Ed25519 public key)>``."""
+    """``<name>+<8 hex digits key id>+<base64(0x01 || 32-byte Ed25519 public key)>``."""
     parts = text.strip().split("+", 2)  # the name has no "+"; base64 may
-    if len(parts) != 3 or not parts[0]:
-        raise CheckFailed(item, "malformed verifier key", "<name>+<keyid>+<key>", text.strip())
+    if len(parts) != 3:
+        raise CheckFailed(item, "malformed verifier key", "<name>+<keyid>+<key>", repr(text.strip()[:80]))
     name, kid_hex, key_b64 = parts
+    check_key_name(name, item)
+    if not _KEY_ID.fullmatch(kid_hex):
+        raise CheckFailed(item, "verifier key id is not 8 hex digits", "8 hex digits", repr(kid_hex))
     raw = _b64d(key_b64, item, "verifier key")
     if len(raw) != 33 or raw[0] != ALG_ED25519:
         raise CheckFailed(item, "verifier key is not an Ed25519 key", "0x01 + 32 bytes", raw[:1].hex())
-    try:
-        kid = bytes.fromhex(kid_hex)
-    except ValueError as exc:
-        raise CheckFailed(item, "verifier key id is not hex", None, kid_hex) from exc
     public = raw[1:]
-    if note_key_id(name, public) != kid:
+    if note_key_id(name, public) != bytes.fromhex(kid_hex):
         raise CheckFailed(item, "verifier key id", note_key_id(name, public).hex(), kid_hex)
-    return VerifierKey(name, kid, public)
+    return VerifierKey(name, bytes.fromhex(kid_hex), public)
 
 
-def parse_note(text: str, item: str) -> tuple[str, list[tuple[str, bytes, bytes]]]:
-    """Split a signed note into its text (ending in newline) and ``(name, key id, signature)`` lines."""
-    if "\r" in text:
-        raise CheckFailed(item, "signed note contains a carriage return")
+def check_note_text(text: str, item: str) -> None:
+    """A note's text: non-empty lines, each ending in a newline, no control character but newline."""
+    if not text.endswith("\n") or "\n\n" in text or text.startswith("\n"):
+        raise CheckFailed(item, "malformed note text", "non-empty lines ending in a newline", repr(text[:80]))
+    if any(ord(c) < 0x20 and c != "\n" for c in text):
+        raise CheckFailed(item, "malformed note text", "no control characters", repr(text[:80]))
+
+
+@dataclass(frozen=True)
+class NoteSignature:
+    name: str
+    key_id: bytes
+    sig: bytes
+
+
+def parse_note(text: str, item: str) -> tuple[str, list[NoteSignature]]:
+    """Split a signed note into its text (ending in newline) and its signature lines (nothing verified)."""
+    if any(ord(c) < 0x20 and c != "\n" for c in text):
+        raise CheckFailed(item, "signed note contains a control character", "none but newline",
+                          repr(next(c for c in text if ord(c) < 0x20 and c != "\n")))
     sep = text.rfind("\n\n")
     if sep < 0 or not text.endswith("\n"):
         raise CheckFailed(item, "signed note must be text, a blank line and signature lines")
     body, sig_block = text[: sep + 1], text[sep + 2:]
+    check_note_text(body, item)
     sigs = []
-    for line in sig_block[:-1].split("\n"):
+    for line in sig_block[:-1].split("\n") if sig_block else []:
         if not line.startswith(SIG_PREFIX):
-            raise CheckFailed(item, "signature line must start with an em dash", SIG_PREFIX, line[:8])
+            raise CheckFailed(item, "signature line must start with an em dash", SIG_PREFIX, repr(line[:8]))
         parts = line[len(SIG_PREFIX):].split(" ")
-        if len(parts) != 2 or not parts[0]:
-            raise CheckFailed(item, "malformed signature line", "— <name> <base64>", line)
+        if len(parts) != 2:
+            raise CheckFailed(item, "malformed signature line", "— <name> <base64>", repr(line[:80]))
+        check_key_name(parts[0], item)
         raw = _b64d(parts[1], item, "signature")
         if len(raw) < 5:
             raise CheckFailed(item, "signature too short", ">= 5 bytes", len(raw))
-        sigs.append((parts[0], raw[:4], raw[4:]))
+        sigs.append(NoteSignature(parts[0], raw[:4], raw[4:]))
     if not sigs:
-        raise CheckFailed(item, "signed note has no signatures")
+        raise CheckFailed(item, "signed note has no signatures", ">= 1", 0)
     return body, sigs
 
 
-def verify_note(text: str, keys: Iterable[VerifierKey], item: str) -> tuple[str, VerifierKey]:
-    """Return the note text and the key that signed it; raise unless a known key's signature verifies."""
+def verify_note_keys(text: str, keys: Iterable[VerifierKey], item: str) -> tuple[str, list[VerifierKey]]:
+    """The note text and every known key that signed it. Lines by unknown keys are ignored; a line by
+    a known key that does not verify is a failure; at least one known key must have signed."""
     body, sigs = parse_note(text, item)
     known = {(k.name, k.key_id): k for k in keys}
-    seen = []
-    for name, kid, sig in sigs:
-        k = known.get((name, kid))
-        seen.append(f"{name}+{kid.hex()}")
+    good: list[VerifierKey] = []
+    for s in sigs:
+        k = known.get((s.name, s.key_id))
         if k is None:
             continue
-        if not ed25519_verify(k.public, body.encode("utf-8"), sig):
-            raise CheckFailed(item, f"Ed25519 signature by {name}+{kid.hex()} does not verify",
-                              "a valid signature over the note text", _b64(sig))
-        return body, k
-    raise CheckFailed(item, "no signature by a trusted key", " or ".join(
-        f"{k.name}+{k.key_id.hex()}" for k in known.values()) or "a key", ", ".join(seen))
+        if not k.verify(body.encode("utf-8"), s.sig):
+            raise CheckFailed(item, f"Ed25519 signature by {s.name}+{s.key_id.hex()} does not verify",
+                              "a valid signature over the note text", "invalid signature " + _b64(s.sig))
+        good.append(k)
+    if not good:
+        raise CheckFailed(item, "no signature by a trusted key", " or ".join(
+            k.text for k in known.values()) or "a trusted key", ", ".join(f"{s.name}+{s.key_id.hex()}" for s in sigs))
+    return body, good
+
+
+def verify_note(text: str, keys: Iterable[VerifierKey], item: str) -> tuple[str, VerifierKey]:
+    """Return the note text and the first trusted key that signed it (see ``verify_note_keys``)."""
+    body, good = verify_note_keys(text, keys, item)
+    return body, good[0]
 
 
 @dataclass(frozen=True)
@@ -408,16 +478,15 @@ def parse_checkpoint(body: str, item: str) -> Checkpoint:
     """C2SP tlog-checkpoint: origin, decimal size, base64 root, optional extension lines."""
     lines = body.split("\n")
     if len(lines) < 4 or lines[-1] != "":
-        raise CheckFailed(item, "checkpoint needs origin, size and root lines")
+        raise CheckFailed(item, "malformed checkpoint: needs origin, size and root lines", None, repr(body[:80]))
     origin, size_s, root_s = lines[0], lines[1], lines[2]
     if not origin:
         raise CheckFailed(item, "checkpoint origin is empty")
-    if not size_s.isdigit() or (size_s != "0" and size_s.startswith("0")):
-        raise CheckFailed(item, "checkpoint size is not a decimal number", None, size_s)
+    size = parse_decimal(size_s, item, "checkpoint size")
     root = _b64d(root_s, item, "checkpoint root")
     if len(root) != HASH_SIZE:
-        raise CheckFailed(item, "checkpoint root length", HASH_SIZE, len(root))
-    return Checkpoint(origin, int(size_s), root, tuple(lines[3:-1]))
+        raise CheckFailed(item, "malformed checkpoint root", f"{HASH_SIZE} bytes", f"{len(root)} bytes")
+    return Checkpoint(origin, size, root, tuple(lines[3:-1]))
 
 
 # ============================================================== C2SP tlog-proof, consistency file
@@ -429,7 +498,7 @@ CONSISTENCY_HEADER = "liuhen.consistency@v1"
 @dataclass(frozen=True)
 class TLogProof:
     index: int
-    hashes: tuple[bytes, ...]
+    hashes: list[bytes]
     checkpoint: str
     extra: bytes | None = None
 
@@ -437,21 +506,19 @@ class TLogProof:
 def parse_tlog_proof(text: str, item: str) -> TLogProof:
     head, sep, note = text.partition("\n\n")
     if not sep:
-        raise CheckFailed(item, "tlog-proof needs a blank line before the checkpoint")
+        raise CheckFailed(item, "malformed tlog-proof: needs a blank line before the checkpoint")
     lines = head.split("\n")
     if lines[0] != TLOG_PROOF_HEADER:
-        raise CheckFailed(item, "tlog-proof header", TLOG_PROOF_HEADER, lines[0])
+        raise CheckFailed(item, "tlog-proof header", TLOG_PROOF_HEADER, repr(lines[0][:60]))
     rest, extra = lines[1:], None
     if rest and rest[0].startswith("extra "):
         extra = _b64d(rest[0][6:], item, "extra")
         rest = rest[1:]
     if not rest or not rest[0].startswith("index "):
-        raise CheckFailed(item, "tlog-proof index line missing")
-    idx_s = rest[0][6:]
-    if not idx_s.isdigit() or (idx_s != "0" and idx_s.startswith("0")):
-        raise CheckFailed(item, "tlog-proof index is not a decimal number", None, idx_s)
-    hashes = tuple(_b64d(h, item, f"proof hash {i}") for i, h in enumerate(rest[1:]))
-    return TLogProof(int(idx_s), hashes, note, extra)
+        raise CheckFailed(item, "tlog-proof index line missing", "index <decimal>", repr(rest[0][:60]) if rest else "")
+    index = parse_decimal(rest[0][6:], item, "tlog-proof index")
+    hashes = [_b64d(h, item, f"proof hash {i}") for i, h in enumerate(rest[1:])]
+    return TLogProof(index, hashes, note, extra)
 
 
 @dataclass(frozen=True)
@@ -470,15 +537,13 @@ def parse_consistency(text: str, item: str) -> Consistency | None:
     head, _, note = text.partition("\n\n")
     lines = head.split("\n")
     if lines[0] != CONSISTENCY_HEADER:
-        raise CheckFailed(item, "consistency header", CONSISTENCY_HEADER, lines[0])
+        raise CheckFailed(item, "consistency header", CONSISTENCY_HEADER, repr(lines[0][:60]))
     if len(lines) >= 2 and lines[1] == "old none":
         return None
     if len(lines) < 3 or not lines[1].startswith("old ") or not lines[2].startswith("new "):
         raise CheckFailed(item, "consistency file needs 'old N' and 'new M' lines")
-    try:
-        old, new = int(lines[1][4:]), int(lines[2][4:])
-    except ValueError as exc:
-        raise CheckFailed(item, "consistency sizes are not numbers", None, lines[1:3]) from exc
+    old = parse_decimal(lines[1][4:], item, "consistency old size")
+    new = parse_decimal(lines[2][4:], item, "consistency new size")
     hashes = tuple(_b64d(h, item, f"consistency hash {i}") for i, h in enumerate(lines[3:]))
     return Consistency(old, new, hashes, note)
 
@@ -638,8 +703,12 @@ def _read(bag: str, rel: str, report: Report) -> str | None:
     if not os.path.isfile(path):
         report.fail(rel, "required file is missing")
         return None
-    with open(path, encoding="utf-8", newline="") as fh:
-        return fh.read()
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            return fh.read()
+    except UnicodeDecodeError as exc:
+        report.fail(rel, "is not UTF-8 text", "UTF-8", f"invalid byte at offset {exc.start}")
+        return None
 
 
 def _guard(report: Report, fn: Any, *args: Any) -> Any:
@@ -758,8 +827,8 @@ def _check_events(bag: str, report: Report, cp_text: str | None,
         item = f"custody/events.jsonl line {n}"
         try:
             ev = json.loads(line)
-            idx = int(meta["idx"])
-            if not isinstance(ev, dict):
+            idx = meta["idx"]
+            if not isinstance(ev, dict) or not isinstance(idx, int) or isinstance(idx, bool):
                 raise TypeError
         except (ValueError, KeyError, TypeError):
             report.fail(item, "event line or its index entry is not valid JSON")
@@ -773,8 +842,9 @@ def _check_events(bag: str, report: Report, cp_text: str | None,
             report.fail(pitem, f"proof for event at log index {idx} is missing")
             continue
         used.add(pname)
-        with open(os.path.join(proof_dir, pname), encoding="utf-8", newline="") as fh:
-            text = fh.read()
+        text = _read(bag, pitem, report)
+        if text is None:
+            continue
         if _prove(report, item, pitem, text, line.encode("utf-8"), idx, cp_text, cp) is None:
             continue
         report.count("event inclusion proofs")
@@ -1076,12 +1146,24 @@ def _check_custody(bag: str, report: Report, payload: dict[str, dict[str, str]],
 
 
 def verify_bag(path: str, *, trusted_keys: list[str] | None = None, workers: int = 2) -> Report:
-    """Check everything the bag claims; never raises for a bad bag — the Report names each failure."""
-    bag = os.path.abspath(str(path))
-    report = Report(bag=bag)
+    """Check everything the bag claims; never raises for a bad bag — the Report names each failure.
+
+    A malformed input that no check anticipated is still a named failure (never a traceback without
+    a verdict): the exception is recorded and the bag is INVALID.
+    """
+    report = Report(bag=os.path.abspath(str(path)))
+    try:
+        _verify_bag(report.bag, report, trusted_keys, workers)
+    except Exception as exc:  # any surprise in a hostile bag is a named failure, not a crash
+        report.fail(report.bag, f"could not be checked: {type(exc).__name__}: {exc}")
+    report.ok = not report.failures
+    return report
+
+
+def _verify_bag(bag: str, report: Report, trusted_keys: list[str] | None, workers: int) -> None:
     if not os.path.isdir(bag):
         report.fail(bag, "not a directory")
-        return report
+        return
     bt = _read(bag, "bagit.txt", report)
     if bt is not None:
         if not bt.startswith("BagIt-Version: ") or "Tag-File-Character-Encoding: UTF-8" not in bt:
@@ -1107,8 +1189,6 @@ def verify_bag(path: str, *, trusted_keys: list[str] | None = None, workers: int
     _check_custody(bag, report, payload, trusted_keys, info)
     report.info["payload_files"] = len(payload)
     report.info["payload_bytes"] = sum(int(d["_size"]) for d in payload.values())
-    report.ok = not report.failures
-    return report
 
 
 def render(report: Report) -> str:

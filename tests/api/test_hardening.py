@@ -132,8 +132,8 @@ def test_record_legal_review_requires_a_legal_reviewer_principal(runtime):
 
 def test_cli_review_needs_a_legal_reviewer_and_cli_events_carry_the_os_user(runtime, settings, monkeypatch):
     import liuhen.wiring
-    from liuhen.cases.access import _os_user
     from liuhen.cli import app
+    from liuhen.integrity.events import os_user as _os_user
 
     monkeypatch.setattr(liuhen.wiring, "get_settings", lambda: settings)
     run = CliRunner().invoke

@@ -169,6 +169,18 @@ def test_unusual_access_outside_unit_and_bulk(runtime, client, tokens, clip):
     r = client.get(
         f"/files/{f['sha256']}/thumbnails/0", headers=bearer(tokens["outsider"]), params={"purpose": "curious"}
     )
+    assert r.status_code == 404  # units are boundaries (cases/scope.py): another unit's clip does not exist for U2
+    # a joint case shared with U2 (an explicit, audited grant) lets U2 see the clip: flagged outside_unit
+    from liuhen.cases import scope
+    from liuhen.cases import service as cases
+    from liuhen.cases.principal import Principal
+
+    cases.create_case(runtime, case_no="J-1", agency="a", subject="s", case_type="penalty", actor="t", unit_code="U1")
+    cases.link_clip(runtime, "J-1", f["sha256"], stage="filing", actor="t")
+    scope.grant(runtime, Principal("supervisor", "supervisor", "U1"), "J-1", "U2", "联合办案")
+    r = client.get(
+        f"/files/{f['sha256']}/thumbnails/0", headers=bearer(tokens["outsider"]), params={"purpose": "curious"}
+    )
     assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
     flags = client.get("/access/unusual", headers=bearer(tokens["supervisor"])).json()
     assert [(x["flag"], x["user_name"]) for x in flags] == [("outside_unit", "outsider")]

@@ -3,10 +3,13 @@ is called as a role the matrix allows (so requests get past authorisation), a fe
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from tests.api.conftest import bearer
+
+pytestmark = pytest.mark.slow  # schemathesis over every route: ~70 s
 
 MAX_EXAMPLES = 6
 

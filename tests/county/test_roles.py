@@ -199,6 +199,25 @@ def test_api_role_records_access_and_is_refused_the_rest(ingested: dict[str, Any
     )
 
 
+API_APPEND_ONLY = ["exports", "publication_versions", "evaluation_findings", "console_playback", "console_auth_log"]
+API_WORKING = ["case_unit_grants", "redactions", "calendar_years", "publication_rules", "publications",
+               "feed_consumers", "feed_deliveries", "console_credentials", "console_sessions"]
+
+
+def test_api_role_writes_the_later_packages_tables_and_deletes_nothing(login: Any) -> None:
+    """Unit grants, redaction, publication and console tables (created before 1000_roles runs) are writable
+    by API nodes: append-only records INSERT only, working rows INSERT and UPDATE, no DELETE anywhere."""
+    url = login("api")
+    with psycopg.connect(url) as conn:
+        def can(table: str, right: str) -> bool:
+            return bool(conn.execute("SELECT has_table_privilege(%s, %s)", (table, right)).fetchone()[0])
+
+        for t in API_APPEND_ONLY + API_WORKING:
+            assert can(t, "INSERT") and not can(t, "DELETE") and not can(t, "TRUNCATE"), t
+        assert [t for t in API_APPEND_ONLY if can(t, "UPDATE")] == []
+        assert [t for t in API_WORKING if not can(t, "UPDATE")] == []
+
+
 def test_readonly_role_reads_and_writes_nothing(ingested: dict[str, Any], login: Any) -> None:
     url = login("readonly")
     with psycopg.connect(url) as conn:

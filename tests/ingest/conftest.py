@@ -1,4 +1,4 @@
-"""Fixtures for ingest tests (helpers live in ``_ingest_helpers``)."""
+"""Fixtures for ingest tests (helpers live in ``helpers``)."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ import pytest
 from liuhen.catalog.db import Catalog
 from liuhen.core.config import Settings
 from liuhen.integrity import audit, checkpoint, log, note, proof, rfc6962, tlogproof
+from liuhen.integrity import keys as logkeys
 from liuhen.integrity.errors import VerificationError
 from liuhen.integrity.events import Event
 
@@ -79,7 +80,7 @@ def test_deleted_leaf_and_forged_checkpoint_detected(populated: Catalog, setting
 
 
 def test_tlog_proof_roundtrip_and_rejections(populated: Catalog, settings: Settings) -> None:
-    vkey = checkpoint.public_key(settings)
+    vkey = logkeys.public_key(settings)
     text = tlogproof.for_event(populated, 7, extra=b"case A-1")
     assert text.startswith("c2sp.org/tlog-proof@v1\nextra " + base64.b64encode(b"case A-1").decode() + "\nindex 7\n")
     parsed = tlogproof.parse(text)

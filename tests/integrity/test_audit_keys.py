@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from liuhen.catalog.db import Catalog
 from liuhen.core.config import Settings, get_settings
 from liuhen.integrity import audit, checkpoint, log, note, rfc6962
+from liuhen.integrity import keys as logkeys
 from liuhen.integrity.events import Event
 
 
@@ -81,8 +82,8 @@ def test_I6_a_key_only_in_log_keys_is_not_trusted_after_full_rewrite(populated: 
     assert f"log_keys: key {attacker.verifier.vkey}" in joined and "is not trusted" in joined
     assert joined.count("no signature by a trusted key") == 2
     # and the exporter's key list does not carry the attacker's key
-    assert checkpoint.verifier_keys(populated, settings) == [checkpoint.public_key(settings)]
-    assert checkpoint.verifier_keys(populated) == []  # no anchor, no trust
+    assert logkeys.verifier_keys(populated, settings) == [logkeys.public_key(settings)]
+    assert logkeys.verifier_keys(populated) == []  # no anchor, no trust
 
 
 def test_I6_inserted_key_and_checkpoint_signed_only_by_it_fail_cli(
@@ -122,41 +123,41 @@ def test_I6_inserted_key_and_checkpoint_signed_only_by_it_fail_cli(
 def test_I6_rotation_chain_extends_trust_only_through_valid_endorsements(
     populated: Catalog, settings: Settings, tmp_path: Path
 ) -> None:
-    first = checkpoint.public_key(settings)
+    first = logkeys.public_key(settings)
     second = checkpoint.rotate_key(populated, settings, actor="admin")
     third = checkpoint.rotate_key(populated, settings, actor="admin")
     rep = audit.verify_log(populated, key_dir=settings.key_dir)
     assert rep.ok, rep.problems
-    assert set(checkpoint.verifier_keys(populated, settings)) == {first, second, third}
+    assert set(logkeys.verifier_keys(populated, settings)) == {first, second, third}
 
     # forward: an auditor holding only the first key reaches the later ones through the endorsements
     only_first = tmp_path / "k1"
     only_first.mkdir()
-    (only_first / checkpoint.PUB_FILE).write_text(first + "\n")
-    assert set(checkpoint.key_trust(populated, only_first).keys) == {first, second, third}
+    (only_first / logkeys.PUB_FILE).write_text(first + "\n")
+    assert set(logkeys.key_trust(populated, only_first).keys) == {first, second, third}
     # backward: a key dir holding only the current key vouches for the old ones (back_endorsement)
     only_third = tmp_path / "k3"
     only_third.mkdir()
-    shutil.copy(settings.key_dir / checkpoint.PUB_FILE, only_third / checkpoint.PUB_FILE)
-    assert set(checkpoint.key_trust(populated, only_third).keys) == {first, second, third}
+    shutil.copy(settings.key_dir / logkeys.PUB_FILE, only_third / logkeys.PUB_FILE)
+    assert set(logkeys.key_trust(populated, only_third).keys) == {first, second, third}
     assert audit.verify_log(populated, key_dir=only_third).ok
 
     # a forged rotation from the trusted key to the attacker's, endorsed by the attacker: rejected
     attacker = note.Signer.generate(settings.log_origin)
-    bad_sig = attacker.sign((checkpoint.ROTATION_CONTEXT + attacker.verifier.vkey + "\n").encode())
+    bad_sig = attacker.sign((logkeys.ROTATION_CONTEXT + attacker.verifier.vkey + "\n").encode())
     log.append(populated, Event("key.rotate", "attacker", subject={"key_id": attacker.verifier.key_id.hex()},
                                 data={"old_vkey": third, "new_vkey": attacker.verifier.vkey,
                                       "endorsement": base64.b64encode(bad_sig).decode()}))
     # and a rotation claiming to lead from the attacker's key *to* the trusted one: the attacker can
     # endorse the trusted key, but cannot make the trusted key endorse theirs back
-    fwd = attacker.sign((checkpoint.ROTATION_CONTEXT + third + "\n").encode())
-    back = attacker.sign((checkpoint.BACK_CONTEXT + attacker.verifier.vkey + "\n").encode())
+    fwd = attacker.sign((logkeys.ROTATION_CONTEXT + third + "\n").encode())
+    back = attacker.sign((logkeys.BACK_CONTEXT + attacker.verifier.vkey + "\n").encode())
     log.append(populated, Event("key.rotate", "attacker", subject={},
                                 data={"old_vkey": attacker.verifier.vkey, "new_vkey": third,
                                       "endorsement": base64.b64encode(fwd).decode(),
                                       "back_endorsement": base64.b64encode(back).decode()}))
     _register_key(populated, attacker)
-    trust = checkpoint.key_trust(populated, settings.key_dir)
+    trust = logkeys.key_trust(populated, settings.key_dir)
     assert attacker.verifier.vkey not in trust.keys and trust.untrusted == [attacker.verifier.vkey]
     assert any("without a valid endorsement by the trusted key" in p for p in trust.problems)
     assert not audit.verify_log(populated, key_dir=settings.key_dir).ok

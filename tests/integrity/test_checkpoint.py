@@ -11,7 +11,8 @@ import pytest
 from liuhen.catalog.db import Catalog
 from liuhen.core.config import Settings
 from liuhen.integrity import checkpoint, log, note, rfc6962
-from liuhen.integrity.errors import VerificationError
+from liuhen.integrity import keys as logkeys
+from liuhen.integrity.errors import KeyInsecure, VerificationError
 from liuhen.integrity.events import Event
 
 
@@ -24,7 +25,7 @@ def test_checkpoint_note_is_c2sp_and_verifiable_from_text_and_public_key(
 ) -> None:
     log.append_many(catalog, [ev(i) for i in range(10)])
     cp = checkpoint.publish(catalog, settings)
-    vkey = checkpoint.public_key(settings)
+    vkey = logkeys.public_key(settings)
     # shape: "<origin>\n<size>\n<b64 root>\n\n— <name> <b64 sig>\n"
     lines = cp.note.split("\n")
     assert lines[:3] == [settings.log_origin, "10", base64.b64encode(log.root(catalog, 10)).decode()]
@@ -48,7 +49,7 @@ def test_checkpoint_note_is_c2sp_and_verifiable_from_text_and_public_key(
 def test_tampered_or_foreign_checkpoints_are_rejected(catalog: Catalog, settings: Settings) -> None:
     log.append(catalog, ev(1))
     cp = checkpoint.publish(catalog, settings)
-    vkey = checkpoint.public_key(settings)
+    vkey = logkeys.public_key(settings)
     with pytest.raises(VerificationError, match="invalid signature"):
         checkpoint.verify_note(cp.note.replace("\n1\n", "\n2\n", 1), [vkey])
     other = note.Signer.generate(settings.log_origin)
@@ -59,13 +60,13 @@ def test_tampered_or_foreign_checkpoints_are_rejected(catalog: Catalog, settings
 
 
 def test_key_files_are_private(settings: Settings) -> None:
-    checkpoint.signer(settings)
+    logkeys.signer(settings)
     kd = settings.key_dir
     assert stat.S_IMODE(os.stat(kd).st_mode) == 0o700
-    assert stat.S_IMODE(os.stat(kd / checkpoint.KEY_FILE).st_mode) == 0o600
-    os.chmod(kd / checkpoint.KEY_FILE, 0o644)
-    with pytest.raises(checkpoint.KeyInsecure, match="chmod 600"):
-        checkpoint.signer(settings)
+    assert stat.S_IMODE(os.stat(kd / logkeys.KEY_FILE).st_mode) == 0o600
+    os.chmod(kd / logkeys.KEY_FILE, 0o644)
+    with pytest.raises(KeyInsecure, match="chmod 600"):
+        logkeys.signer(settings)
 
 
 def test_publication_is_idempotent_and_every_checkpoint_kept(catalog: Catalog, settings: Settings) -> None:
@@ -83,19 +84,19 @@ def test_publication_is_idempotent_and_every_checkpoint_kept(catalog: Catalog, s
 def test_rotation_is_an_event_and_old_checkpoints_still_verify(catalog: Catalog, settings: Settings) -> None:
     log.append(catalog, ev(1))
     old_cp = checkpoint.publish(catalog, settings)
-    old_vkey = checkpoint.public_key(settings)
+    old_vkey = logkeys.public_key(settings)
     new_vkey = checkpoint.rotate_key(catalog, settings, actor="admin")
-    assert new_vkey != old_vkey and checkpoint.public_key(settings) == new_vkey
+    assert new_vkey != old_vkey and logkeys.public_key(settings) == new_vkey
     rot = log.leaf(catalog, 1).event
     assert rot.type == "key.rotate" and rot.data["old_vkey"] == old_vkey and rot.data["new_vkey"] == new_vkey
     # the old key endorsed the new one
     old_v = note.parse_vkey(old_vkey)
-    assert old_v.verify((checkpoint.ROTATION_CONTEXT + new_vkey + "\n").encode(),
+    assert old_v.verify((logkeys.ROTATION_CONTEXT + new_vkey + "\n").encode(),
                         base64.b64decode(rot.data["endorsement"]))
     transition = checkpoint.latest(catalog)
     assert transition is not None and transition.size == 2
     checkpoint.verify_note(transition.note, [old_vkey])  # signed by both keys
     checkpoint.verify_note(transition.note, [new_vkey])
-    checkpoint.verify_note(old_cp.note, checkpoint.verifier_keys(catalog, settings))
-    assert set(checkpoint.verifier_keys(catalog, settings)) == {old_vkey, new_vkey}
+    checkpoint.verify_note(old_cp.note, logkeys.verifier_keys(catalog, settings))
+    assert set(logkeys.verifier_keys(catalog, settings)) == {old_vkey, new_vkey}
     assert (settings.key_dir / "retired" / f"{old_v.key_id.hex()}.key").exists()

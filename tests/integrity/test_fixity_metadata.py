@@ -15,7 +15,7 @@ import pytest
 from liuhen.ingest.offload import ingest_path
 from liuhen.integrity import fixity, log
 from liuhen.integrity.errors import VerificationError
-from tests.ingest._ingest_helpers import make_recorder
+from tests.ingest.helpers import make_recorder
 
 
 @pytest.fixture

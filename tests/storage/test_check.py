@@ -11,8 +11,9 @@ import pytest
 
 from liuhen.core.config import Settings
 from liuhen.storage.base import ObjectStore
-from liuhen.storage.check import ALLOWED, NA, OPS, REFUSED, ensure_conformant, run_check
+from liuhen.storage.check import ensure_conformant, run_check
 from liuhen.storage.errors import NonConformantStore
+from liuhen.storage.probe import ALLOWED, NA, OPS, REFUSED
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -51,6 +52,7 @@ def test_check_reports_each_forbidden_op(store: ObjectStore, request: pytest.Fix
     assert report.to_dict()["conformant"] == report.conformant
 
 
+@pytest.mark.slow  # ~20 s: two full checks against a moto server
 @pytest.mark.parametrize("store", ["s3-moto"], indirect=True)
 def test_moto_is_refused_in_production_and_override_says_why(
     store: ObjectStore, tmp_path, caplog: pytest.LogCaptureFixture

@@ -19,8 +19,7 @@ from pathlib import Path
 import pytest
 
 from liuhen.storage.base import ObjectStore, key_for
-from liuhen.storage.errors import DigestMismatch, ObjectLocked, ObjectNotFound, RetentionViolation
-from liuhen.storage.util import InvalidRange
+from liuhen.storage.errors import DigestMismatch, InvalidRange, ObjectLocked, ObjectNotFound, RetentionViolation
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -17,9 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from liuhen.storage import local
 from liuhen.storage.base import key_for
-from liuhen.storage.errors import StoreFull
-from liuhen.storage.local import JournalCorrupt, LocalStore
+from liuhen.storage.check import run_check
+from liuhen.storage.errors import JournalCorrupt, StoreFull
+from liuhen.storage.local import LocalStore
 
 
 def _digest(b: bytes) -> str:
@@ -49,7 +51,7 @@ def test_state_survives_reopen_and_journal_only_extends(tmp_path: Path) -> None:
     again = LocalStore(tmp_path / "s").head(key)
     assert (again.retain_until, again.legal_hold, again.sha256) == (until, True, _digest(data))
     # a well-formed but earlier 'retain' record appended by hand cannot shorten retention
-    jp = store._journal_path(key)
+    jp = store.journal_path(key)
     lines = jp.read_bytes().splitlines()
     prev = hashlib.sha256(lines[-1]).hexdigest()
     os.chmod(jp, 0o644)
@@ -66,7 +68,7 @@ def test_torn_journal_tail_is_tolerated_and_tampering_detected(tmp_path: Path) -
     data = b"torn"
     key = key_for(_digest(data))
     store.put(key, io.BytesIO(data), sha256=_digest(data))
-    jp = store._journal_path(key)
+    jp = store.journal_path(key)
     os.chmod(jp, 0o644)
     with open(jp, "ab") as f:
         f.write(b'{"op":"hold","on":tr')  # crash mid-append
@@ -83,6 +85,23 @@ def test_startup_warning_names_the_root_limit(tmp_path: Path, caplog: pytest.Log
     with caplog.at_level(logging.WARNING, logger="liuhen.storage.local"):
         LocalStore(tmp_path / "warned")
     assert any("cannot stop root" in r.getMessage() for r in caplog.records)
+
+
+def test_root_warning_once_per_data_dir_and_in_storage_check(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "store"
+    with caplog.at_level(logging.WARNING, logger="liuhen.storage.local"):
+        LocalStore(root)
+        # every CLI call is a new process: forget what this process warned about
+        monkeypatch.setattr(local, "_warned", set())
+        LocalStore(root)
+        monkeypatch.setattr(local, "_warned", set())
+        store = LocalStore(root)
+    warnings = [r for r in caplog.records if "cannot stop root" in r.getMessage()]
+    assert len(warnings) == 1  # once for this data dir, not once per command
+    report = run_check(store, canary_retention=timedelta(seconds=5))
+    assert any("cannot stop root" in n and str(root.resolve()) in n for n in report.notes)
 
 
 @contextlib.contextmanager
@@ -108,7 +127,7 @@ def test_disk_full_raises_store_full_with_nothing_half_written(tmp_path: Path) -
             store.put(key, io.BytesIO(data), sha256=_digest(data))
         assert not store.exists(key)
         assert list(store.tmp.iterdir()) == []
-        assert not store._journal_path(key).exists() or b"create" not in store._journal_path(key).read_bytes()
+        assert not store.journal_path(key).exists() or b"create" not in store.journal_path(key).read_bytes()
         # the store still works for what fits
         small = b"fits"
         store.put(key_for(_digest(small)), io.BytesIO(small), sha256=_digest(small))

@@ -51,7 +51,7 @@ class _Reads:
 def _nothing_stored(store: LocalStore, key: str) -> None:
     with pytest.raises(ObjectNotFound):
         store.head(key)
-    assert not store._journal_path(key).exists() or b'"create"' not in store._journal_path(key).read_bytes()
+    assert not store.journal_path(key).exists() or b'"create"' not in store.journal_path(key).read_bytes()
     assert list(store.tmp.iterdir()) == []
 
 

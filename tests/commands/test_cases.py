@@ -1,0 +1,34 @@
+"""liuhen/commands/cases.py: `liuhen token issue` expiry options."""
+
+from __future__ import annotations
+
+import json
+
+from liuhen.cli import app
+from liuhen.core.errors import InvalidRequest
+
+
+def test_token_issue_refuses_zero_and_negative_days(cli) -> None:
+    for days in ("0", "-5"):
+        res = cli.invoke(app, ["token", "issue", "--user", "a", "--role", "clerk", "--expires-days", days])
+        assert isinstance(res.exception, InvalidRequest), res.output
+        assert "more than 0" in str(res.exception) and "--no-expiry" in str(res.exception)
+
+
+def test_token_issue_defaults_to_an_expiry_and_never_is_explicit(cli) -> None:
+    res = cli.invoke(app, ["token", "issue", "--user", "a", "--role", "clerk", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["expires_at"] is not None  # 90 days by default
+    res = cli.invoke(app, ["token", "issue", "--user", "a", "--role", "clerk", "--no-expiry", "--json"])
+    assert json.loads(res.stdout)["expires_at"] is None
+    res = cli.invoke(app, ["token", "issue", "--user", "a", "--role", "clerk", "--no-expiry", "--expires-days", "3"])
+    assert res.exit_code == 2 and "not both" in res.output
+
+
+def test_people_read_agency_time_machines_read_utc(cli, monkeypatch) -> None:
+    res = cli.invoke(app, ["case", "create", "T-1", "--agency", "A", "--subject", "S", "--type", "levy"])
+    assert res.exit_code == 0, res.output
+    created = next(line for line in res.stdout.splitlines() if line.startswith("created_at: "))
+    assert created.endswith(" +08:00") and "T" not in created.split(": ", 1)[1]  # Asia/Shanghai by default
+    res = cli.invoke(app, ["case", "show", "T-1", "--json"])
+    assert json.loads(res.stdout)["created_at"].endswith("Z")

@@ -4,7 +4,7 @@
                                 [--skip-shift] [--match-hours H]
 
 1. Shift change (``county_shift``): N recorders dock across the stations within ``spread`` seconds on the
-   netns topology; faults: SIGKILL a station, a worker and an API node, restart RabbitMQ and PostgreSQL,
+   netns topology; faults: SIGKILL a station, a worker and an API node (mid-stream), restart RabbitMQ and PostgreSQL,
    the store unreachable for a while. Measures dock → SAFE TO WIPE and dock → proxy (p50/p99), aggregate
    ingest throughput against ``cp -r`` + ``sync`` of the same footage on the same disk, queue depth over
    time; then checks nothing is lost or stored twice, receipts claim no more than store and log hold,
@@ -202,9 +202,10 @@ def shift_change(s: Shift) -> dict[str, Any]:
             "ingest_vs_cp_sync": round(cp_s / r["wall_s"], 3) if r["wall_s"] else None,
             "ingest_busy_s": round(r["wall_s"], 2) if r["wall_s"] else None,
             "cp_sync_s": round(cp_s, 2),
-            "bytes": r["bytes"],
+            "bytes": r["bytes"] - int(s.stream.get("size", 0)),  # without the failover stream's planted file
             "queue_depth_max": max((n for _, n in depth), default=None),
             "queue_depth": [(round(t - t0, 1), n) for t, n in depth][:200],
+            "stream_failover": s.stream or None,
             "duplicated": 0,  # files.sha256 is UNIQUE; the store keeps one version per key (put is idempotent)
         }
     return out

@@ -30,6 +30,7 @@ from typing import Any
 
 import psycopg
 
+from liuhen.benchmarks.county_stream import api_killed_mid_stream
 from liuhen.benchmarks.county_topology import Topology
 from liuhen.catalog.db import migrate
 from liuhen.simulate import simulate_dock
@@ -50,6 +51,7 @@ class Shift:
     timeout_s: float = 900.0
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="liuhen-county-")))
     log: list[str] = field(default_factory=list)
+    stream: dict[str, Any] = field(default_factory=dict)  # the API node killed mid-stream (county_stream)
 
     def __post_init__(self) -> None:
         self.root.chmod(0o755)  # PostgreSQL and RabbitMQ run as their own users below it
@@ -235,7 +237,7 @@ def faults(topo: Topology, s: Shift, starts: dict[str, Any], t0: float) -> None:
     plan = [
         (0.25, lambda: restart(topo, s, starts, "station1")),
         (0.35, lambda: restart(topo, s, starts, "worker1")),
-        (0.45, lambda: restart(topo, s, starts, "api1")),
+        (0.45, lambda: kill_api_mid_stream(topo, s, starts)),
         (0.55, lambda: _then(topo.restart_mq, s, "fault: RabbitMQ restarted")),
         (0.70, lambda: _then(topo.restart_db, s, "fault: PostgreSQL restarted")),
         (0.80, lambda: store_outage(topo, s)),
@@ -248,6 +250,13 @@ def faults(topo: Topology, s: Shift, starts: dict[str, Any], t0: float) -> None:
             act()
         except Exception as exc:  # a fault that cannot be injected is reported, the run goes on
             s.say(f"fault failed: {exc}")
+
+
+def kill_api_mid_stream(topo: Topology, s: Shift, starts: dict[str, Any]) -> None:
+    nodes = (f"{topo.hosts['api1'].ip}:8000", f"{topo.hosts['api2'].ip}:8000")
+    s.stream = api_killed_mid_stream(
+        topo.url("db"), s.root / "shared", nodes, lambda: restart(topo, s, starts, "api1"), s.say
+    )
 
 
 def _then(act: Any, s: Shift, msg: str) -> None:

@@ -1,7 +1,7 @@
 """A small shift change on separate hosts, with every fault of the issue (``benchmarks.county`` runs the big one).
 
 12 recorders across 4 stations, 1 worker, 2 API nodes, private PostgreSQL and RabbitMQ, Ceph RGW with the
-per-component bucket policy. Faults during docking: SIGKILL a station, the worker and an API node, restart
+per-component bucket policy. Faults during docking: SIGKILL a station, the worker and an API node (mid-stream), restart
 RabbitMQ, restart PostgreSQL, the store unreachable. Afterwards every recorder is SAFE TO WIPE, every video
 has its proxy, no source file is lost, no receipt claims a file the log or the store does not hold, and
 ``liuhen audit verify`` passes.
@@ -35,3 +35,7 @@ def test_shift_change_with_faults_loses_nothing() -> None:
     assert r["state"]["proxied"] == r["state"]["videos"] > 0, r
     assert r["lost"] == 0 and r["receipts_overclaimed"] == 0, r
     assert r["audit_verify_ok"], r
+    # api1 was SIGKILLed while a player was mid-stream: the transfer was cut, resumed on api2 by Range, intact
+    sf = r["stream_failover"]
+    assert sf["cut"] and sf["bytes_before_resume"] < sf["size"] and sf["complete_and_intact"], sf
+    assert sf["access_events"] >= 1, sf

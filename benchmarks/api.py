@@ -10,8 +10,11 @@ API offers (officer, device, unit, time windows, case, stage, flags, digest, hel
 deep keyset pages), runs the same randomised queries twice: in-process (``api.search.search_files`` on the
 pool) and over real HTTP (uvicorn on loopback + httpx, token auth included), and prints p50/p99 per kind
 and overall. Finally streams one proxy file in 8 MiB Range requests from the API and from nginx (Debian
-package, temporary config on a loopback port) with the same client.
-Last line: JSON with search_p99_ms_1e6 (overall HTTP p99; null unless rows == 10^6) and stream_vs_nginx.
+package, temporary config on a loopback port) with the same client; then the deployment's edge
+(``benchmarks.county_edge``): nginx rendered from deploy/nginx/liuhen.conf in front of the API with
+``LIUHEN_EDGE_ACCEL`` — per-request X-Accel-Redirect and a playback link — vs that nginx serving the file.
+Last line: JSON with search_p99_ms_1e6 (overall HTTP p99; null unless rows == 10^6), stream_vs_nginx
+(Python streaming) and stream_vs_nginx_direct (playback link behind nginx) / stream_accel_vs_nginx_direct.
 --quick: 10^5 rows, 60 queries per kind, 32 MiB file (< 60 s); the full run: 10^6 rows, 200 per kind.
 """
 
@@ -41,6 +44,7 @@ import psycopg
 from liuhen.api.app import create_app
 from liuhen.api.auth import issue_token
 from liuhen.api.search import PLANNER_SETTINGS, build_query, search_files
+from liuhen.benchmarks.county_edge import ranged_throughput, stream_vs_nginx_direct
 from liuhen.catalog.db import Catalog, migrate
 from liuhen.core.config import Settings
 from liuhen.runtime import Runtime
@@ -239,24 +243,6 @@ def start_nginx(root: Path, tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
     raise SystemExit(f"nginx did not start: {(tmp / 'error.log').read_text(errors='replace')[-500:]}")
 
 
-def ranged_throughput(client: httpx.Client, url: str, size: int, headers: dict[str, str], rounds: int) -> float:
-    """MB/s reading the whole file as consecutive 8 MiB Range requests (median over rounds)."""
-    step = 8 << 20
-    rates = []
-    for _ in range(rounds):
-        t = time.perf_counter()
-        got = 0
-        for a in range(0, size, step):
-            b = min(size, a + step) - 1
-            with client.stream("GET", url, headers={**headers, "Range": f"bytes={a}-{b}"}) as r:
-                assert r.status_code == 206, r.status_code
-                for chunk in r.iter_raw(1 << 20):
-                    got += len(chunk)
-        assert got == size
-        rates.append(size / (time.perf_counter() - t) / 1e6)
-    return statistics.median(rates)
-
-
 def _measure(
     kinds: dict[str, Callable[[], dict[str, str]]], n: int, run: Callable[[dict[str, str]], None]
 ) -> dict[str, list[float]]:
@@ -335,7 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings(data_dir=tmp / "data", database_url=url, store="memory")
         catalog = Catalog(url, max_size=8).open()
         rt = Runtime(settings=settings, catalog=catalog, store=MemoryStore(), database_url=url)
-        token, _ = issue_token(rt, user="bench", role="reviewer", unit_code="U1", actor="bench")
+        # agency-wide (no unit): the searches run over every row, as before units became boundaries
+        token, _ = issue_token(rt, user="bench", role="reviewer", unit_code=None, actor="bench")
         hdr = {"Authorization": f"Bearer {token}"}
         body = os.urandom(file_mb << 20)
         derived = settings.derived_dir
@@ -376,6 +363,11 @@ def main(argv: list[str] | None = None) -> int:
             ngx_mbs = ranged_throughput(client, f"http://127.0.0.1:{nport}/proxy.mp4", len(body), {}, rounds)
         catalog.close()
         ratio = api_mbs / ngx_mbs
+        nginx.terminate()
+        nginx.wait(10)
+        nginx = None
+        # the deployment's edge: nginx in front of the API (X-Accel-Redirect; playback links) vs nginx-direct
+        edge = stream_vs_nginx_direct(file_mb, args.pg, rounds)
         all_db = [x for v in lat_db.values() for x in v]
         all_http = [x for v in lat_http.values() for x in v]
         print(f"\nsearch latency at {rows:,} file rows, {per_kind} queries per kind and mode, limit 50 (ms)")
@@ -393,6 +385,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'  via the API (proxy endpoint)':38} {api_mbs:8.1f}")
         print(f"{'  via nginx (same file, same client)':38} {ngx_mbs:8.1f}")
         print(f"{'  API / nginx':38} {ratio:8.2f}")
+        print("behind nginx (deploy/nginx/liuhen.conf, LIUHEN_EDGE_ACCEL), same client, same file size:")
+        print(f"{'  nginx-direct':38} {edge['stream_nginx_direct_mb_s']:8.1f}")
+        print(f"{'  API + X-Accel-Redirect per request':38} {edge['stream_api_via_nginx_mb_s']:8.1f}")
+        print(f"{'  playback link (one API request)':38} {edge['stream_link_mb_s']:8.1f}")
+        print(f"{'  X-Accel / nginx-direct':38} {edge['stream_accel_vs_nginx_direct']:8.2f}")
+        print(f"{'  link / nginx-direct':38} {edge['stream_vs_nginx_direct']:8.2f}")
         print(
             json.dumps(
                 {
@@ -408,6 +406,7 @@ def main(argv: list[str] | None = None) -> int:
                     "stream_api_mb_s": round(api_mbs, 1),
                     "stream_nginx_mb_s": round(ngx_mbs, 1),
                     "stream_vs_nginx": round(ratio, 3),
+                    **edge,
                     "quick": args.quick,
                 }
             )

@@ -42,12 +42,15 @@ def migrate(conn: psycopg.Connection[Any]) -> list[str]:
     with conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
         try:
-            cur.execute(
-                """CREATE TABLE IF NOT EXISTS schema_migrations (
-                       version text PRIMARY KEY,
-                       sha256 text NOT NULL,
-                       applied_at timestamptz NOT NULL DEFAULT now())"""
-            )
+            # only when missing: a component role (1000_roles) may not CREATE, even "IF NOT EXISTS"
+            cur.execute("SELECT to_regclass('schema_migrations') IS NULL")
+            if cur.fetchone()[0]:  # type: ignore[index]
+                cur.execute(
+                    """CREATE TABLE schema_migrations (
+                           version text PRIMARY KEY,
+                           sha256 text NOT NULL,
+                           applied_at timestamptz NOT NULL DEFAULT now())"""
+                )
             cur.execute("SELECT version, sha256 FROM schema_migrations")
             done = dict(cur.fetchall())
             for version, sql in shipped_migrations():

@@ -9,6 +9,8 @@ a note naming the numbers that tripped it, or None.
 - ``clock_drift`` has three sources: the recorder's clock file disagrees with the dock's clock; a
   file's mtime lies outside [time in its name, + clip length] by more than the tolerance; or a
   recording time is later than the time it was stored (a clock running ahead).
+- ``station_clock_drift``: the dock station's own clock disagrees with the database's (its receipts'
+  and flags' times would be off).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from liuhen.core.timefmt import as_utc
 MAX_CLIP_S = 4 * 3600.0  # when a clip's duration is unknown: the longest a recorder writes one file
 LATE_UPLOAD = "late_upload"
 CLOCK_DRIFT = "clock_drift"
+STATION_CLOCK_DRIFT = "station_clock_drift"
 
 
 def upload_delay_h(recorded_at: datetime, stored_at: datetime) -> float:
@@ -44,6 +47,13 @@ def device_clock_drift(device_clock: datetime | None, docked_at: datetime, toler
     drift = (as_utc(device_clock) - as_utc(docked_at)).total_seconds()
     if abs(drift) > tolerance_s:
         return f"recorder clock is {drift:+.0f} s from the dock's clock"
+    return None
+
+
+def station_clock_drift(drift_s: float, tolerance_s: float) -> str | None:
+    """The dock station's clock minus the database's (``drift_s``) beyond the tolerance."""
+    if abs(drift_s) > tolerance_s:
+        return f"station clock is {drift_s:+.1f} s from the database's clock"
     return None
 
 

@@ -6,14 +6,15 @@ Per file, in this order (each step is idempotent, so a crash anywhere is repaire
    store the writer is the store's (``store.open_staging``), so the store computed the digest itself;
 2. ``store.put(staging, sha256=…, retain_until=…)`` — verified (for a staged file: expected vs the
    digest the store computed while writing it, no second read); a no-op when already stored;
-3. one catalog transaction: upsert the ``files`` row by SHA-256, mark the ``session_files`` row stored,
-   record the ``ingestion`` audit event;
-4. ``integrity.log.sequence`` gives the event its log index; ``on_stored(file_id)`` is called for new
-   originals.
+3. per batch of a recorder's stored files (``BATCH_FILES`` / ``BATCH_BYTES``), one catalog transaction:
+   upsert each ``files`` row by SHA-256, mark its ``session_files`` row stored, record its ``ingestion``
+   audit event (if the batch transaction fails, each file is retried in its own, so one bad file fails alone);
+4. one ``integrity.log.sequence`` gives the batch's events their log indexes; ``on_stored(file_id)`` is
+   called for new originals.
 
-A crash after 1 leaves an orphan staging file (removed by the next run); after 2 an object without a
-row (the next run's put is a no-op and the row is written); after 3 a pending event (the next
-``sequence`` indexes it). Nothing is ever half-registered, because step 3 is one transaction.
+A crash after 1 leaves an orphan staging file (removed by the next run); after 2 objects without rows
+(the next run's put is a no-op and the rows are written); after 3 pending events (the next
+``sequence`` indexes them). Nothing is ever half-registered, because step 3 is one transaction.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import contextvars
 import logging
 import os
 import signal
+import socket
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -113,6 +115,21 @@ def ingest_path(
 
 
 @dataclass
+class _Stored:
+    """A file put into the store whose catalog rows and event are written with its batch."""
+
+    entry: SourceEntry
+    fr: FileReceipt
+    recorded: datetime | None
+    duration: float | None
+    until: datetime  # retention the store granted (or the default)
+
+
+BATCH_FILES = 64  # files of one recorder registered in one transaction and sequenced together
+BATCH_BYTES = 512 << 20
+
+
+@dataclass
 class _Ctx:
     runtime: Runtime
     receipt: Receipt
@@ -125,6 +142,7 @@ class _Ctx:
     now: datetime
     sf_ids: dict[str, int] = field(default_factory=dict)
     prior_paths: set[str] | None = None  # source paths stored from this recorder before (resume candidates)
+    batch: list[_Stored] = field(default_factory=list)  # stored in the store, not yet in the catalog
 
 
 def recorder_key_for(identity: Identity | None, entries: list[SourceEntry], port: Path) -> str:
@@ -200,7 +218,11 @@ def offload_recorder(
         for e in entries:
             fr = _ingest_one(ctx, e)
             receipt.files.append(fr)
-            progress.file_done(key, fr.path, fr.status)
+            if not any(b.fr is fr for b in ctx.batch):
+                progress.file_done(key, fr.path, fr.status)
+            if len(ctx.batch) >= BATCH_FILES or sum(b.fr.size or 0 for b in ctx.batch) >= BATCH_BYTES:
+                _flush(ctx)
+        _flush(ctx)
         _crash_point("before_receipt")
         try:
             sequence(runtime.catalog)
@@ -245,6 +267,10 @@ def _open_session(
     r = ctx.receipt
     ingestible = [e for e in entries if not e.problem]
     with ctx.runtime.catalog.tx() as conn:
+        station_drift = _station_clock_drift(conn)
+        if note := flags.station_clock_drift(station_drift, ctx.runtime.settings.clock_drift_tolerance_s):
+            r.flags.append(flags.STATION_CLOCK_DRIFT)
+            log.warning("%s", note)
         recorder_id = None
         if identity is not None:
             row = conn.execute(
@@ -274,8 +300,9 @@ def _open_session(
             "WHERE recorder_key = %s AND status = 'running'",
             (ctx.recorder_key,),
         )
-        ident = identity.as_dict() if identity else {"error": id_error}
+        ident: dict[str, Any] = dict(identity.as_dict()) if identity else {"error": id_error}
         ident["docked_at"] = docked_at.isoformat()
+        ident["station"] = {"host": socket.gethostname(), "actor": ctx.actor, "clock_drift_s": round(station_drift, 3)}
         row = conn.execute(
             "INSERT INTO ingest_sessions (recorder_id, device_serial, dock_path, port, files_total, bytes_total, "
             "identity, recorder_key, flags, actor) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
@@ -313,6 +340,13 @@ def _open_session(
                 ).fetchone()
                 if got is not None:
                     ctx.sf_ids[e.display] = int(got["id"])
+
+
+def _station_clock_drift(conn: Any) -> float:
+    """Station clock minus the database's, in seconds (the transaction's start; a few ms of round trip)."""
+    row = conn.execute("SELECT now() AS t").fetchone()
+    local = utcnow()
+    return (local - row["t"]).total_seconds() if row else 0.0
 
 
 def _mark_failed(ctx: _Ctx, fr: FileReceipt) -> None:
@@ -436,30 +470,70 @@ def _time_flags(ctx: _Ctx, fr: FileReceipt, e: SourceEntry, recorded: datetime |
 
 
 def _store_new(ctx: _Ctx, e: SourceEntry, fr: FileReceipt, recorded: datetime | None, settings: Any) -> None:
-    """Copy, probe, flag and put one new file, then register it (row + event) in one transaction."""
-    rt = ctx.runtime
+    """Copy, probe, flag and put one new file; its row and event are written with its batch (``_flush``)."""
     until = default_until(settings.retention_days)
     duration, info = _copy_and_put(ctx, e, fr, recorded, until, settings)
     _crash_point("after_put")
     fr.storage_key, fr.storage_version = info.key or key_for(fr.sha256 or ""), info.version
-    with rt.catalog.tx() as conn:
-        fr.file_id, inserted = _upsert_file(conn, ctx, fr, recorded, duration, info.retain_until or until)
-        if not inserted:
-            _duplicate_flags(conn, ctx, fr)
-        if fr.event_id is None:
-            fr.event_id = record(conn, ingestion_event(ctx.actor, ctx.receipt, ctx.identity, ctx.recorder_key, fr))
-            if inserted:
-                conn.execute("UPDATE files SET ingest_event_id = %s WHERE id = %s", (fr.event_id, fr.file_id))
-        fr.status = STORED
-        _mark_stored(conn, ctx, fr, e)
+    ctx.batch.append(_Stored(e, fr, recorded, duration, info.retain_until or until))
+
+
+def _flush(ctx: _Ctx) -> None:
+    """Register the batch: one transaction for all its files, one sequencing, then ``on_stored``.
+
+    A crash before the COMMIT leaves objects without rows (the next run's put is a no-op and registers
+    them); after it, pending events (the next ``sequence`` indexes them). If the batch transaction fails,
+    each file is retried in its own transaction, so one bad file fails alone, as without batching.
+    """
+    items, ctx.batch = ctx.batch, []
+    if not items:
+        return
+    rt = ctx.runtime
+    saved = [(b.fr.flags[:], b.fr.notes[:], b.fr.status, b.fr.event_id, b.fr.resumed) for b in items]
+    try:
+        with rt.catalog.tx() as conn:
+            inserted = [_register(conn, ctx, b) for b in items]
+    except Exception as exc:
+        log.warning("ingest %s: batch of %d failed (%s); registering one by one", ctx.receipt.port, len(items), exc)
+        inserted = []
+        for b, (flags_, notes, status, event_id, resumed) in zip(items, saved, strict=True):
+            b.fr.flags, b.fr.notes, b.fr.status, b.fr.event_id, b.fr.resumed = flags_, notes, status, event_id, resumed
+            try:
+                with rt.catalog.tx() as conn:
+                    inserted.append(_register(conn, ctx, b))
+            except Exception as one:
+                b.fr.status, b.fr.error = FAILED, f"{error_code(one)}: {one}"
+                log.warning("ingest %s/%s failed: %s", ctx.receipt.port, b.fr.path, b.fr.error)
+                _mark_failed(ctx, b.fr)
+                inserted.append(False)
     _crash_point("after_tx")
-    sequence(rt.catalog)
+    try:
+        sequence(rt.catalog)
+    except Exception as exc:  # the events are committed (pending); the receipt's sequencing retries
+        log.warning("ingest %s: sequencing failed: %s", ctx.receipt.port, exc)
     _crash_point("after_sequence")
-    if inserted and ctx.on_stored is not None:
-        try:
-            ctx.on_stored(fr.file_id)
-        except Exception as exc:  # downstream trouble never fails an ingest
-            log.warning("on_stored(%s) failed: %s", fr.file_id, exc)
+    for b, new in zip(items, inserted, strict=True):
+        ctx.progress.file_done(ctx.recorder_key, b.fr.path, b.fr.status)
+        if new and ctx.on_stored is not None and b.fr.file_id is not None:
+            try:
+                ctx.on_stored(b.fr.file_id)
+            except Exception as exc:  # downstream trouble never fails an ingest
+                log.warning("on_stored(%s) failed: %s", b.fr.file_id, exc)
+
+
+def _register(conn: Any, ctx: _Ctx, b: _Stored) -> bool:
+    """Files row (by digest), ingestion event, session row marked stored; True if the original is new."""
+    fr = b.fr
+    fr.file_id, inserted = _upsert_file(conn, ctx, fr, b.recorded, b.duration, b.until)
+    if not inserted:
+        _duplicate_flags(conn, ctx, fr)
+    if fr.event_id is None:
+        fr.event_id = record(conn, ingestion_event(ctx.actor, ctx.receipt, ctx.identity, ctx.recorder_key, fr))
+        if inserted:
+            conn.execute("UPDATE files SET ingest_event_id = %s WHERE id = %s", (fr.event_id, fr.file_id))
+    fr.status = STORED
+    _mark_stored(conn, ctx, fr, b.entry)
+    return inserted
 
 
 def _copy_and_put(

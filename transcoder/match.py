@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from liuhen.runtime import Runtime
+from liuhen.transcoder import matchindex_store
 from liuhen.transcoder.fingerprint import Fingerprint, fingerprint
 
 DEFAULT_MAX_DISTANCE = 10.0
@@ -65,9 +66,62 @@ def best_offset(query: Fingerprint, seconds: np.ndarray, hashes: np.ndarray) -> 
     return best
 
 
+def index_dir(runtime: Runtime) -> Path:
+    """Where the match index lives (``liuhen match --build-index`` makes it; then every match uses it)."""
+    return Path(runtime.settings.data_dir) / "matchindex"
+
+
+def build_index(runtime: Runtime) -> int:
+    """Build the match index from every fingerprint in the catalog; return the seconds indexed."""
+    with matchindex_store.locked(index_dir(runtime)):
+        return matchindex_store.rebuild(index_dir(runtime), runtime.catalog).seconds
+
+
+def _indexed(runtime: Runtime, query: Fingerprint, max_distance: float) -> list[Match] | None:
+    """Matches through the index (refreshed with originals fingerprinted since), or None if none is built."""
+    root = index_dir(runtime)
+    if not (root / "manifest.json").exists():
+        return None
+    with matchindex_store.locked(root):
+        ix = matchindex_store.MatchIndex.open(root)
+        matchindex_store.refresh(ix, runtime.catalog)
+    hits = ix.search(query.seconds, query.hashes, max_distance=max_distance)
+    if not hits:
+        return []
+    rows = runtime.catalog.all(
+        "SELECT id, sha256, original_name FROM files WHERE id = ANY(%s)", ([h.file_id for h in hits],)
+    )
+    meta = {int(r["id"]): r for r in rows}
+    return [
+        Match(
+            h.file_id,
+            meta[h.file_id]["sha256"],
+            h.offset_s,
+            round(1 - h.mean_distance / 32, 4),
+            round(h.mean_distance, 3),
+            h.overlap_s,
+            meta[h.file_id]["original_name"],
+        )
+        for h in hits
+        if h.file_id in meta
+    ]
+
+
 def match_fingerprint(
     runtime: Runtime, query: Fingerprint, *, max_distance: float = DEFAULT_MAX_DISTANCE, limit: int = 10
 ) -> list[Match]:
+    """Originals containing ``query``: through the match index when one is built, else a full scan."""
+    got = _indexed(runtime, query, max_distance)
+    if got is None:
+        got = scan_fingerprint(runtime, query, max_distance=max_distance)
+    got.sort(key=lambda m: (-m.score, m.file_id))
+    return got[:limit]
+
+
+def scan_fingerprint(
+    runtime: Runtime, query: Fingerprint, *, max_distance: float = DEFAULT_MAX_DISTANCE
+) -> list[Match]:
+    """Every original's best alignment with ``query`` (within ``max_distance``), by scanning all fingerprints."""
     rows = runtime.catalog.all(
         "SELECT f.file_id, fi.sha256, fi.original_name, array_agg(f.t ORDER BY f.t) AS ts, "
         "array_agg(f.hash ORDER BY f.t) AS hs FROM fingerprints f JOIN files fi ON fi.id = f.file_id "
@@ -84,8 +138,7 @@ def match_fingerprint(
         out.append(
             Match(int(r["file_id"]), r["sha256"], off, round(1 - dist / 32, 4), round(dist, 3), k, r["original_name"])
         )
-    out.sort(key=lambda m: (-m.score, m.file_id))
-    return out[:limit]
+    return out
 
 
 def match_file(

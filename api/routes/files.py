@@ -18,7 +18,7 @@ from liuhen.api.http import headers_only, is_head
 from liuhen.api.models import FileDetail, FileOut, MatchOut, Moment, SearchPage, Stage, ThumbnailOut
 from liuhen.api.routes import problems, runtime_of
 from liuhen.api.search import search_files
-from liuhen.api.streaming import DigestGuard, file_reader, ranged_response
+from liuhen.api.streaming import DigestGuard, file_reader, ranged_response, store_reader
 from liuhen.cases import access, scope
 from liuhen.cases.errors import FileNotFound
 from liuhen.cases.principal import Principal
@@ -200,7 +200,7 @@ def download_original(
         size=int(f["size"]),
         etag=f'"{f["sha256"]}"',
         media_type=mime or "application/octet-stream",
-        reader=lambda a, b: rt.store.get(key, start=a, end=b),
+        reader=store_reader(rt.store, key),
         last_modified=f["ingested_at"],
         filename=f"{f['sha256']}.{f['ext'] or 'bin'}",
         attachment=True,

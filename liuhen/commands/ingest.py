@@ -22,6 +22,8 @@ from liuhen.ingest.sessions import list_sessions
 from liuhen.ingest.watch import DockWatcher
 from liuhen.integrity.fixity import check_file
 from liuhen.runtime import Runtime
+from liuhen.transcoder import jobs as tsvc
+from liuhen.transcoder.broker import setup_broker
 from liuhen.wiring import open_runtime
 
 dock_app = typer.Typer(help="Dock stations: watch docks, list offload sessions.", no_args_is_help=True)
@@ -121,7 +123,11 @@ def watch_cmd(
         def done(r: Receipt) -> None:
             _print_receipt(r)
 
-        w = DockWatcher(rt, paths, parallelism=parallelism, interval=interval, on_receipt=done)
+        # with a broker, each new original goes to the transcoder workers at ingest priority (a station)
+        if rt.settings.broker_url:
+            setup_broker(rt.settings)
+        on_stored = tsvc.enqueue if rt.settings.broker_url else None
+        w = DockWatcher(rt, paths, parallelism=parallelism, interval=interval, on_receipt=done, on_stored=on_stored)
         w.start()
         typer.echo(f"watching {', '.join(map(str, paths))} (Ctrl-C to stop)")
         try:

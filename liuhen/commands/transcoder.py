@@ -10,7 +10,7 @@ import typer
 from liuhen.runtime import Runtime
 from liuhen.transcoder.broker import setup_broker
 from liuhen.transcoder.jobs import enqueue_pending
-from liuhen.transcoder.match import match_file
+from liuhen.transcoder.match import build_index, match_file
 from liuhen.transcoder.service import process_file
 from liuhen.transcoder.workers import InProcessWorkers
 from liuhen.wiring import open_runtime
@@ -56,6 +56,13 @@ def register(app: typer.Typer) -> None:
                 f"file {m.file_id} {m.sha256[:16]}… at {m.offset_s:+d} s  score {m.score:.3f} "
                 f"(mean distance {m.mean_distance:.1f}/64 over {m.overlap_s} s)  {m.original_name or ''}"
             )
+
+    @app.command("match-index")
+    def match_index_cmd() -> None:
+        """(Re)build the match index beside the catalog ($LIUHEN_DATA_DIR/matchindex); matching then uses it."""
+        with open_runtime() as rt:
+            n = build_index(rt)
+        typer.echo(f"match index built: {n} seconds of fingerprints")
 
     @app.command("transcode")
     def transcode_cmd(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 
 import httpx
@@ -84,3 +85,23 @@ def test_an_intact_original_is_served_whole_and_in_ranges(runtime, live, tokens,
         r = c.get(url, headers={**bearer(tokens["reviewer"]), "Range": "bytes=0-9,200-209"}, params={"request_id": rid})
         assert r.status_code == 206 and data[0:10] in r.content and data[200:210] in r.content
     assert runtime.catalog.all("SELECT id FROM log_events WHERE type = 'fixity.check'") == []
+
+
+def test_behind_nginx_a_guarded_original_is_still_hashed_in_python(runtime, live, tokens, media, monkeypatch) -> None:
+    """With X-Accel on and the store's objects mapped, an original is not handed to nginx (it could not hash it)."""
+    f = store_file(runtime, media["h264_mp4"])
+    obj = runtime.store.path_of(f["storage_key"])
+    monkeypatch.setenv("LIUHEN_EDGE_ACCEL", "true")
+    monkeypatch.setenv("LIUHEN_EDGE_ACCEL_MAP", json.dumps({str(obj.parent): "/_liuhen/store/"}))
+    os.chmod(obj, 0o644)
+    raw = bytearray(obj.read_bytes())
+    raw[-1] ^= 0xFF
+    obj.write_bytes(bytes(raw))
+    with httpx.Client(timeout=10) as c:
+        rid = _approved_download(c, live.url, tokens, f["sha256"])
+        with c.stream("GET", f"{live.url}/files/{f['sha256']}/original", headers=bearer(tokens["reviewer"]),
+                      params={"request_id": rid}) as r:
+            assert "x-accel-redirect" not in r.headers and r.headers["content-length"] == str(len(raw))
+            with pytest.raises(httpx.HTTPError):  # cut before the last bytes: Python hashed what it sent
+                r.read()
+    assert len(runtime.catalog.all("SELECT id FROM log_events WHERE type = 'fixity.check'")) == 1

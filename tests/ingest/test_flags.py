@@ -11,6 +11,7 @@ from liuhen.ingest.flags import (
     drift_flags,
     late_upload,
     mtime_drift,
+    station_clock_drift,
 )
 
 T0 = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
@@ -41,5 +42,14 @@ def test_device_clock_and_clock_ahead() -> None:
     assert clock_ahead(T0 + timedelta(seconds=120), T0, 120) is None
 
 
+def test_station_clock_against_the_database() -> None:
+    # station minus database: exactly the tolerance is fine; 130.25 s behind is reported with one decimal
+    assert station_clock_drift(120.0, 120) is None
+    assert station_clock_drift(-130.25, 120) == "station clock is -130.2 s from the database's clock"
+
+
 def test_drift_flags_picks_clock_flags() -> None:
-    assert drift_flags(["no_gps", "clock_drift", "clock_drift", "late_upload"]) == ["clock_drift"]
+    assert drift_flags(["no_gps", "clock_drift", "clock_drift", "late_upload", "station_clock_drift"]) == [
+        "clock_drift",
+        "station_clock_drift",
+    ]

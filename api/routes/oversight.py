@@ -204,9 +204,11 @@ def reads(
     before_id: Annotated[int | None, Query(ge=1, le=2**53, description="keyset: rows with id below")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
 ) -> list[dict[str, Any]]:
-    """The read journal, newest first: every authorised request that is not an access event (who, route, when)."""
+    """The read journal, newest first: every authorised request that is not an access event (who, route, when).
+    Only reads by users of the caller's units (a supervisor's sub-units included; agency-wide users' reads too)."""
     return readaudit.query(
-        runtime_of(request).catalog, user=user, route=route, since=since, until=until, before_id=before_id, limit=limit
+        runtime_of(request).catalog, user=user, route=route, since=since, until=until, before_id=before_id, limit=limit,
+        visible=scope.read_row_sql(who),
     )
 
 

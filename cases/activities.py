@@ -15,8 +15,9 @@ import psycopg
 from liuhen.cases.accessevents import record_event
 from liuhen.cases.errors import InvalidActivity, UnknownActivityKind
 from liuhen.cases.rows import case_row as _case_row
-from liuhen.cases.values import as_utc, check_stage, check_texts
+from liuhen.cases.values import check_stage, check_texts
 from liuhen.core.errors import Conflict
+from liuhen.core.timefmt import parse_utc
 from liuhen.integrity.events import EVENT_TYPES
 from liuhen.runtime import Runtime
 
@@ -45,8 +46,7 @@ def add_activity(
     """Add an activity (typed by the recording list) to a case stage; logs ``activity.create``."""
     check_stage(stage)
     check_texts((("kind", kind), ("place", place), ("officers", list(officers)), ("note", note)))
-    t0, t1 = as_utc(starts_at, "starts_at"), as_utc(ends_at, "ends_at")
-    assert t0 is not None and t1 is not None
+    t0, t1 = parse_utc(starts_at, "starts_at"), parse_utc(ends_at, "ends_at")
     if t1 < t0:
         raise InvalidActivity(f"activity ends ({t1.isoformat()}) before it starts ({t0.isoformat()})")
     with runtime.catalog.tx() as conn:

@@ -159,9 +159,13 @@ def query(
     until: datetime | None = None,
     before_id: int | None = None,
     limit: int = 200,
+    visible: tuple[str, list[Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Journal rows, newest first, filtered by user / route / time (``at`` in [since, until))."""
-    where, params = [], []
+    """Journal rows, newest first, filtered by user / route / time (``at`` in [since, until)).
+
+    ``visible``: an SQL condition on alias ``j`` (``cases.scope.read_row_sql``) limiting the rows."""
+    where: list[str] = [visible[0]] if visible else []
+    params: list[object] = list(visible[1]) if visible else []
     for cond, val in (
         ("user_name = %s", user),
         ("route = %s", route),
@@ -172,7 +176,7 @@ def query(
         if val is not None:
             where.append(cond)
             params.append(val)
-    sql = "SELECT " + ", ".join(_COLUMNS) + ", sealed_event FROM read_journal"
+    sql = "SELECT " + ", ".join(_COLUMNS) + ", sealed_event FROM read_journal j"
     if where:
         sql += " WHERE " + " AND ".join(where)
     rows = catalog.all(sql + " ORDER BY id DESC LIMIT %s", (*params, limit))

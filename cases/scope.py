@@ -109,6 +109,18 @@ def access_row_sql(who: Principal, alias: str = "a") -> tuple[str, list[Any]]:
     return f"({obj} OR {usr} OR ({alias}.object_unit IS NULL AND {alias}.user_unit IS NULL))", [*p1, *p2]
 
 
+def read_row_sql(who: Principal, alias: str = "j") -> tuple[str, list[Any]]:
+    """Condition that a ``read_journal`` row is within ``who``'s oversight: the reader (an ``api_users`` row)
+    is of a unit in ``who``'s scope. A journal row names no object, so the reader's unit (as it is now) is
+    what places it; readers without a unit (agency-wide) or unknown by name are unscoped, as access rows
+    with neither unit known are."""
+    if who.unit_code is None:
+        return "TRUE", []
+    own, params = unit_sql(who, "ju.unit_code")
+    return (f"(EXISTS (SELECT 1 FROM api_users ju WHERE ju.name = {alias}.user_name AND {own}) "
+            f"OR NOT EXISTS (SELECT 1 FROM api_users ju WHERE ju.name = {alias}.user_name))"), params
+
+
 def request_sql(who: Principal, alias: str = "r") -> tuple[str, list[Any]]:
     """Condition that an ``access_requests`` row is ``who``'s own or names only objects in ``who``'s scope
     (its case, if any, and every listed digest) — as ``cases.requests`` decides who may approve it."""

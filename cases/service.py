@@ -28,14 +28,14 @@ from liuhen.cases.errors import LegalReviewRequired, StageOrderError
 from liuhen.cases.links import link_clip, release_hold, unlink
 from liuhen.cases.principal import Principal
 from liuhen.cases.rows import case_row as _case_row
-from liuhen.cases.values import CASE_NO_PATTERN, as_utc, check_case_no, check_stage, check_texts
+from liuhen.cases.values import CASE_NO_PATTERN, check_case_no, check_stage, check_texts
 from liuhen.catalog.stages import STAGES
 from liuhen.core.errors import Conflict, Forbidden, InvalidRequest
 from liuhen.runtime import Runtime
 
 __all__ = [  # the case actions, including those re-exported from cases.activities/links/values
     "CASE_NO_PATTERN", "CASE_TYPES", "RECORDING_LIST_EVENT", "STAGE_HOOKS", "add_activity", "advance_stage",
-    "as_utc", "check_case_no", "completeness", "create_case", "get_case", "link_clip", "list_cases",
+    "check_case_no", "completeness", "create_case", "get_case", "link_clip", "list_cases",
     "record_legal_review", "recording_requirement", "release_hold", "set_recording_item", "unlink",
 ]
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime
 
 from liuhen.catalog.stages import STAGES
 from liuhen.core.errors import InvalidRequest
@@ -26,20 +25,6 @@ def check_texts(fields: Iterable[tuple[str, object]]) -> None:
                 check_text(f"{field}[{i}]", item)
         else:
             check_text(field, value)
-
-
-def as_utc(value: datetime | str | None, what: str = "time") -> datetime | None:
-    """A timezone-aware UTC datetime from a datetime or ISO 8601 string (naive = UTC)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise InvalidRequest(f"{what}: not an ISO 8601 time: {value!r}") from exc
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 def check_stage(stage: str) -> str:

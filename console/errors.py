@@ -56,6 +56,11 @@ class PageForbidden(ConsoleError):
     title = "Forbidden"
 
 
-class PurposeRequired(ConsoleError):
+class PlaybackPurposeMissing(ConsoleError):
+    """This session has stated no (recent) purpose for this file on the player page: no playback grant.
+
+    The console's own gate before streaming; the case rule it enforces is ``liuhen.cases.errors.PurposeRequired``.
+    """
+
     status = 428
     title = "Purpose required"

@@ -7,7 +7,7 @@ from liuhen.api.roles import CONSOLE_ACCESS_EVENT_PAGES, CONSOLE_PAGES, MATRIX
 from liuhen.api.roles import allowed as roles_allowed
 from liuhen.api.search import search_files
 from liuhen.api.streaming import file_reader, ranged_response
-from liuhen.cases import access, completeness, readaudit
+from liuhen.cases import access, completeness, readaudit, scope
 from liuhen.cases import service as case_service
 from liuhen.cases.errors import ReadAuditUnavailable
 from liuhen.cases.principal import Principal
@@ -48,5 +48,6 @@ __all__ = [
     "readaudit",
     "roles_allowed",
     "run_export",
+    "scope",
     "search_files",
 ]

@@ -8,15 +8,16 @@ sealed event, and the refusal of text that would break a line-oriented tag file.
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from liuhen.core import verifier
+from liuhen.core.codec import b64
+from liuhen.core.errors import InvalidRequest
 from liuhen.core.text import find_controls
-from liuhen.core.timefmt import as_utc
+from liuhen.core.timefmt import as_utc, parse_utc
 from liuhen.export.bag import safe_name
 from liuhen.export.errors import ExportError, ExportSelectionInvalid, OriginalNotLogged, UnsafeBagText
 
@@ -54,17 +55,6 @@ PREMIS = {
 }
 
 
-def to_utc(v: datetime | str | None, what: str) -> datetime | None:
-    if v is None:
-        return None
-    if isinstance(v, str):
-        try:
-            v = datetime.fromisoformat(v.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise ExportSelectionInvalid(f"{what}: not an ISO 8601 time: {v!r}") from exc
-    return as_utc(v)
-
-
 def iso(v: datetime | None) -> str | None:
     """Machine form at second precision (the bag's JSON and bag-info keep UTC)."""
     return None if v is None else as_utc(v).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -74,13 +64,13 @@ def parse_time(v: Any) -> datetime | None:
     if not isinstance(v, str) or not v:
         return None
     try:
-        return to_utc(v, "time")
-    except ExportSelectionInvalid:
+        return parse_utc(v, "time")
+    except InvalidRequest:
         return None
 
 
 def window(t_from: datetime | str | None, t_to: datetime | str | None) -> tuple[datetime | None, datetime | None]:
-    tf, tt = to_utc(t_from, "t_from"), to_utc(t_to, "t_to")
+    tf, tt = parse_utc(t_from, "t_from"), parse_utc(t_to, "t_to")
     if tf and tt and tt < tf:
         raise ExportSelectionInvalid("t_to is before t_from")
     return tf, tt
@@ -195,7 +185,7 @@ def consistency_file(prev: tuple[int, str] | None, new_size: int, hashes: list[b
     if prev is None:
         return f"{verifier.CONSISTENCY_HEADER}\nold none\n"
     size, note = prev
-    lines = "".join(base64.b64encode(h).decode() + "\n" for h in hashes)
+    lines = "".join(b64(h) + "\n" for h in hashes)
     return f"{verifier.CONSISTENCY_HEADER}\nold {size}\nnew {new_size}\n{lines}\n{note}"
 
 

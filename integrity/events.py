@@ -6,7 +6,6 @@ Event types (PREMIS-aligned where one fits) are listed in ``EVENT_TYPES``.
 
 from __future__ import annotations
 
-import getpass
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from typing import Any
 
 import rfc8785
 
+from liuhen.core.config import os_user
 from liuhen.core.timefmt import utcnow
 
 EVENT_TYPES = frozenset(
@@ -71,13 +71,6 @@ def utc_now_iso() -> str:
 # Who really caused the events recorded in this context: set once per CLI command by the shell
 # (``liuhen.cli``), so every event any package records meanwhile carries ``via`` and ``os_user``.
 _ORIGIN: ContextVar[dict[str, str] | None] = ContextVar("liuhen_event_origin", default=None)
-
-
-def os_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:
-        return "unknown"
 
 
 @contextmanager

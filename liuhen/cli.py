@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from liuhen.commands import audit, cases, export, ingest, publication, redaction, storage, transcoder, users
+from liuhen.commands import audit, cases, export, ingest, publication, redaction, storage, tokens, transcoder, users
 from liuhen.core.errors import LiuhenError
 from liuhen.demo import run_demo
 from liuhen.embedded import install_signal_handlers
@@ -102,7 +102,7 @@ def serve_cmd(
 
 
 # Each area adds its own commands, in the order data flows.
-for _area in (storage, audit, export, ingest, transcoder, cases, redaction, publication, users):
+for _area in (storage, audit, export, ingest, transcoder, tokens, cases, redaction, publication, users):
     _area.register(app)
 
 

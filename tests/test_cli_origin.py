@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 import liuhen.wiring
 from liuhen.cli import app
-from liuhen.core.config import Settings
-from liuhen.integrity.events import current_origin, os_user
+from liuhen.core.config import Settings, os_user
+from liuhen.integrity.events import current_origin
 from liuhen.simulate import simulate_dock
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from liuhen.core.errors import LiuhenError
 
 
@@ -19,6 +21,15 @@ class MediaError(TranscoderError):
 
 class ProbeFailed(MediaError):
     title = "Media could not be probed or decoded"
+
+
+class Truncated(ProbeFailed):
+    """Fewer packets than the container index declares; ``info`` (``probe.MediaInfo``) describes the part
+    that is present."""
+
+    def __init__(self, message: str, info: Any) -> None:
+        super().__init__(message)
+        self.info = info
 
 
 class MediaRejected(MediaError):

@@ -15,7 +15,7 @@ from typing import Any
 
 import av
 
-from liuhen.transcoder.errors import MediaRejected, ProbeFailed
+from liuhen.transcoder.errors import MediaRejected, ProbeFailed, Truncated
 from liuhen.transcoder.settings import TranscoderSettings, transcoder_settings
 
 IMAGE_CODECS = frozenset({"mjpeg", "png", "webp", "bmp", "tiff", "gif", "jpegls", "jpeg2000", "heif", "av1"})
@@ -66,14 +66,6 @@ class MediaInfo:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-class Truncated(ProbeFailed):
-    """Fewer packets than the container index declares; ``info`` describes the part that is present."""
-
-    def __init__(self, message: str, info: MediaInfo) -> None:
-        super().__init__(message)
-        self.info = info
 
 
 def parse_iso6709(text: str) -> dict[str, float] | None:

@@ -30,9 +30,9 @@ import psycopg
 from liuhen.core.codec import sha256_file
 from liuhen.runtime import Runtime
 from liuhen.transcoder import records, tool
-from liuhen.transcoder.errors import MediaError, OriginalMismatch, ProbeFailed, TranscodeFileNotFound
+from liuhen.transcoder.errors import MediaError, OriginalMismatch, ProbeFailed, TranscodeFileNotFound, Truncated
 from liuhen.transcoder.fingerprint import ALGO, fingerprint
-from liuhen.transcoder.probe import Truncated, probe
+from liuhen.transcoder.probe import probe
 from liuhen.transcoder.proxy import plan_partial, plan_proxy, plan_thumbnails
 from liuhen.transcoder.settings import TranscoderSettings, transcoder_settings
 

@@ -35,6 +35,7 @@ from liuhen.cases import scope
 from liuhen.cases import service as cases
 from liuhen.cases.completeness import render_html
 from liuhen.cases.principal import Principal
+from liuhen.core.timefmt import parse_utc
 from liuhen.export.service import run_export
 
 router = APIRouter(tags=["cases"])
@@ -235,8 +236,8 @@ def export(request: Request, who: Who, case_no: CaseNo, body: ExportIn) -> dict[
     """Export a verifiable BagIt bag of the case (needs the caller's approved export request)."""
     rt = runtime_of(request)
     cases.get_case(rt, case_no)  # 404 before anything else
-    t_from = cases.as_utc(body.t_from)
-    t_to = cases.as_utc(body.t_to)
+    t_from = parse_utc(body.t_from)
+    t_to = parse_utc(body.t_to)
     path, result = run_export(rt, case_no, who, request_id=body.request_id, stage=body.stage, t_from=t_from, t_to=t_to)
     return {"case_no": case_no, "request_id": body.request_id, "path": path, "result": _plain(result)}
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -29,6 +28,7 @@ from liuhen.api.routes import problems, runtime_of
 from liuhen.cases import access, readaudit, requests, scope
 from liuhen.cases import service as cases
 from liuhen.cases.principal import Principal
+from liuhen.core.codec import b64
 from liuhen.core.errors import Forbidden, InvalidRequest, NotFound
 from liuhen.integrity import checkpoint as integrity_checkpoint
 from liuhen.integrity import log as integrity_log
@@ -204,9 +204,11 @@ def reads(
     before_id: Annotated[int | None, Query(ge=1, le=2**53, description="keyset: rows with id below")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
 ) -> list[dict[str, Any]]:
-    """The read journal, newest first: every authorised request that is not an access event (who, route, when)."""
+    """The read journal, newest first: every authorised request that is not an access event (who, route, when).
+    Only reads by users of the caller's units (a supervisor's sub-units included; agency-wide users' reads too)."""
     return readaudit.query(
-        runtime_of(request).catalog, user=user, route=route, since=since, until=until, before_id=before_id, limit=limit
+        runtime_of(request).catalog, user=user, route=route, since=since, until=until, before_id=before_id, limit=limit,
+        visible=scope.read_row_sql(who),
     )
 
 
@@ -263,10 +265,6 @@ def _session_sql(who: Principal) -> tuple[str, list[Any]]:
             list(params))
 
 
-def _b64(b: bytes) -> str:
-    return base64.b64encode(b).decode()
-
-
 
 @router.get(
     "/audit/checkpoint",
@@ -298,7 +296,7 @@ def audit_leaf(request: Request, who: Who, index: Annotated[int, Path(ge=0, le=2
         lf = log.leaf(runtime_of(request).catalog, index)
     except LookupError as exc:
         raise NotFound(str(exc)) from exc
-    return {"index": lf.idx, "event_id": lf.event_id, "leaf_hash_b64": _b64(lf.leaf_hash), "body": json.loads(lf.body)}
+    return {"index": lf.idx, "event_id": lf.event_id, "leaf_hash_b64": b64(lf.leaf_hash), "body": json.loads(lf.body)}
 
 
 @router.get(
@@ -329,8 +327,8 @@ def audit_inclusion(
     return {
         "index": index,
         "tree_size": tree_size,
-        "leaf_hash_b64": _b64(leaf_hash),
-        "hashes_b64": [_b64(h) for h in hashes],
+        "leaf_hash_b64": b64(leaf_hash),
+        "hashes_b64": [b64(h) for h in hashes],
         "tlog_proof": text,
     }
 
@@ -354,7 +352,7 @@ def audit_consistency(
         hashes = proof.consistency_proof(runtime_of(request).catalog, old, new)
     except ValueError as exc:
         raise NotFound(str(exc)) from exc
-    return {"old_size": old, "new_size": new, "hashes_b64": [_b64(h) for h in hashes]}
+    return {"old_size": old, "new_size": new, "hashes_b64": [b64(h) for h in hashes]}
 
 
 __all__ = ["Forbidden", "router"]

@@ -5,7 +5,6 @@ recomputes leaf hash and root with WebCrypto from the bytes the page shows)."""
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
@@ -15,13 +14,10 @@ from fastapi.responses import Response
 from liuhen.console import labels, pages
 from liuhen.console.services import IntegrityError, audit_log, log_checkpoint, log_keys, log_proof, log_verify
 from liuhen.console.web import Ctx, gate
+from liuhen.core.codec import b64
 
 router = APIRouter()
 RECENT = 50
-
-
-def _b64(b: bytes) -> str:
-    return base64.b64encode(b).decode()
 
 
 def signature_state(ctx: Ctx, cp: Any) -> str | None:
@@ -50,10 +46,10 @@ def inclusion(ctx: Ctx, cp: Any, index: int) -> dict[str, Any]:
     event = json.loads(lf.body)
     return {
         "index": index, "event": json.dumps(event, ensure_ascii=False, indent=2), "type": event.get("type"),
-        "leaf_hash": _b64(leaf_hash), "hashes": [_b64(h) for h in hashes], "verified": problem is None,
+        "leaf_hash": b64(leaf_hash), "hashes": [b64(h) for h in hashes], "verified": problem is None,
         "problem": problem,
-        "data": {"index": index, "size": cp.size, "leaf": _b64(lf.body), "leaf_hash": _b64(leaf_hash),
-                 "hashes": [_b64(h) for h in hashes]},
+        "data": {"index": index, "size": cp.size, "leaf": b64(lf.body), "leaf_hash": b64(leaf_hash),
+                 "hashes": [b64(h) for h in hashes]},
     }
 
 

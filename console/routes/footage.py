@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from liuhen.console import pages, timefmt
-from liuhen.console.errors import PurposeRequired
+from liuhen.console.errors import PlaybackPurposeMissing
 from liuhen.console.services import STAGES, access, case_service, file_reader, ranged_response, search_files
 from liuhen.console.web import Ctx, check_csrf, gate
 from liuhen.core.errors import InvalidRequest, NotFound
@@ -168,17 +168,17 @@ def file_page(request: Request, sha256: str) -> Response:
 
 
 def lookup_grant(ctx: Ctx, grant: str | None, sha256: str) -> dict[str, Any]:
-    """The purpose this session stated for this file (recent enough), or ``PurposeRequired``."""
+    """The purpose this session stated for this file (recent enough), or ``PlaybackPurposeMissing``."""
     assert ctx.me is not None
     if not grant or not grant.isdigit():
-        raise PurposeRequired("state a purpose on the player page first")
+        raise PlaybackPurposeMissing("state a purpose on the player page first")
     row = ctx.runtime.catalog.one(
         "SELECT * FROM console_playback WHERE id = %s AND session_id = %s AND sha256 = %s AND granted_at > %s",
         (int(grant), ctx.me.id, sha256.lower(),
          datetime.now(UTC) - timedelta(minutes=ctx.settings.playback_grant_minutes)),
     )
     if row is None:
-        raise PurposeRequired("no purpose stated for this file in this session (or it expired)")
+        raise PlaybackPurposeMissing("no purpose stated for this file in this session (or it expired)")
     return row
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from liuhen.console import accounts
-from liuhen.console.services import access, list_tokens, ranged_response, readaudit
+from liuhen.console.services import access, list_tokens, ranged_response, readaudit, scope
 from liuhen.console.web import Ctx, check_csrf, gate
 from liuhen.core.errors import NotFound
 
@@ -79,14 +79,15 @@ def download(request: Request, request_id: int, sha256: str) -> Response:
 @router.get("/oversight", name="console.oversight")
 def oversight(request: Request, case_no: str | None = None, sha256: str | None = None,
               user: str | None = None) -> Response:
+    """Access log, unusual access and the read journal — of the caller's units, as the API's /access/* lists."""
     ctx = gate(request, "console.oversight")
-    rt = ctx.runtime
+    rt, visible = ctx.runtime, scope.access_row_sql(ctx.principal)
     events = access.access_log(rt, case_no=case_no or None, sha256=(sha256 or "").lower() or None,
-                               user=user or None, limit=200)
+                               user=user or None, limit=200, visible=visible)
     flagged = [{"user_name": u.get("user_name") or u.get("user"), "kind": u.get("kind"),
                 "detail": ", ".join(f"{k}={v}" for k, v in u.items() if k not in ("user_name", "user", "kind"))}
-               for u in access.unusual(rt)]
-    reads = readaudit.query(rt.catalog, user=user or None, limit=100)
+               for u in access.unusual(rt, visible=visible)]
+    reads = readaudit.query(rt.catalog, user=user or None, limit=100, visible=scope.read_row_sql(ctx.principal))
     return ctx.render("oversight.html", events=events, unusual=flagged, reads=reads,
                       f={"case_no": case_no, "sha256": sha256, "user": user}, active="/oversight")
 

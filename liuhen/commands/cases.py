@@ -1,4 +1,4 @@
-"""CLI: ``liuhen token …`` (admins), ``liuhen case …`` (clerks), ``liuhen access …``.
+"""CLI: ``liuhen case …`` (clerks), ``liuhen access …`` (``liuhen token …`` is ``commands/tokens.py``).
 
 Commands act as ``LIUHEN_ACTOR`` (default ``cli:<os user>``) unless ``--as USER`` names an API user,
 whose role then applies (approving and releasing a hold need a supervisor, a legal review needs a
@@ -18,7 +18,7 @@ from typing import Any
 
 import typer
 
-from liuhen.api.auth import DEFAULT_EXPIRES_DAYS, issue_token, list_tokens, lookup_user, revoke_token
+from liuhen.api.auth import lookup_user
 from liuhen.cases import access, scope
 from liuhen.cases import service as cases
 from liuhen.cases.completeness import render_html
@@ -28,9 +28,6 @@ from liuhen.core.config import get_settings
 from liuhen.core.timefmt import local, utc_iso
 from liuhen.wiring import open_runtime
 
-token_app = typer.Typer(
-    help="API tokens (admins): issue, revoke, list. Tokens are stored only as SHA-256.", no_args_is_help=True
-)
 case_app = typer.Typer(help="Cases, stages, legal reviews, activities, clip links, completeness.", no_args_is_help=True)
 access_app = typer.Typer(help="Supervised retrieval (调阅审批): request, approve/reject, report.", no_args_is_help=True)
 
@@ -68,49 +65,6 @@ def _runtime() -> Iterator[Any]:
 
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
-
-
-@token_app.command("issue")
-def token_issue(
-    user: str = typer.Option(..., "--user", help="User name (created if new)."),
-    role: str = typer.Option(..., "--role", help="clerk|reviewer|legal_reviewer|supervisor|admin|external"),
-    unit: str | None = typer.Option(None, "--unit", help="The user's unit code (for outside-unit flags)."),
-    label: str | None = typer.Option(None, help="A note on the token."),
-    expires_days: float | None = typer.Option(
-        None, help=f"Expire after N days (more than 0; default {DEFAULT_EXPIRES_DAYS:g})."
-    ),
-    no_expiry: bool = typer.Option(False, "--no-expiry", help="Issue a token that never expires (explicit choice)."),
-    as_json: bool = JSON,
-) -> None:
-    """Issue a bearer token; it is printed once and stored only as its SHA-256."""
-
-    if no_expiry and expires_days is not None:
-        raise typer.BadParameter("give --expires-days N or --no-expiry, not both")
-    if not no_expiry and expires_days is None:
-        expires_days = DEFAULT_EXPIRES_DAYS
-    with _runtime() as rt:
-        tok, row = issue_token(
-            rt, user=user, role=role, unit_code=unit, actor=_actor(rt), label=label, expires_days=expires_days
-        )
-    _emit({"token": tok, **row}, as_json)
-
-
-@token_app.command("revoke")
-def token_revoke(
-    token_id: int = typer.Argument(..., help="Token id (see `token list`)."), as_json: bool = JSON
-) -> None:
-    """Revoke a token (logged as token.revoke)."""
-
-    with _runtime() as rt:
-        _emit(revoke_token(rt, token_id, actor=_actor(rt)), as_json)
-
-
-@token_app.command("list")
-def token_list(as_json: bool = JSON) -> None:
-    """List tokens (ids, users, roles, prefixes — never the token)."""
-
-    with _runtime() as rt:
-        _emit(list_tokens(rt), as_json)
 
 
 @case_app.command("create")
@@ -390,6 +344,5 @@ def access_report(
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(token_app, name="token")
     app.add_typer(case_app, name="case")
     app.add_typer(access_app, name="access")

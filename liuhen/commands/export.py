@@ -11,8 +11,8 @@ from pathlib import Path
 
 import typer
 
-from liuhen.cases.service import as_utc
 from liuhen.commands.cases import AS, JSON, _emit, _runtime, _who
+from liuhen.core.timefmt import parse_utc
 from liuhen.core.verifier import render, verify_bag
 from liuhen.export.service import run_export
 from liuhen.integrity import keys as logkeys
@@ -33,7 +33,7 @@ def export_cmd(
 
     with _runtime() as rt:
         path, result = run_export(rt, case_no, _who(rt, as_user), request_id=request_id, out_dir=out, stage=stage,
-                                  t_from=as_utc(t_from), t_to=as_utc(t_to))
+                                  t_from=parse_utc(t_from), t_to=parse_utc(t_to))
     _emit({"case_no": case_no, **result.as_json(), "path": path}, as_json)
 
 

@@ -7,6 +7,7 @@ store, dramatiq's StubBroker with in-process worker threads. Everything they kee
 
 from __future__ import annotations
 
+import getpass
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -109,12 +110,16 @@ class Settings(BaseSettings):
     def actor_name(self) -> str:
         if self.actor:
             return self.actor
-        import getpass
+        return f"cli:{os_user()}"
 
-        try:
-            return f"cli:{getpass.getuser()}"
-        except Exception:
-            return "cli:unknown"
+
+
+def os_user() -> str:
+    """The operating-system user running this process (``unknown`` if it cannot be told)."""
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
 
 
 @lru_cache(maxsize=1)

@@ -8,7 +8,10 @@ The zone is ``LIUHEN_DISPLAY_TZ`` (default Asia/Shanghai).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import overload
 from zoneinfo import ZoneInfo
+
+from liuhen.core.errors import InvalidRequest
 
 DEFAULT_ZONE = "Asia/Shanghai"
 
@@ -20,6 +23,25 @@ def utcnow() -> datetime:
 def as_utc(t: datetime) -> datetime:
     """An aware UTC datetime; a naive one is taken to be UTC already."""
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+@overload
+def parse_utc(value: None, what: str = "time") -> None: ...
+@overload
+def parse_utc(value: datetime | str, what: str = "time") -> datetime: ...
+def parse_utc(value: datetime | str | None, what: str = "time") -> datetime | None:
+    """``as_utc`` of a datetime or an ISO 8601 string (``Z`` accepted; naive = UTC); None stays None.
+
+    Text that is not ISO 8601 raises ``InvalidRequest`` naming ``what`` and the value.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise InvalidRequest(f"{what}: not an ISO 8601 time: {value!r}") from exc
+    return as_utc(value)
 
 
 def utc_iso(t: datetime) -> str:

@@ -25,7 +25,7 @@ def tokens(runtime) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """One token per role (users named after their role, unit U1), plus 'supervisor2' and 'outsider' (unit U2)."""
     from liuhen.api.auth import issue_token
 
-    out = {}
+    out: dict[str, str] = {}
     for role in ROLES:
         out[role], _ = issue_token(runtime, user=role, role=role, unit_code="U1", actor="test-admin")
     out["supervisor2"], _ = issue_token(runtime, user="supervisor2", role="supervisor", unit_code="U1", actor="t")

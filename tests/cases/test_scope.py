@@ -212,3 +212,27 @@ def test_ingest_sessions_are_scoped_by_the_recorders_unit(runtime, client, world
     sid_b = runtime.catalog.one("SELECT id FROM ingest_sessions WHERE device_serial = 'DSJ-B'")["id"]
     assert client.get(f"/ingest/sessions/{sid_b}", headers=bearer(world["tok"]["supA"])).status_code == 404
     assert client.get(f"/ingest/sessions/{sid_b}", headers=bearer(world["tok"]["supB"])).status_code == 200
+
+
+def test_the_read_journal_is_scoped_by_the_readers_unit(runtime, client, world) -> None:
+    tok = world["tok"]
+    ops, _ = issue_token(runtime, user="ops", role="admin", actor="t")  # agency-wide: no unit
+    for user, path in (("revA", "/cases/A-1"), ("revB", "/cases/B-1"), ("clerkB", "/cases/B-1")):
+        assert client.get(path, headers=bearer(tok[user])).status_code == 200
+    assert client.get("/access/reads", headers=bearer(ops)).status_code == 200
+    with runtime.catalog.tx() as conn:  # a journal row of a reader no longer (or never) in api_users
+        conn.execute("INSERT INTO read_journal (user_name, role, route, method, path) "
+                     "VALUES ('gone', 'reviewer', 'cases.list', 'GET', '/cases')")
+
+    def readers(user: str, token: str | None = None) -> set[str]:
+        r = client.get("/access/reads", headers=bearer(token or tok[user]))
+        assert r.status_code == 200, r.text
+        return {x["user_name"] for x in r.json()}
+
+    # each caller's own earlier /access/reads rows are journaled too; agency-wide and unknown readers are unscoped
+    assert readers("supA") == {"revA", "supA", "ops", "gone"}
+    assert readers("supB") == {"revB", "clerkB", "supB", "ops", "gone"}
+    assert readers("supCity") == {"revA", "supA", "revB", "clerkB", "supB", "supCity", "ops", "gone"}
+    assert {"revA", "revB", "supCity"} <= readers("ops", ops)  # an agency-wide auditor sees every unit
+    r = client.get("/access/reads", headers=bearer(tok["supA"]), params={"user": "revB"})
+    assert r.status_code == 200 and r.json() == []  # filtering by name does not reach past the unit

@@ -1,4 +1,4 @@
-"""liuhen/commands/cases.py: token expiry, times people read, case grants, legal reviews and CLI origin, help."""
+"""liuhen/commands/cases.py: times people read, case grants, legal reviews and CLI origin, help."""
 
 from __future__ import annotations
 
@@ -11,25 +11,8 @@ from liuhen.api.auth import issue_token
 from liuhen.cases import access
 from liuhen.cases import service as cases
 from liuhen.cli import app
-from liuhen.core.errors import Forbidden, InvalidRequest
+from liuhen.core.errors import Forbidden
 from tests.cases.helpers import CLERK, events, new_case
-
-
-def test_token_issue_refuses_zero_and_negative_days(cli) -> None:
-    for days in ("0", "-5"):
-        res = cli.invoke(app, ["token", "issue", "--user", "a", "--role", "clerk", "--expires-days", days])
-        assert isinstance(res.exception, InvalidRequest), res.output
-        assert "more than 0" in str(res.exception) and "--no-expiry" in str(res.exception)
-
-
-def test_token_issue_defaults_to_an_expiry_and_never_is_explicit(cli) -> None:
-    res = cli.invoke(app, ["token", "issue", "--user", "a", "--role", "clerk", "--json"])
-    assert res.exit_code == 0, res.output
-    assert json.loads(res.stdout)["expires_at"] is not None  # 90 days by default
-    res = cli.invoke(app, ["token", "issue", "--user", "a", "--role", "clerk", "--no-expiry", "--json"])
-    assert json.loads(res.stdout)["expires_at"] is None
-    res = cli.invoke(app, ["token", "issue", "--user", "a", "--role", "clerk", "--no-expiry", "--expires-days", "3"])
-    assert res.exit_code == 2 and "not both" in res.output
 
 
 def test_people_read_agency_time_machines_read_utc(cli, monkeypatch) -> None:
@@ -66,7 +49,7 @@ def test_cli_grant_and_revoke_grant(runtime, cli) -> None:  # type: ignore[no-un
 
 def test_cli_review_needs_a_legal_reviewer_and_cli_events_carry_the_os_user(runtime, settings, monkeypatch):
     import liuhen.wiring
-    from liuhen.cases.accessevents import _os_user
+    from liuhen.core.config import os_user
 
     monkeypatch.setattr(liuhen.wiring, "get_settings", lambda: settings)
     run = CliRunner().invoke
@@ -85,12 +68,12 @@ def test_cli_review_needs_a_legal_reviewer_and_cli_events_carry_the_os_user(runt
     res = run(app, [*review, "--as", "zhao", "--json"])
     assert res.exit_code == 0, res.output
     (ev,) = events(runtime, "legal_review")
-    assert ev["actor"] == "zhao" and ev["data"]["via"] == "cli" and ev["data"]["os_user"] == _os_user()
+    assert ev["actor"] == "zhao" and ev["data"]["via"] == "cli" and ev["data"]["os_user"] == os_user()
     # an approval made with --as still shows who ran the command
     req = access.create_request(runtime, CLERK, kind="export", purpose="移送法院", case_no="CLI-LR")
     assert run(app, ["access", "approve", str(req["id"]), "--as", "wang"]).exit_code == 0
     (ap,) = events(runtime, "access.approval")
-    assert ap["actor"] == "wang" and ap["data"]["via"] == "cli" and ap["data"]["os_user"] == _os_user()
+    assert ap["actor"] == "wang" and ap["data"]["via"] == "cli" and ap["data"]["os_user"] == os_user()
     # events recorded outside a CLI command (HTTP, in-process) carry no CLI marker: it does not leak
     assert "via" not in events(runtime, "access.request")[0]["data"]
 

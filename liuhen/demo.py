@@ -7,6 +7,7 @@ dock (simulated) → ingest → transcode (worker threads, or dramatiq worker pr
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -104,6 +105,7 @@ def run_demo(
                 {"width": 320, "height": 240, "bitrate": "500k", "clip_seconds": 4.0} if small else {}
             )
             tmp = dock.with_name(dock.name + ".tmp")
+            shutil.rmtree(tmp, ignore_errors=True)  # a run interrupted while simulating left a partial dock
             simulate_dock(tmp, recorders=recorders, minutes=minutes, **kw)
             tmp.rename(dock)
         else:

@@ -1011,7 +1011,10 @@ def _check_derived(bag: str, report: Report, payload: dict[str, dict[str, str]],
             report.fail(p, "sha256 vs derivation record", r.get("sha256"), payload[p]["sha256"])
             continue
         if r.get("original_sha256") not in originals.values():
-            report.fail(p, "derived from an original that is not in the bag", r.get("original_sha256"), None)
+            report.fail(
+                p, "derived from an original that is not in the bag", r.get("original_sha256"),
+                f"none of the {len(originals)} originals in the bag",
+            )
             continue
         if originals.get(str(r.get("original_path"))) != r.get("original_sha256"):
             report.fail(p, "original_path vs original_sha256 in derivations.json", r.get("original_sha256"),
@@ -1065,7 +1068,7 @@ def _check_statement(bag: str, report: Report, payload: dict[str, dict[str, str]
             report.fail(item, "path is not an original in the payload", None, path)
             continue
         if payload[path]["sha256"] != sha:
-            report.fail(item, f"sha256 vs {path}", payload[path]["sha256"], sha)
+            report.fail(item, f"sha256 vs {path}", sha, payload[path]["sha256"])
             continue
         described.add(path)
         li = (it.get("ingestion") or {}).get("log_index")

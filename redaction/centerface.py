@@ -107,14 +107,14 @@ class CenterFace:
     name = MODEL_NAME
     model_sha256 = MODEL_SHA256
 
-    def __init__(self, *, width: int = 960, height: int = 544, threshold: float = 0.4, threads: int = 2) -> None:
+    def __init__(self, *, width: int = 960, height: int = 544, threshold: float = 0.4, threads: int = 1) -> None:
         if width % 32 or height % 32:
             raise ValueError(f"CenterFace input {width}x{height}: both sides must be multiples of 32")
         self.width, self.height, self.threshold, self.threads = width, height, threshold, threads
         self._sess = _session(str(model_path()), width, height, threads)
 
     @classmethod
-    def for_side(cls, side: int = 960, *, threshold: float = 0.4) -> CenterFace:
+    def for_side(cls, side: int = 1280, *, threshold: float = 0.4) -> CenterFace:
         """A 16:9 fixed input whose longer side is ``side`` (960 → 960×544, 1280 → 1280×736, 1920 → 1920×1088)."""
         up = 32
         return cls(width=-(-side // up) * up, height=-(-(side * 9 // 16) // up) * up, threshold=threshold)

@@ -21,7 +21,7 @@ from liuhen.cases import access
 from liuhen.cases.principal import Principal
 from liuhen.redaction import service
 from liuhen.redaction.centerface import CenterFace
-from liuhen.redaction.detect import DetectParams
+from liuhen.redaction.detect import STRIDE, DetectParams
 
 router = APIRouter(tags=["redaction"])
 Who = Annotated[Principal, Depends(authorize)]
@@ -54,8 +54,8 @@ class RedactionIn(BaseModel):
     mutes: list[Range] = Field(default_factory=list, max_length=1000)
     tone: bool = False
     method: Literal["blur", "pixelate", "fill"] = "blur"
-    stride: Annotated[int, Field(ge=1, le=30)] = 3
-    detect_side: Literal[960, 1280, 1920] = 960
+    stride: Annotated[int, Field(ge=1, le=30)] = STRIDE
+    detect_side: Literal[960, 1280, 1920] = 1280  # detect.DETECT_SIDE
     regions: dict[str, Any] | None = Field(None, description="A full region list (replaces the fields above)")
 
 

@@ -13,7 +13,7 @@ from liuhen.cases.access import cli_origin
 from liuhen.redaction import service
 from liuhen.redaction.bagscript import SCRIPT_NAME, bag_script
 from liuhen.redaction.centerface import CenterFace
-from liuhen.redaction.detect import DetectParams
+from liuhen.redaction.detect import DETECT_SIDE, STRIDE, DetectParams
 from liuhen.redaction.regions import load, parse_box_spec, parse_range
 from liuhen.redaction.regions_core import METHODS
 from liuhen.redaction.verifier import verify
@@ -108,9 +108,9 @@ def register(app: typer.Typer) -> None:
         method: str = typer.Option("blur", "--method", help=f"One of {', '.join(METHODS)}."),
         regions: Path | None = typer.Option(None, "--regions", exists=True, dir_okay=False,
                                             help="A full region list (e.g. an edited `redaction show --regions`)."),
-        stride: int = typer.Option(3, min=1, help="Detect on every n-th frame (tracking covers the rest)."),
-        detect_side: int = typer.Option(960, min=320, max=3840, help="Detector input's longer side (fixed per "
-                                        "run): 960 finds faces ≥ 40 px in 1080p, 1280 also most 30 px ones."),
+        stride: int = typer.Option(STRIDE, min=1, help="Detect on every n-th frame (tracking covers the rest)."),
+        detect_side: int = typer.Option(DETECT_SIDE, min=320, max=3840, help="Detector input's longer side (fixed per "
+                                        "run): 960 finds faces ≥ 40 px in 1080p, 1280 (default) also most 30 px ones."),
         json_out: bool = typer.Option(False, "--json"),
     ) -> None:
         """Draft a redaction, render its preview and verify it; a supervisor then approves it."""

@@ -17,7 +17,7 @@ from liuhen.console import labels
 from liuhen.console.config import ConsoleSettings, get_console_settings
 from liuhen.console.errors import ConsoleError, PasswordChangeRequired, SessionInvalid
 from liuhen.console.i18n import HERE
-from liuhen.console.routes import auth, bags, cases, dock, footage, multicam, oversight
+from liuhen.console.routes import auth, bags, cases, dock, footage, multicam, oversight, redaction
 from liuhen.console.web import SecurityHeaders, context, gate, login_redirect
 from liuhen.core.errors import LiuhenError
 
@@ -50,7 +50,7 @@ def create_console(runtime: Any, settings: ConsoleSettings | None = None) -> Fas
         detail = ctx._(labels.MSG_FORBIDDEN) if exc.status == 403 and not isinstance(exc, ConsoleError) else str(exc)
         return ctx.render("error.html", status=exc.status, status_code=exc.status, title=title, detail=detail)
 
-    for module in (auth, dock, cases, footage, multicam, oversight, bags):
+    for module in (auth, dock, cases, footage, multicam, oversight, bags, redaction):
         app.include_router(module.router)
     return app
 

@@ -43,6 +43,7 @@ NAV = (
     ("/requests", "console.requests", N_("Access requests")),
     ("/inbox", "console.inbox", N_("Approvals")),
     ("/bags", "console.bags", N_("Export bags")),
+    ("/redactions", "console.redactions", N_("Redactions")),
     ("/oversight", "console.oversight", N_("Oversight")),
     ("/admin", "console.admin", N_("Administration")),
     ("/audit", "console.audit", N_("Audit log")),

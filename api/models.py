@@ -432,6 +432,8 @@ class ExportIn(In):
     stage: Stage | None = None
     t_from: Moment | None = None
     t_to: Moment | None = None
+    disclosure: bool = False  # approved redacted copies only (export.disclosure)
+    redactions: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(default_factory=list, max_length=1000)
 
 
 class ExportOut(Out):

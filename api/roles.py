@@ -138,10 +138,16 @@ CONSOLE_PAGES: dict[str, frozenset[Role]] = {
     "console.admin": _r("admin"),
     "console.admin_user": _r("admin"),
     "console.audit": _ALL,
+    "console.redactions": _r("reviewer", "supervisor"),
+    "console.redact": _r("reviewer", "supervisor"),  # player + drafting; purpose-gated like console.play
+    "console.redact_purpose": _r("reviewer", "supervisor"),
+    "console.redaction_create": _r("reviewer", "supervisor"),  # = redaction.create
+    "console.redaction_preview": _r("reviewer", "supervisor"),  # and a stated purpose for the file
+    "console.redaction_approve": _r("supervisor"),  # = redaction.approve (and not the drafter)
 }
 # Console routes that record their own access event before the first byte (I5) instead of a read-journal row.
 CONSOLE_ACCESS_EVENT_PAGES = frozenset({"console.proxy", "console.thumbnail", "console.download",
-                                        "console.bag_download"})
+                                        "console.bag_download", "console.redaction_preview"})
 
 
 def allowed(route_name: str, role: str) -> bool:

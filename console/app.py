@@ -17,7 +17,7 @@ from liuhen.console import labels
 from liuhen.console.config import ConsoleSettings, get_console_settings
 from liuhen.console.errors import ConsoleError, CsrfRejected, PasswordChangeRequired, SessionInvalid
 from liuhen.console.i18n import HERE
-from liuhen.console.routes import audit, auth, bags, cases, dock, footage, multicam, oversight, supervision
+from liuhen.console.routes import audit, auth, bags, cases, dock, footage, multicam, oversight, redaction, supervision
 from liuhen.console.web import SecurityHeaders, context, gate, login_redirect
 from liuhen.core.errors import LiuhenError
 
@@ -51,7 +51,7 @@ def create_console(runtime: Any, settings: ConsoleSettings | None = None) -> Fas
                           heading=ctx._(labels.error_heading(exc.status)), detail=ctx._(detail) if detail else None,
                           technical=f"{exc.title}: {exc}")
 
-    for module in (auth, dock, cases, footage, multicam, oversight, supervision, audit, bags):
+    for module in (auth, dock, cases, footage, multicam, oversight, supervision, audit, bags, redaction):
         app.include_router(module.router)
     return app
 

@@ -96,6 +96,7 @@ NAV = (
     ("/inbox", "console.inbox", N_("Approvals")),
     ("/bags", "console.bags", N_("Export bags")),
     ("/supervision", "console.supervision", N_("Supervision")),
+    ("/redactions", "console.redactions", N_("Redactions")),
     ("/oversight", "console.oversight", N_("Oversight")),
     ("/admin", "console.admin", N_("Administration")),
     ("/audit", "console.audit", N_("Audit log")),

@@ -126,13 +126,16 @@ def _tag_files(rt: Runtime, bag: BagWriter, doc: Row, jsonl: bytes, ev_index: li
 
 
 def _seal(rt: Runtime, bag: BagWriter, sel: select.Selection, actor: str, selection: Row,
-          request_id: int | str | None, now: datetime, warnings: list[str]) -> tuple[int, checkpoint.Checkpoint]:
-    """Log the manifest event, publish a checkpoint covering it, add the proofs and the log keys."""
+          request_id: int | str | None, now: datetime, warnings: list[str],
+          extra_bound: tuple[str, ...] = ()) -> tuple[int, checkpoint.Checkpoint]:
+    """Log the manifest event, publish a checkpoint covering it, add the proofs and the log keys.
+
+    ``extra_bound``: tag files beyond ``build.BOUND_FILES`` whose SHA-256 the manifest event records."""
     case_no = sel.case["case_no"]
     manifests = bag.seal_payload()
     prev_cp = checkpoint.latest(rt.catalog)
     prev_cp = prev_cp if prev_cp is not None and prev_cp.size >= 1 else None
-    digests = {**{rel: bag.tag_sha256(rel) for rel in build.BOUND_FILES}, **manifests}
+    digests = {**{rel: bag.tag_sha256(rel) for rel in (*build.BOUND_FILES, *extra_bound)}, **manifests}
     mdata = build.manifest_data(sel.case, selection, request_id, now, bag.oxum, sel.events, digests,
                                 None if prev_cp is None else (prev_cp.size, prev_cp.root_b64))
     _, man_idx = log.append(rt.catalog, Event("export", actor, subject={"case": case_no}, data=mdata))
@@ -226,25 +229,33 @@ def export_case(runtime: Runtime, case_no: str, out_dir: str | os.PathLike[str],
                         checkpoint_size=cp.size, export_id=export_id, warnings=warnings, manifest_event_idx=man_idx)
 
 
-def run_export(runtime: Runtime, case_no: str, who: Principal | str, *, request_id: int,
-               out_dir: Path | str | None = None, stage: str | None = None, t_from: datetime | None = None,
-               t_to: datetime | None = None) -> tuple[str, ExportResult]:
-    """Check the approved export request, log the export's start (before any byte is written), export."""
+def authorise(runtime: Runtime, who: Principal | str, case_no: str, request_id: int, data: Row) -> Principal:
+    """Check the approved export request and log the export's start (before any byte is written)."""
     principal = who if isinstance(who, Principal) else Principal(who, "cli")
     access.require_approved(runtime, request_id, principal, kind="export", case_no=case_no)
     with runtime.catalog.tx() as conn:
         c = conn.execute("SELECT unit_code FROM cases WHERE case_no = %s", (case_no,)).fetchone()
         access.record_access(
             conn, principal, "export", purpose=f"approved request {request_id}", case_no=case_no,
-            case_unit=c["unit_code"] if c else None, request_id=request_id,
-            data={"phase": "authorised", "stage": stage, "t_from": t_from.isoformat() if t_from else None,
-                  "t_to": t_to.isoformat() if t_to else None},
+            case_unit=c["unit_code"] if c else None, request_id=request_id, data={"phase": "authorised", **data},
         )
-    if out_dir is None:
-        stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
-        safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in case_no)
-        out_dir = runtime.settings.export_dir / f"{safe}-{stamp}-r{request_id}"
-    out = Path(out_dir)
+    return principal
+
+
+def default_out(runtime: Runtime, case_no: str, request_id: int, tag: str = "") -> Path:
+    stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in case_no)
+    return runtime.settings.export_dir / f"{safe}-{stamp}-r{request_id}{tag}"
+
+
+def run_export(runtime: Runtime, case_no: str, who: Principal | str, *, request_id: int,
+               out_dir: Path | str | None = None, stage: str | None = None, t_from: datetime | None = None,
+               t_to: datetime | None = None) -> tuple[str, ExportResult]:
+    """Check the approved export request, log the export's start (before any byte is written), export."""
+    principal = authorise(runtime, who, case_no, request_id, {
+        "stage": stage, "t_from": t_from.isoformat() if t_from else None,
+        "t_to": t_to.isoformat() if t_to else None})
+    out = Path(out_dir) if out_dir is not None else default_out(runtime, case_no, request_id)
     result = export_case(runtime, case_no, out, actor=principal.name, stage=stage, t_from=t_from, t_to=t_to,
                          request_id=request_id)
     return str(out), result

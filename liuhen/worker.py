@@ -11,9 +11,10 @@ from liuhen.transcoder.broker import setup_broker
 
 broker = setup_broker(Settings())
 
+from liuhen.redaction import actors as redaction_actors  # noqa: E402  (must follow setup_broker)
 from liuhen.transcoder import actors  # noqa: E402  (must follow setup_broker)
 from liuhen.wiring import build_runtime  # noqa: E402
 
 actors.set_runtime_factory(build_runtime)
 
-__all__ = ["actors", "broker"]
+__all__ = ["actors", "broker", "redaction_actors"]

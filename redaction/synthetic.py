@@ -87,11 +87,16 @@ def paste(frame: np.ndarray, spec: FaceSpec, index: int) -> None:
 
 
 def make_clip(out: Path, faces: list[FaceSpec], *, width: int = 640, height: int = 360, fps: int = 30,
-              seconds: float = 2.0, crf: int = 18, audio: bool = True, seed: int = 1) -> list[list[tuple]]:
-    """Write an H.264/AAC MP4; return per frame the list of (face index, true box) visible in it."""
+              seconds: float = 2.0, crf: int = 18, audio: bool = True, seed: int = 1, noise: int = 6,
+              bitrate: str | None = None) -> list[list[tuple]]:
+    """Write an H.264/AAC MP4; return per frame the list of (face index, true box) visible in it.
+
+    ``noise``: sensor-noise strength (changes every frame); ``bitrate`` (e.g. ``"10M"``): encode at that
+    rate like a body-worn recorder (GA/T 947 class 1080p30 streams run at about 8–12 Mbit/s) instead of ``crf``
+    — full-strength per-frame noise at crf 18 makes a ~270 Mbit/s stream no recorder writes."""
     n = round(seconds * fps)
     bg = [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
-          f"gradients=s={width}x{height}:r={fps}:speed=0.02:seed={seed},noise=alls=6:allf=t:all_seed={seed}",
+          f"gradients=s={width}x{height}:r={fps}:speed=0.02:seed={seed},noise=alls={noise}:allf=t:all_seed={seed}",
           "-frames:v", str(n), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
     enc = [ffmpeg_exe(), "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
            "-framerate", str(fps), "-i", "-"]
@@ -100,8 +105,8 @@ def make_clip(out: Path, faces: list[FaceSpec], *, width: int = 640, height: int
                 "-f", "lavfi", "-i", f"sine=f=440:r=48000:d={seconds}",
                 "-filter_complex", "[1:a][2:a]amix=inputs=2:normalize=0,aformat=channel_layouts=stereo[a]",
                 "-map", "0:v", "-map", "[a]", "-c:a", "aac", "-b:a", "192k"]
-    enc += ["-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf), "-pix_fmt", "yuv420p", "-g", str(fps),
-            str(out)]
+    rate = ["-b:v", bitrate, "-maxrate", bitrate, "-bufsize", bitrate] if bitrate else ["-crf", str(crf)]
+    enc += ["-c:v", "libx264", "-preset", "veryfast", *rate, "-pix_fmt", "yuv420p", "-g", str(fps), str(out)]
     src = subprocess.Popen(bg, stdout=subprocess.PIPE)
     sink = subprocess.Popen(enc, stdin=subprocess.PIPE)
     assert src.stdout is not None and sink.stdin is not None

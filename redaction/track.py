@@ -45,13 +45,37 @@ def _near(a: Box, b: Box) -> float:
     return 1.0 - dist if dist < 1.0 else 0.0
 
 
-def link(samples: list[tuple[int, list[Detection]]], *, max_gap: int = 3) -> list[Track]:
-    """Greedy best-first linking of per-sample detections into tracks (``samples`` sorted by frame)."""
-    live: list[Track] = []
-    done: list[Track] = []
-    for frame, dets in samples:
+def predict(track: Track, frame: int) -> Box:
+    """Where the track's box should be at ``frame``: its last box moved on at its last velocity (so
+    faces that move more than their own size between sampled frames still link)."""
+    f1, b1 = track.keys[-1]
+    if len(track.keys) < 2:
+        return b1
+    f0, b0 = track.keys[-2]
+    return _shift(b1, (b1[0] - b0[0]) / (f1 - f0), (b1[1] - b0[1]) / (f1 - f0), frame - f1)
+
+
+class Linker:
+    """Incremental form of ``link``: feed sampled frames in order; ``tracks()`` at any point.
+
+    Linking is causal (a sample's assignment never depends on later samples), and tracks are ordered
+    by (first frame, first box) — fixed at birth — so the tracks after any prefix of the samples are a
+    prefix of the final list: what lets ``stream`` render early frames before the clip is fully seen.
+    """
+
+    def __init__(self, *, max_gap: int = 3) -> None:
+        self.max_gap = max_gap
+        self.live: list[Track] = []
+        self.done: list[Track] = []
+        self.last_frame = -1
+
+    def feed(self, frame: int, dets: list[Detection]) -> None:
+        if frame <= self.last_frame:
+            raise ValueError(f"samples must be fed in frame order ({frame} after {self.last_frame})")
+        self.last_frame = frame
+        live = self.live
         pairs = sorted(
-            ((_near(t.keys[-1][1], d.box), ti, di) for ti, t in enumerate(live) for di, d in enumerate(dets)),
+            ((_near(predict(t, frame), d.box), ti, di) for ti, t in enumerate(live) for di, d in enumerate(dets)),
             reverse=True,
         )
         used_t: set[int] = set()
@@ -67,9 +91,29 @@ def link(samples: list[tuple[int, list[Detection]]], *, max_gap: int = 3) -> lis
         for ti, t in enumerate(live):
             if ti not in used_t:
                 t.misses += 1
-            (done if t.misses > max_gap else still).append(t)
-        live = still + [Track(keys=[(frame, d.box)]) for di, d in enumerate(dets) if di not in used_d]
-    return sorted(done + live, key=lambda t: t.keys[0][0])
+            (self.done if t.misses > self.max_gap else still).append(t)
+        self.live = still + [Track(keys=[(frame, d.box)]) for di, d in enumerate(dets) if di not in used_d]
+
+    def tracks(self) -> list[Track]:
+        return sorted(self.done + self.live, key=lambda t: (t.keys[0][0], t.keys[0][1]))
+
+
+def link(samples: list[tuple[int, list[Detection]]], *, max_gap: int = 3) -> list[Track]:
+    """Greedy best-first linking of per-sample detections into tracks (``samples`` sorted by frame)."""
+    linker = Linker(max_gap=max_gap)
+    for frame, dets in samples:
+        linker.feed(frame, dets)
+    return linker.tracks()
+
+
+def settle_frames(*, stride: int, hold: int, max_gap: int) -> int:
+    """After samples up to frame P are linked, the regions of every frame ≤ P − this no longer change.
+
+    A frame i's boxes come from detection keys ≤ i (final), the next key of each track (known, or the
+    track has ended, once (max_gap + 1)·stride frames passed without one), and lead-in keys of tracks
+    born within stride + hold frames after i, whose velocity needs their second key or their end.
+    """
+    return (stride + hold) + (max_gap + 1) * stride + stride
 
 
 def _shift(box: Box, vx: float, vy: float, frames: int) -> Box:

@@ -35,7 +35,9 @@ from liuhen.cases import scope
 from liuhen.cases import service as cases
 from liuhen.cases.completeness import render_html
 from liuhen.cases.principal import Principal
+from liuhen.core.errors import InvalidRequest
 from liuhen.core.timefmt import parse_utc
+from liuhen.export.disclosure import run_disclosure
 from liuhen.export.service import run_export
 
 router = APIRouter(tags=["cases"])
@@ -238,7 +240,13 @@ def export(request: Request, who: Who, case_no: CaseNo, body: ExportIn) -> dict[
     cases.get_case(rt, case_no)  # 404 before anything else
     t_from = parse_utc(body.t_from)
     t_to = parse_utc(body.t_to)
-    path, result = run_export(rt, case_no, who, request_id=body.request_id, stage=body.stage, t_from=t_from, t_to=t_to)
+    if body.disclosure:
+        if body.stage or t_from or t_to:
+            raise InvalidRequest("a disclosure export takes no stage or time range")
+        path, result = run_disclosure(rt, case_no, who, request_id=body.request_id, redaction_ids=body.redactions)
+    else:
+        path, result = run_export(rt, case_no, who, request_id=body.request_id, stage=body.stage, t_from=t_from,
+                                  t_to=t_to)
     return {"case_no": case_no, "request_id": body.request_id, "path": path, "result": _plain(result)}
 
 

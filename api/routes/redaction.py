@@ -1,8 +1,9 @@
 """Redaction over HTTP: draft + preview, inspect, stream the copy (access event first), approve.
 
-Rendering runs inside the request (detection + render of a long video takes minutes); move it to a
-worker when that matters. Role rows (api.roles.MATRIX): create/list/get/copy for staff, approve for
-supervisors only; the service also refuses approval by the drafter.
+Creating a redaction records the request and queues the render job (``redaction.actors``): 202 with
+the redaction (state ``draft``, ``job`` ``queued``) and ``Location: /redactions/{id}``; poll that until
+``job`` is ``done`` (state ``rendered``) or ``failed``. Role rows (api.roles.MATRIX): create/list/get/copy
+for staff, approve for supervisors only; the service also refuses approval by the drafter.
 """
 
 from __future__ import annotations
@@ -19,9 +20,8 @@ from liuhen.api.routes import problems, runtime_of
 from liuhen.api.streaming import file_reader, ranged_response
 from liuhen.cases import access
 from liuhen.cases.principal import Principal
-from liuhen.redaction import service
-from liuhen.redaction.centerface import CenterFace
-from liuhen.redaction.detect import DetectParams
+from liuhen.redaction import actors, service
+from liuhen.redaction.detect import STRIDE, DetectParams
 
 router = APIRouter(tags=["redaction"])
 Who = Annotated[Principal, Depends(authorize)]
@@ -54,8 +54,8 @@ class RedactionIn(BaseModel):
     mutes: list[Range] = Field(default_factory=list, max_length=1000)
     tone: bool = False
     method: Literal["blur", "pixelate", "fill"] = "blur"
-    stride: Annotated[int, Field(ge=1, le=30)] = 3
-    detect_side: Literal[960, 1280, 1920] = 960
+    stride: Annotated[int, Field(ge=1, le=30)] = STRIDE
+    detect_side: Literal[960, 1280, 1920] = 1280  # detect.DETECT_SIDE
     regions: dict[str, Any] | None = Field(None, description="A full region list (replaces the fields above)")
 
 
@@ -79,6 +79,7 @@ class RedactionOut(BaseModel):
     approved_by: str | None
     approved_at: Any
     derivative_id: int | None
+    job: str | None = None  # queued | running | done | failed (the render job)
 
 
 class RedactionDetail(RedactionOut):
@@ -90,16 +91,19 @@ def _boxes(items: list[Box]) -> list[tuple[int, int, tuple[int, int, int, int]]]
     return [(b.t0_ms, b.t1_ms, (b.x, b.y, b.w, b.h)) for b in items]
 
 
-@router.post("/files/{sha256}/redactions", name="redaction.create", response_model=RedactionOut, status_code=201,
+@router.post("/files/{sha256}/redactions", name="redaction.create", response_model=RedactionOut, status_code=202,
              responses=problems(404, 409, 503))
-def create(request: Request, who: Who, sha256: Digest, body: RedactionIn) -> dict[str, Any]:
-    """Draft a redaction, render its preview and verify it (state ``rendered``; ``verified`` says how it went)."""
+def create(request: Request, response: Response, who: Who, sha256: Digest, body: RedactionIn) -> dict[str, Any]:
+    """Draft a redaction and queue its render job (detect, track, render, verify); 202 — poll ``Location``."""
     req = service.Request(faces=body.faces, boxes=_boxes(body.boxes), keep=_boxes(body.keep),
                           mutes=[(m.t0_ms, m.t1_ms) for m in body.mutes], tone=body.tone, method=body.method,
                           regions=body.regions,
                           detect=DetectParams(stride=body.stride, method=body.method, max_side=body.detect_side))
-    detector = CenterFace.for_side(body.detect_side) if body.faces and body.regions is None else None
-    return service.create(runtime_of(request), sha256, req, who.name, detector=detector)
+    rt = runtime_of(request)
+    rid = service.submit(rt, sha256, req, who.name)
+    actors.enqueue(rid)
+    response.headers["Location"] = f"/redactions/{rid}"
+    return service.get(rt, rid)
 
 
 @router.get("/files/{sha256}/redactions", name="redaction.list", response_model=list[RedactionOut],

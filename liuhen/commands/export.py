@@ -14,6 +14,7 @@ import typer
 from liuhen.commands.cases import AS, JSON, _emit, _runtime, _who
 from liuhen.core.timefmt import parse_utc
 from liuhen.core.verifier import render, verify_bag
+from liuhen.export.disclosure import run_disclosure
 from liuhen.export.service import run_export
 from liuhen.integrity import keys as logkeys
 from liuhen.wiring import open_runtime
@@ -26,12 +27,23 @@ def export_cmd(
     stage: str | None = typer.Option(None, help="Only this stage."),
     t_from: str | None = typer.Option(None, "--from", help="ISO 8601 start."),
     t_to: str | None = typer.Option(None, "--to", help="ISO 8601 end."),
+    disclosure: bool = typer.Option(False, "--disclosure", help="Approved redacted copies only, no originals."),
+    redaction: list[int] = typer.Option(None, "--redaction", help="With --disclosure: only this redaction id "
+                                        "(repeatable; default every approved redaction of the case's files)."),
     as_user: str | None = AS,
     as_json: bool = JSON,
 ) -> None:
-    """Export a case as a verifiable BagIt bag (checks the approved request first)."""
+    """Export a case as a verifiable BagIt bag (checks the approved request first); --disclosure makes a
+    bag of approved redacted copies with verify_redaction.py for a party who may not see originals."""
 
     with _runtime() as rt:
+        if disclosure:
+            if stage or t_from or t_to:
+                raise typer.BadParameter("--disclosure takes no --stage/--from/--to", param_hint="--disclosure")
+            path, result = run_disclosure(rt, case_no, _who(rt, as_user), request_id=request_id, out_dir=out,
+                                          redaction_ids=redaction or ())
+            _emit({"case_no": case_no, **result.as_json(), "path": path}, as_json)
+            return
         path, result = run_export(rt, case_no, _who(rt, as_user), request_id=request_id, out_dir=out, stage=stage,
                                   t_from=parse_utc(t_from), t_to=parse_utc(t_to))
     _emit({"case_no": case_no, **result.as_json(), "path": path}, as_json)

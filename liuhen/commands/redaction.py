@@ -9,10 +9,10 @@ from typing import Any
 
 import typer
 
-from liuhen.redaction import service
+from liuhen.redaction import actors, service
 from liuhen.redaction.bagscript import SCRIPT_NAME, bag_script
 from liuhen.redaction.centerface import CenterFace
-from liuhen.redaction.detect import DetectParams
+from liuhen.redaction.detect import DETECT_SIDE, STRIDE, DetectParams
 from liuhen.redaction.regions import load, parse_box_spec, parse_range
 from liuhen.redaction.regions_core import METHODS
 from liuhen.redaction.verifier import verify
@@ -107,9 +107,11 @@ def register(app: typer.Typer) -> None:
         method: str = typer.Option("blur", "--method", help=f"One of {', '.join(METHODS)}."),
         regions: Path | None = typer.Option(None, "--regions", exists=True, dir_okay=False,
                                             help="A full region list (e.g. an edited `redaction show --regions`)."),
-        stride: int = typer.Option(3, min=1, help="Detect on every n-th frame (tracking covers the rest)."),
-        detect_side: int = typer.Option(960, min=320, max=3840, help="Detector input's longer side (fixed per "
-                                        "run): 960 finds faces ≥ 40 px in 1080p, 1280 also most 30 px ones."),
+        stride: int = typer.Option(STRIDE, min=1, help="Detect on every n-th frame (tracking covers the rest)."),
+        detect_side: int = typer.Option(DETECT_SIDE, min=320, max=3840, help="Detector input's longer side (fixed per "
+                                        "run): 960 finds faces ≥ 40 px in 1080p, 1280 (default) also most 30 px ones."),
+        no_wait: bool = typer.Option(False, "--no-wait", help="Queue the render job for the workers (needs "
+                                     "LIUHEN_BROKER_URL) and return at once; default: render here and wait."),
         json_out: bool = typer.Option(False, "--json"),
     ) -> None:
         """Draft a redaction, render its preview and verify it; a supervisor then approves it."""
@@ -123,6 +125,14 @@ def register(app: typer.Typer) -> None:
         )
         detector = CenterFace.for_side(detect_side) if faces else None
         with open_runtime() as rt:
-            _emit(service.create(rt, sha256, req, rt.settings.actor_name(), detector=detector), json_out)
+            if no_wait and not rt.settings.broker_url:
+                raise typer.BadParameter("no worker broker configured (LIUHEN_BROKER_URL); run without --no-wait",
+                                         param_hint="--no-wait")
+            rid = service.submit(rt, sha256, req, rt.settings.actor_name())
+            if no_wait:
+                actors.enqueue(rid)
+                _emit(service.get(rt, rid), json_out)
+                return
+            _emit(service.run(rt, rid, detector), json_out)
 
     app.add_typer(redaction_app, name="redaction")

@@ -97,3 +97,17 @@ def rewrite(src: Path, dst: Path, width: int, height: int, change: dict[int, tup
 
 # the API fixtures (app on the test runtime, one token per role, TestClient) for test_api.py
 from tests.api.conftest import app, client, tokens  # noqa: E402, F401
+
+
+def run_redaction_jobs(runtime, timeout: float = 240) -> None:  # type: ignore[no-untyped-def]
+    """Process the queued render jobs with real dramatiq worker threads (StubBroker) until the queue is empty."""
+    from liuhen.redaction import actors
+    from liuhen.transcoder.workers import InProcessWorkers
+
+    w = InProcessWorkers(runtime, threads=1).start()
+    try:
+        w.broker.join(actors.QUEUE, timeout=int(timeout * 1000), fail_fast=False)  # failures are on the rows
+        assert w.worker is not None
+        w.worker.join()
+    finally:
+        w.stop()

@@ -58,3 +58,14 @@ def test_redact_approve_show_verify(runtime, settings: Settings, tmp_path: Path,
     script = tmp_path / "verify_redaction.py"
     res = _run(["redaction", "bag-script", str(script)], monkeypatch, settings, "u:x")
     assert res.exit_code == 0 and "def verify(" in script.read_text()
+
+
+def test_redact_no_wait_needs_a_broker(runtime, settings: Settings, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    photo = tmp_path / "p.png"
+    cv2.imwrite(str(photo), data.astronaut()[:, :, ::-1])
+    add_original(runtime, photo, "photo")
+    sha = hashlib.sha256(photo.read_bytes()).hexdigest()
+    res = _run(["redact", sha, "--region", "0-1:180,50,100,130", "--no-wait"], monkeypatch, settings, "user:clerk")
+    assert res.exit_code == 2 and "LIUHEN_BROKER_URL" in res.output
+    assert runtime.catalog.one("SELECT count(*) AS n FROM redactions")["n"] == 0  # nothing queued into the void

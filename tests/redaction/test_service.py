@@ -38,7 +38,7 @@ def test_faces_draft_approve_final_and_export_contract(runtime, clip, centerface
     sha = hashlib.sha256(src.read_bytes()).hexdigest()
     req = service.Request(faces=True, mutes=[(500, 1200)], detect=DetectParams(stride=3))
     out = service.create(runtime, sha, req, CLERK, detector=centerface)
-    assert out["state"] == "rendered" and out["verified"] is True and out["faces"] >= 3
+    assert out["state"] == "rendered" and out["verified"] is True and out["faces"] >= 3, out
     [draft_ev] = events(runtime, "redaction.draft")
     assert draft_ev["actor"] == CLERK and draft_ev["subject"]["sha256"] == sha
     assert draft_ev["data"]["regions_sha256"] == out["regions_sha256"]

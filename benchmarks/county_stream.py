@@ -3,8 +3,9 @@
 A slow player streams one large proxy from ``api1``; once it has some of the bytes, ``api1`` is SIGKILLed
 (and restarted, as systemd would). The player resumes where it stopped, with ``Range: bytes=N-``, on
 ``api2`` — what nginx's upstream failover or the player's own retry does — and checks the SHA-256 of
-everything it received against the derivative's. Each node records the stream's access before its first
-byte (I5); the access events are counted.
+everything it received against the derivative's. Neither node sends a byte before the stream's access
+event is committed (I5): api1 records it, api2 finds it in the shared catalog (same playback session);
+the events are counted.
 """
 
 from __future__ import annotations

@@ -38,4 +38,5 @@ def test_shift_change_with_faults_loses_nothing() -> None:
     # api1 was SIGKILLed while a player was mid-stream: the transfer was cut, resumed on api2 by Range, intact
     sf = r["stream_failover"]
     assert sf["cut"] and sf["bytes_before_resume"] < sf["size"] and sf["complete_and_intact"], sf
-    assert sf["access_events"] >= 1, sf
+    # one playback session across both nodes: api1 recorded it before its first byte, api2 found it committed
+    assert sf["access_events"] == 1, sf

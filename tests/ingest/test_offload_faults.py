@@ -11,6 +11,7 @@ import pytest
 
 from liuhen.catalog.db import Catalog
 from liuhen.ingest import copy as _copy
+from liuhen.ingest import offload
 from liuhen.ingest.offload import ingest_path
 from liuhen.ingest.receipts import FAILED, REJECTED, SKIPPED, VERIFIED
 from liuhen.storage.errors import StoreUnavailable
@@ -111,6 +112,30 @@ def test_unreadable_file_fails_alone_and_is_retried(runtime, dock: Path, monkeyp
     monkeypatch.setattr(_copy, "open_source", real)
     (r2,) = ingest_path(runtime, dock, actor="t")
     assert r2.safe_to_wipe and [f.resumed for f in r2.files] == [True, False, True]
+
+
+def test_a_file_the_catalog_refuses_fails_alone_in_its_batch(runtime, dock: Path, monkeypatch) -> None:
+    """The batch transaction fails on one file: the others are registered one by one, that one alone fails."""
+    files = make_recorder(dock / "p1", "DSJ-A-0001", n=3)
+    real = offload._upsert_file
+
+    def refuse_second(conn, ctx, fr, *a):  # type: ignore[no-untyped-def]
+        if fr.path.endswith(files[1].name):
+            raise RuntimeError("catalog refused this row")
+        return real(conn, ctx, fr, *a)
+
+    monkeypatch.setattr(offload, "_upsert_file", refuse_second)
+    (r,) = ingest_path(runtime, dock, actor="t")
+    assert [f.status for f in r.files] == [VERIFIED, FAILED, VERIFIED]
+    assert "catalog refused this row" in (r.files[1].error or "") and not r.safe_to_wipe
+    # the two good files: one row and one sequenced ingestion event each, nothing from the rolled-back batch
+    assert _files_rows(runtime) == 2
+    ev = runtime.catalog.one("SELECT count(*) AS n, count(idx) AS seq FROM log_events WHERE type = 'ingestion'")
+    assert ev["n"] == ev["seq"] == 2
+    monkeypatch.setattr(offload, "_upsert_file", real)
+    (r2,) = ingest_path(runtime, dock, actor="t")
+    assert r2.safe_to_wipe and [f.resumed for f in r2.files] == [True, False, True]
+    assert runtime.catalog.one("SELECT count(*) AS n FROM log_events WHERE type = 'ingestion'")["n"] == 3
 
 
 @pytest.mark.parametrize("how", ["truncate", "remove"])

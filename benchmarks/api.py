@@ -45,7 +45,7 @@ from liuhen.api.app import create_app
 from liuhen.api.auth import issue_token
 from liuhen.api.search import PLANNER_SETTINGS, build_query, search_files
 from liuhen.benchmarks.county_edge import ranged_throughput, stream_vs_nginx_direct
-from liuhen.catalog.db import Catalog, migrate
+from liuhen.catalog.db import Catalog, migrate, with_dbname
 from liuhen.core.config import Settings
 from liuhen.runtime import Runtime
 from liuhen.storage.memory import MemoryStore
@@ -300,8 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     from tests.api.conftest import LiveServer
 
     dbname = f"liuhen_bench_{uuid.uuid4().hex[:8]}"
-    info = psycopg.conninfo.conninfo_to_dict(args.pg)
-    url = psycopg.conninfo.make_conninfo(**{**info, "dbname": dbname})
+    url = with_dbname(args.pg, dbname)
     with psycopg.connect(args.pg, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{dbname}"'.encode())
     tmp = Path(tempfile.mkdtemp(prefix="liuhen-bench-api-"))

@@ -39,7 +39,7 @@ from typing import Any
 
 import psycopg
 
-from liuhen.catalog.db import Catalog, migrate
+from liuhen.catalog.db import Catalog, migrate, with_dbname
 from liuhen.integrity import log, proof, rfc6962, tree
 from liuhen.integrity.events import Event
 
@@ -47,10 +47,6 @@ BATCH = 100
 REPEAT = 3
 
 
-def _with_db(url: str, name: str) -> str:
-    info = psycopg.conninfo.conninfo_to_dict(url)
-    info["dbname"] = name
-    return psycopg.conninfo.make_conninfo("", **{k: v for k, v in info.items() if v is not None})
 
 
 def body(i: int) -> bytes:
@@ -278,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     name = f"liuhen_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(a.url, autocommit=True) as c:
         c.execute(f'CREATE DATABASE "{name}"')
-    url = _with_db(a.url, name)
+    url = with_dbname(a.url, name)
     res: dict[Any, Any] = {}
     try:
         with psycopg.connect(url) as c:
@@ -305,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
             res[f"{key}_ctx"] = (max(loads), statistics.median(flushes))
         with psycopg.connect(url, autocommit=True) as c:  # fresh tree for the proof part
             c.execute(f'DROP DATABASE IF EXISTS "{name}_p" WITH (FORCE)')
-        purl = _with_db(a.url, f"{name}_p")
+        purl = with_dbname(a.url, f"{name}_p")
         with psycopg.connect(a.url, autocommit=True) as c:
             c.execute(f'CREATE DATABASE "{name}_p"')
         try:

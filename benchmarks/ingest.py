@@ -40,7 +40,7 @@ from typing import Any
 
 import psycopg
 
-from liuhen.catalog.db import migrate
+from liuhen.catalog.db import migrate, with_dbname
 from liuhen.core.config import Settings
 from liuhen.ingest.layout import IDENTITY_FILE, media_name
 from liuhen.ingest.offload import ingest_path
@@ -49,10 +49,6 @@ from liuhen.wiring import build_runtime
 CST = timezone(timedelta(hours=8))
 
 
-def _with_db(url: str, name: str) -> str:
-    info = psycopg.conninfo.conninfo_to_dict(url)
-    info["dbname"] = name
-    return psycopg.conninfo.make_conninfo(**{k: v for k, v in info.items() if v is not None})
 
 
 def make_dock(dock: Path, recorders: int, files: int, size: int) -> int:
@@ -107,7 +103,7 @@ def run_liuhen(dock: Path, work: Path, admin_url: str, sm3: bool) -> float:
     with psycopg.connect(admin_url, autocommit=True) as c:
         c.execute(f'CREATE DATABASE "{name}"')
     try:
-        url = _with_db(admin_url, name)
+        url = with_dbname(admin_url, name)
         with psycopg.connect(url) as c:
             migrate(c)
         data = work / f"data-{uuid.uuid4().hex[:6]}"

@@ -136,6 +136,13 @@ class Catalog:
             return conn.execute(sql, params).fetchall()
 
 
+def with_dbname(url: str, name: str) -> str:
+    """``url`` pointing at database ``name`` instead (same server, user and options)."""
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    info["dbname"] = name
+    return psycopg.conninfo.make_conninfo("", **{k: v for k, v in info.items() if v is not None})
+
+
 def redact(url: str) -> str:
     """The URL without its password, for messages."""
     try:

@@ -21,7 +21,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from liuhen.catalog.db import Catalog, migrate
+from liuhen.catalog.db import Catalog, migrate, with_dbname
 from liuhen.core.config import Settings
 
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
@@ -40,11 +40,6 @@ def _reachable(url: str) -> bool:
         return False
 
 
-def _with_db(url: str, dbname: str) -> str:
-    info = psycopg.conninfo.conninfo_to_dict(url)
-    info["dbname"] = dbname
-    return psycopg.conninfo.make_conninfo(**{k: v for k, v in info.items() if v is not None})
-
 
 @pytest.fixture(scope="session")
 def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
@@ -61,7 +56,7 @@ def pg_admin_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     base = Path(os.environ.get("LIUHEN_TEST_PGDATA", Path(tempfile.gettempdir()) / "liuhen-test-pg"))
     url = start_postgres(base / f"pgdata-{os.getuid()}-{_WORKER}")  # one cluster per xdist worker
-    yield _with_db(url, "postgres")
+    yield with_dbname(url, "postgres")
     stop_postgres()
 
 
@@ -71,7 +66,7 @@ def pg_template(pg_admin_url: str) -> Iterator[str]:
     name = f"liuhen_tmpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     with psycopg.connect(pg_admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    with psycopg.connect(_with_db(pg_admin_url, name)) as conn:
+    with psycopg.connect(with_dbname(pg_admin_url, name)) as conn:
         migrate(conn)
     yield name
     with psycopg.connect(pg_admin_url, autocommit=True) as conn:
@@ -146,7 +141,7 @@ def _databases(pg_admin_url: str, pg_template: str) -> Iterator[_Databases]:
 def pg_url(pg_admin_url: str, _databases: _Databases) -> Iterator[str]:
     """A fresh, migrated, empty database for this test."""
     name = _databases.take()
-    yield _with_db(pg_admin_url, name)
+    yield with_dbname(pg_admin_url, name)
     _databases.discard(name)
 
 
@@ -156,7 +151,7 @@ def empty_pg_url(pg_admin_url: str) -> Iterator[str]:
     name = f"liuhen_e_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg_admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    yield _with_db(pg_admin_url, name)
+    yield with_dbname(pg_admin_url, name)
     _drop_database(pg_admin_url, name)
 
 

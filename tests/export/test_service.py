@@ -26,18 +26,13 @@ import pytest
 
 from benchmarks.export import build_sample_case
 from liuhen.cases.errors import CaseNotFound
+from liuhen.catalog.db import with_dbname
 from liuhen.core.config import Settings
 from liuhen.core.verifier import verify_bag
 from liuhen.export.errors import ExportError
 from liuhen.export.service import export_case
 from liuhen.integrity import checkpoint, log
 from liuhen.integrity.note import Signer, sign
-
-
-def _with_db(url: str, dbname: str) -> str:
-    info = psycopg.conninfo.conninfo_to_dict(url)
-    info["dbname"] = dbname
-    return psycopg.conninfo.make_conninfo(**{k: v for k, v in info.items() if v is not None})
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +45,7 @@ def exported(pg_admin_url: str, pg_template: str, media: dict[str, Path],
     with psycopg.connect(pg_admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
     tmp = tmp_path_factory.mktemp("export")
-    settings = Settings(data_dir=tmp / "data", database_url=_with_db(pg_admin_url, name), store="local",
+    settings = Settings(data_dir=tmp / "data", database_url=with_dbname(pg_admin_url, name), store="local",
                         digests=["sha256", "sm3"])
     rt = build_runtime(settings)
     try:

@@ -26,6 +26,7 @@ from liuhen.integrity.log import sequence
 from liuhen.simulate import simulate_dock
 from liuhen.transcoder.service import process_file
 from liuhen.wiring import build_runtime
+from tests.transcoder.conftest import add_original
 
 REFUSED = (errors.InsufficientPrivilege, errors.RaiseException)
 # what no component may do to the log, the schema or retention
@@ -248,3 +249,21 @@ def test_session_names_the_station_and_its_clock_against_the_database(ingested: 
     assert actor == "station:test" and ingested["receipts"][0].actor == "station:test"
     assert ident["station"]["actor"] == "station:test" and ident["station"]["host"]
     assert abs(ident["station"]["clock_drift_s"]) < 5 and "station_clock_drift" not in flags
+
+
+def test_api_adds_only_redacted_copies_and_workers_move_redactions(login, runtime, media) -> None:  # type: ignore[no-untyped-def]
+    """1001_redaction_worker: an approval on an API node writes the 'redacted' derivative; nothing else."""
+    fid = add_original(runtime, media["h264_mp4"])
+    insert = (
+        "INSERT INTO derivatives (file_id, kind, sha256, size, path, mime, recipe) "
+        f"SELECT id, '{{kind}}', sha256, 1, 'x', 'video/mp4', '{{{{}}}}' FROM files WHERE id = {fid}"
+    )
+    api = login("api")
+    with psycopg.connect(api) as conn:
+        conn.execute(insert.format(kind="redacted"))  # allowed: the approval's final copy
+        conn.rollback()
+    _assert_all_refused(api, [insert.format(kind="proxy"), insert.format(kind="thumbnail")])
+    worker = login("worker")
+    with psycopg.connect(worker) as conn:
+        conn.execute("UPDATE redactions SET state = state WHERE false")  # allowed: the render job's updates
+    _assert_all_refused(worker, ["DELETE FROM redactions"])

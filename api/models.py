@@ -83,8 +83,15 @@ def _integral(v: Any) -> Any:
     return int(v) if isinstance(v, float) and v.is_integer() else v
 
 
+# Any integer in a request body carries this (``Annotated[int, Field(ge=.., le=..), Integral]``).
+Integral = BeforeValidator(_integral)
 # An id in a request body (the bounds inside the type, so that the schema states them).
-BodyId = Annotated[int, Field(ge=1, le=2**53), BeforeValidator(_integral)]
+BodyId = Annotated[int, Field(ge=1, le=2**53), Integral]
+
+# Multi-line text meant for people (a public text, a decision's content): line breaks and TAB are allowed,
+# every other C0 control and DEL is not (PostgreSQL text cannot even hold NUL).
+_ML = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+MultiLineNonBlank = Annotated[str, Field(pattern=rf"^[^{_ML}]*[^\s{_ML}][^{_ML}]*$")]
 
 
 class In(BaseModel):

@@ -71,6 +71,12 @@ class PublicationStateError(Conflict):
     title = "Publication state does not allow this"
 
 
+class FeedNotServable(Conflict):
+    """The log's current state cannot answer this cursor: no checkpoint yet, or the cursor is ahead of it."""
+
+    title = "Feed cannot serve this cursor yet"
+
+
 class FeedUnavailable(PublicationError):
     """The feed server could not be reached or did not answer with a batch."""
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from liuhen.integrity import checkpoint, proof
 from liuhen.integrity import log as auditlog
-from liuhen.publication.errors import FeedFormatError
+from liuhen.publication.errors import FeedNotServable
 from liuhen.publication.feed_format import Batch, Cursor, Item, Proof, withheld
 from liuhen.runtime import Runtime
 
@@ -27,14 +27,14 @@ def _proof(rt: Runtime, old: int, new: int) -> Proof:
 
 def build_batch(rt: Runtime, cursor: Cursor, limit: int = 500, *, size: int | None = None) -> Batch:
     """The batch answering ``cursor`` at the latest published checkpoint, or at the one of ``size`` (a push
-    retry resends exactly the same batch). ``FeedFormatError`` if impossible."""
+    retry resends exactly the same batch). ``FeedNotServable`` (409) if the log cannot answer it."""
     cp = checkpoint.latest(rt.catalog) if size is None else checkpoint.at_size(rt.catalog, size)
     if cp is None:
-        raise FeedFormatError("no checkpoint has been published yet; nothing can be served verifiably"
+        raise FeedNotServable("no checkpoint has been published yet; nothing can be served verifiably"
                               if size is None else f"no published checkpoint of size {size}")
     n = cp.size
     if cursor.known > n or cursor.next > n:
-        raise FeedFormatError(
+        raise FeedNotServable(
             f"cursor {cursor.text()} is ahead of the latest checkpoint (size {n}): not a cursor of this log")
     end = min(cursor.next + max(1, min(limit, MAX_LIMIT)), n)
     items, counts = [], Counter[str]()

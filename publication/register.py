@@ -92,7 +92,8 @@ def approve(conn: Conn, case_no: str, actor: str, *, conclusion: str | None = No
     f = facts(pub, case, conc)
     body = build_public_text(f) if text is None else (text if text.endswith("\n") else text + "\n")
     if text is None and not conc:
-        raise PublicationError(f"publication of {case_no} has no conclusion yet: give --conclusion or an edited text")
+        raise PublicationStateError(
+            f"publication of {case_no} has no conclusion yet: give --conclusion or an edited text")
     check_public(body, f)
     ev = record_event(conn, "publication.approve", actor, subject={"case": case_no},
                       data={"text": body, "version": pub["version"] + 1})

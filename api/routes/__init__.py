@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Path, Request
 
 from liuhen.api.models import Problem
 
+# A case number in a path: never NUL (PostgreSQL text cannot hold it).
+CaseNoPath = Annotated[str, Path(min_length=1, max_length=500, pattern=r"^[^\x00]*$", description="案号")]
 _PROBLEM = {"application/problem+json": {"schema": Problem.model_json_schema()}}
 
 
-def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` entries for the problem+json errors a route can return."""
+def problems(*codes: int, public: bool = False) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the problem+json errors a route can return (``public``: a route that
+    needs no login, so never 401/403)."""
     text = {
         400: "Bad request (a malformed body or request)",
         401: "Missing, unknown, expired or revoked bearer token",
@@ -25,7 +28,8 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
         428: "A stated purpose is required (query `purpose` or header X-Liuhen-Purpose)",
         503: "A component this endpoint needs is unavailable",
     }
-    return {c: {"description": text[c], "content": _PROBLEM} for c in sorted({400, 401, 403, 422, *codes})}
+    base = {400, 422} if public else {400, 401, 403, 422}
+    return {c: {"description": text[c], "content": _PROBLEM} for c in sorted({*base, *codes})}
 
 
 def runtime_of(request: Request) -> Any:

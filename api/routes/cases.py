@@ -30,7 +30,7 @@ from liuhen.api.models import (
     StageIn,
     UnlinkIn,
 )
-from liuhen.api.routes import problems, runtime_of
+from liuhen.api.routes import CaseNoPath, problems, runtime_of
 from liuhen.cases import scope
 from liuhen.cases import service as cases
 from liuhen.cases.completeness import render_html
@@ -42,7 +42,7 @@ from liuhen.export.service import run_export
 
 router = APIRouter(tags=["cases"])
 Who = Annotated[Principal, Depends(authorize)]
-CaseNo = Annotated[str, Path(min_length=1, max_length=500, pattern=r"^[^\x00]*$", description="案号")]
+CaseNo = CaseNoPath
 UnitCode = Annotated[str, Path(min_length=1, max_length=64, pattern=UNIT_PATTERN, description="unit code")]
 
 

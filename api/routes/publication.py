@@ -6,19 +6,21 @@ a person approved (masked, checked for personal data) and that went out; nothing
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from liuhen.api.auth import authorize
-from liuhen.api.routes import problems, runtime_of
+from liuhen.api.models import NO_CONTROLS, In, Integral, MultiLineNonBlank, NonBlank, PlainText
+from liuhen.api.routes import CaseNoPath, problems, runtime_of
 from liuhen.cases.principal import Principal
 from liuhen.core.timefmt import utcnow
 from liuhen.publication import annual, calendar_store, evaluation_service, public_feed, register
 from liuhen.publication import dashboard as supervision_dashboard
 from liuhen.publication.deadlines import CHINA_TZ
+from liuhen.publication.evaluation import MAX_SCORE
 from liuhen.publication.feed_format import parse_cursor
 from liuhen.publication.feed_server import MAX_LIMIT, build_batch
 from liuhen.publication.workdays import table_from_mapping
@@ -27,20 +29,28 @@ router = APIRouter()
 Who = Annotated[Principal, Depends(authorize)]
 
 
-class ApproveIn(BaseModel):
-    conclusion: str | None = Field(default=None, max_length=20000, description="决定内容; the text is rebuilt, masked")
-    text: str | None = Field(default=None, max_length=50000, description="an edited public text (checked)")
+class ApproveIn(In):
+    conclusion: MultiLineNonBlank | None = Field(default=None, max_length=20000,
+                                                 description="决定内容; the text is rebuilt, masked")
+    text: MultiLineNonBlank | None = Field(default=None, max_length=50000,
+                                           description="an edited public text (checked)")
 
 
-class RevokeIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000)
+class RevokeIn(In):
+    reason: NonBlank = Field(max_length=2000)
 
 
-class YearTableIn(BaseModel):
-    year: int = Field(ge=1950, le=2199)
-    source: str = Field(default="", max_length=500)
-    holidays: list[str] = Field(default_factory=list, max_length=400)
-    workdays: list[str] = Field(default_factory=list, max_length=400)
+# A day "YYYY-MM-DD" or an inclusive range "YYYY-MM-DD..YYYY-MM-DD" (liuhen.publication.workdays).
+_DAY = r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+DayOrRange = Annotated[str, Field(pattern=rf"^{_DAY}(\.\.{_DAY})?$")]
+CalendarYear = Annotated[int, Field(ge=1950, le=2199), Integral]
+
+
+class YearTableIn(In):
+    year: CalendarYear
+    source: PlainText = Field(default="", max_length=500)
+    holidays: list[DayOrRange] = Field(default_factory=list, max_length=400)
+    workdays: list[DayOrRange] = Field(default_factory=list, max_length=400)
 
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:
@@ -49,7 +59,7 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/publications", name="publications.list", tags=["publication"], responses=problems())
 def list_publications(
-    request: Request, who: Who, which: Annotated[str, Query(pattern=r"^(all|due|overdue)$")] = "all"
+    request: Request, who: Who, which: Literal["all", "due", "overdue"] = "all"
 ) -> list[dict[str, Any]]:
     """Publication records: case, decision time, deadline (and whether it is provisional), state."""
     with runtime_of(request).catalog.tx() as conn:
@@ -58,7 +68,7 @@ def list_publications(
 
 @router.post("/publications/{case_no}/approve", name="publications.approve", tags=["publication"],
              responses=problems(404, 409))
-def approve(request: Request, who: Who, case_no: str, body: ApproveIn) -> dict[str, Any]:
+def approve(request: Request, who: Who, case_no: CaseNoPath, body: ApproveIn) -> dict[str, Any]:
     """Approve the text to publish (refused, naming it, if it shows personal data)."""
     with runtime_of(request).catalog.tx() as conn:
         return _plain(register.approve(conn, case_no, who.name, conclusion=body.conclusion, text=body.text))
@@ -66,30 +76,31 @@ def approve(request: Request, who: Who, case_no: str, body: ApproveIn) -> dict[s
 
 @router.post("/publications/{case_no}/publish", name="publications.publish", tags=["publication"],
              responses=problems(404, 409))
-def publish(request: Request, who: Who, case_no: str) -> dict[str, Any]:
+def publish(request: Request, who: Who, case_no: CaseNoPath) -> dict[str, Any]:
     with runtime_of(request).catalog.tx() as conn:
         return _plain(register.publish(conn, case_no, who.name))
 
 
 @router.post("/publications/{case_no}/revoke", name="publications.revoke", tags=["publication"],
              responses=problems(404, 409))
-def revoke(request: Request, who: Who, case_no: str, body: RevokeIn) -> dict[str, Any]:
+def revoke(request: Request, who: Who, case_no: CaseNoPath, body: RevokeIn) -> dict[str, Any]:
     with runtime_of(request).catalog.tx() as conn:
         return _plain(register.revoke(conn, case_no, who.name, body.reason))
 
 
-@router.get("/public/publications", name="public.publications", tags=["public"])
-def public_json(
-    request: Request, agency: Annotated[str | None, Query(max_length=200)] = None
-) -> list[dict[str, Any]]:
+Agency = Annotated[str | None, Query(max_length=200, pattern=NO_CONTROLS)]
+
+
+@router.get("/public/publications", name="public.publications", tags=["public"], responses=problems(public=True))
+def public_json(request: Request, agency: Agency = None) -> list[dict[str, Any]]:
     """Anonymous: the approved, masked texts that are out (JSON)."""
     with runtime_of(request).catalog.tx() as conn:
         return public_feed.items(conn, agency=agency)
 
 
 @router.get("/public/publications.html", name="public.publications_html", tags=["public"],
-            response_class=HTMLResponse)
-def public_html(request: Request, agency: Annotated[str | None, Query(max_length=200)] = None) -> HTMLResponse:
+            response_class=HTMLResponse, responses=problems(public=True))
+def public_html(request: Request, agency: Agency = None) -> HTMLResponse:
     """Anonymous: the same as an HTML page for the agency's portal."""
     rt = runtime_of(request)
     with rt.catalog.tx() as conn:
@@ -118,25 +129,27 @@ def annual_figures(request: Request, who: Who, year: Annotated[int, Query(ge=200
     return annual.figures_now(rt, year).as_json()
 
 
-@router.get("/feed/batches", name="feed.batches", tags=["feed"], responses=problems())
+@router.get("/feed/batches", name="feed.batches", tags=["feed"], responses=problems(409))
 def feed_batches(
     request: Request,
     who: Who,
-    cursor: Annotated[str, Query(max_length=100)] = "v1:0:0",
+    cursor: Annotated[str, Query(pattern=r"^v1:[0-9]{1,15}:[0-9]{1,15}$",
+                                 description="v1:<next leaf index>:<last verified checkpoint size>")] = "v1:0:0",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 500,
 ) -> dict[str, Any]:
-    """Supervision feed (liuhen.feed/v1): the next batch of the audit log after ``cursor``, with proofs."""
+    """Supervision feed (liuhen.feed/v1): the next batch of the audit log after ``cursor``, with proofs (409 while
+    no checkpoint is published, or for a cursor ahead of the latest one)."""
     return build_batch(runtime_of(request), parse_cursor(cursor), limit).as_json()
 
 
-class FindingIn(BaseModel):
-    code: str = Field(min_length=1, max_length=50)
-    deduction: int = Field(ge=0, le=100)
-    message: str = Field(min_length=1, max_length=2000)
+class FindingIn(In):
+    code: NonBlank = Field(max_length=50)
+    deduction: Annotated[int, Field(ge=0, le=MAX_SCORE), Integral]
+    message: NonBlank = Field(max_length=2000)
 
 
 @router.get("/evaluation/cases/{case_no}", name="evaluation.case", tags=["evaluation"], responses=problems(404))
-def evaluation_case(request: Request, who: Who, case_no: str) -> dict[str, Any]:
+def evaluation_case(request: Request, who: Who, case_no: CaseNoPath) -> dict[str, Any]:
     """Case-file evaluation (案卷评查): the automatic checklist plus manual findings, and the score."""
     rec, ev = evaluation_service.evaluate_case(runtime_of(request), case_no, register.today_cst())
     return {**ev.as_json(), "unit_code": rec.unit_code, "month": rec.month, "officers": list(rec.officers)}
@@ -144,7 +157,7 @@ def evaluation_case(request: Request, who: Who, case_no: str) -> dict[str, Any]:
 
 @router.post("/evaluation/cases/{case_no}/findings", name="evaluation.finding_add", tags=["evaluation"],
              status_code=201, responses=problems(404))
-def evaluation_finding(request: Request, who: Who, case_no: str, body: FindingIn) -> dict[str, Any]:
+def evaluation_finding(request: Request, who: Who, case_no: CaseNoPath, body: FindingIn) -> dict[str, Any]:
     """An evaluator's manual finding (logged as ``evaluation.finding``)."""
     return evaluation_service.add_finding(runtime_of(request), case_no, code=body.code, deduction=body.deduction,
                                           message=body.message, evaluator=who.name).as_json()
@@ -152,7 +165,7 @@ def evaluation_finding(request: Request, who: Who, case_no: str, body: FindingIn
 
 @router.get("/evaluation/rollup", name="evaluation.rollup", tags=["evaluation"], responses=problems())
 def evaluation_rollup(
-    request: Request, who: Who, by: Annotated[str, Query(pattern=r"^(unit|officer|month)$")] = "unit"
+    request: Request, who: Who, by: Literal["unit", "officer", "month"] = "unit"
 ) -> list[dict[str, Any]]:
     """Evaluation scores rolled up per unit, officer or month."""
     return [r.as_json() for r in evaluation_service.rollups(runtime_of(request), by, register.today_cst())]

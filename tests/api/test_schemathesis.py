@@ -22,7 +22,11 @@ MAX_EXAMPLES = int(os.environ.get("LIUHEN_SCHEMATHESIS_EXAMPLES", "5"))  # raise
 # Documented 422s for rules no OpenAPI schema can express; everything else is checked with the defaults:
 # - POST /match takes any file by schema, but only a decodable clip can be matched ("cannot read the clip");
 # - an activity must not end before it starts, a linked range must not end before it starts (two fields
-#   compared with each other).
+#   compared with each other);
+# - POST /calendar/years: the schema states each day's form (YYYY-MM-DD or an A..B range), but that every day
+#   lies in `year`, is a real date (no 2027-02-30), is listed once, is not both a holiday and a make-up working
+#   day, that a range runs forwards over at most 31 days and that a make-up working day is a Saturday or Sunday
+#   compares values with each other and with the calendar.
 CONFIG = """
 [[operations]]
 include-name = "POST /match"
@@ -34,6 +38,10 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404",
 
 [[operations]]
 include-name = "POST /cases/{case_no}/links"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422", "429"]
+
+[[operations]]
+include-name = "POST /calendar/years"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422", "429"]
 """
 

@@ -19,6 +19,16 @@ def test_routes(runtime: Any) -> None:
     for stage in ("investigation", "review", "decision"):
         cases.advance_stage(runtime, "R-1", stage, "c")
     with TestClient(create_app(runtime)) as c:
+        # the schema states what is taken: no checkpoint yet is a state conflict (409), not a malformed request
+        none_yet = c.get("/feed/batches", headers=h["supervisor"])
+        assert none_yet.status_code == 409 and "no checkpoint" in none_yet.json()["detail"]
+        for body in ({"year": 2027, "workdays": [""]}, {"year": 2027, "source": "a\x00"}, {"year": True}):
+            r = c.post("/calendar/years", json=body, headers=h["admin"])
+            assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", body
+        for body in ({"code": "X", "deduction": False, "message": "m"}, {"code": " ", "deduction": 1, "message": "m"}):
+            assert c.post("/evaluation/cases/R-1/findings", json=body, headers=h["supervisor"]).status_code == 422
+        no_conclusion = c.post("/publications/R-1/approve", json={}, headers=h["supervisor"])
+        assert no_conclusion.status_code == 409 and "no conclusion yet" in no_conclusion.json()["detail"]
         bad = c.post("/calendar/years", json={"year": 2027, "workdays": ["2027-02-15"]}, headers=h["admin"])
         assert bad.status_code == 422 and "2027-02-15 is a Monday" in bad.json()["detail"]
         ok = c.post("/calendar/years", json={"year": 2027, "holidays": ["2027-01-01..2027-01-03"]},

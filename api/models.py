@@ -440,7 +440,7 @@ class ExportIn(In):
     t_from: Moment | None = None
     t_to: Moment | None = None
     disclosure: bool = False  # approved redacted copies only (export.disclosure)
-    redactions: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(default_factory=list, max_length=1000)
+    redactions: list[BodyId] = Field(default_factory=list, max_length=1000)
 
 
 class ExportOut(Out):

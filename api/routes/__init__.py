@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from fastapi import Path, Request
 
 from liuhen.api.models import Problem
+from liuhen.cases.values import CASE_NO_PATTERN
 
-# A case number in a path: never NUL (PostgreSQL text cannot hold it).
-CaseNoPath = Annotated[str, Path(min_length=1, max_length=500, pattern=r"^[^\x00]*$", description="案号")]
+# A case number in a path follows the case-number rule (no control characters, '/', '\\', nor only dots).
+CaseNoPath = Annotated[str, Path(min_length=1, max_length=500, pattern=CASE_NO_PATTERN, description="案号")]
 _PROBLEM = {"application/problem+json": {"schema": Problem.model_json_schema()}}
 
 

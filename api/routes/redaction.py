@@ -26,7 +26,7 @@ from liuhen.redaction.detect import STRIDE, DetectParams
 router = APIRouter(tags=["redaction"])
 Who = Annotated[Principal, Depends(authorize)]
 Digest = Annotated[str, Path(pattern=r"^[0-9a-fA-F]{64}$", description="SHA-256 of the original")]
-RedactionId = Annotated[int, Path(ge=1, le=2**62)]
+RedactionId = Annotated[int, Path(ge=1, le=2**53)]
 PurposeQ = Annotated[str | None, Query(max_length=500, description="why (调阅事由); or header X-Liuhen-Purpose")]
 PurposeH = Annotated[str | None, Header(alias="X-Liuhen-Purpose", max_length=1500, include_in_schema=False)]
 Ms = Annotated[int, Field(ge=0, le=86_400_000)]

@@ -26,7 +26,12 @@ MAX_EXAMPLES = int(os.environ.get("LIUHEN_SCHEMATHESIS_EXAMPLES", "5"))  # raise
 # - POST /calendar/years: the schema states each day's form (YYYY-MM-DD or an A..B range), but that every day
 #   lies in `year`, is a real date (no 2027-02-30), is listed once, is not both a holiday and a make-up working
 #   day, that a range runs forwards over at most 31 days and that a make-up working day is a Saturday or Sunday
-#   compares values with each other and with the calendar.
+#   compares values with each other and with the calendar;
+# - POST /cases/{case_no}/exports: a disclosure export (`disclosure: true`) takes no stage or time range (fields
+#   compared with each other).
+# Documented 428s: footage needs a stated purpose (调阅事由) given EITHER as the query parameter `purpose` OR as
+# the header X-Liuhen-Purpose; OpenAPI cannot require one of a query parameter and a header, so both are
+# optional in the schema and a request with neither is answered 428 Purpose Required (I5).
 CONFIG = """
 [[operations]]
 include-name = "POST /match"
@@ -43,6 +48,26 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404",
 [[operations]]
 include-name = "POST /calendar/years"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422", "429"]
+
+[[operations]]
+include-name = "POST /cases/{case_no}/exports"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422", "429"]
+
+[[operations]]
+include-name = "GET /files/{sha256}/proxy"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "416", "428", "429"]
+
+[[operations]]
+include-name = "GET /files/{sha256}/thumbnails/{seq}"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "416", "428", "429"]
+
+[[operations]]
+include-name = "GET /files/{sha256}/preview"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "416", "428", "429"]
+
+[[operations]]
+include-name = "GET /redactions/{redaction_id}/copy"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "416", "428", "429"]
 """
 
 

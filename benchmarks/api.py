@@ -26,7 +26,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,6 +44,7 @@ from liuhen.api.app import create_app
 from liuhen.api.auth import issue_token
 from liuhen.api.search import PLANNER_SETTINGS, build_query, search_files
 from liuhen.benchmarks.county_edge import ranged_throughput, stream_vs_nginx_direct
+from liuhen.benchmarks.local import free_port, run_nginx
 from liuhen.catalog.db import Catalog, migrate, with_dbname
 from liuhen.core.config import Settings
 from liuhen.runtime import Runtime
@@ -204,13 +204,6 @@ def as_kwargs(q: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-def _free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return int(port)
-
 
 def _pct(xs: list[float], p: float) -> float:
     xs = sorted(xs)
@@ -221,26 +214,19 @@ def start_nginx(root: Path, tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
     exe = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(exe).exists():
         raise SystemExit("nginx not found: apt-get install -y nginx")
-    port = _free_port()
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    conf = tmp / "nginx.conf"
-    conf.write_text(
-        f"{user}daemon off; worker_processes 1; pid {tmp}/nginx.pid; error_log {tmp}/error.log;\n"
-        "events { worker_connections 64; }\n"
-        f"http {{ access_log off; sendfile on; client_body_temp_path {tmp}/cb; proxy_temp_path {tmp}/px;\n"
-        f"  fastcgi_temp_path {tmp}/fc; uwsgi_temp_path {tmp}/uw; scgi_temp_path {tmp}/sc;\n"
-        f"  types {{ video/mp4 mp4; }}\n"
-        f"  server {{ listen 127.0.0.1:{port}; root {root}; }} }}\n"
-    )
-    proc = subprocess.Popen([exe, "-c", str(conf), "-p", str(tmp)], stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return proc, port
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit(f"nginx did not start: {(tmp / 'error.log').read_text(errors='replace')[-500:]}")
+    port = free_port()
+    try:
+        proc = run_nginx(
+            exe, tmp, port,
+            f"sendfile on; client_body_temp_path {tmp}/cb; proxy_temp_path {tmp}/px;\n"
+            f"  fastcgi_temp_path {tmp}/fc; uwsgi_temp_path {tmp}/uw; scgi_temp_path {tmp}/sc;\n"
+            f"  types {{ video/mp4 mp4; }}\n"
+            f"  server {{ listen 127.0.0.1:{port}; root {root}; }}",
+            connections=64,
+        )
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from exc
+    return proc, port
 
 
 def _measure(

@@ -34,7 +34,8 @@ import uvicorn
 
 from liuhen.api.app import create_app
 from liuhen.api.auth import issue_token
-from liuhen.benchmarks.api import _free_port, _pct, seed, start_nginx
+from liuhen.benchmarks.api import _pct, seed, start_nginx
+from liuhen.benchmarks.local import free_port
 from liuhen.catalog.db import Catalog, migrate
 from liuhen.console import accounts
 from liuhen.console.app import mount
@@ -49,7 +50,7 @@ PASSWORD = "Quiet-Harbour-42"
 
 
 def serve(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:
-    port = _free_port()
+    port = free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     th = threading.Thread(target=srv.run, daemon=True)
     th.start()

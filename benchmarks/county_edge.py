@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -25,6 +24,7 @@ import psycopg
 
 from liuhen.api.app import create_app
 from liuhen.api.auth import issue_token
+from liuhen.benchmarks.local import free_port, run_nginx
 from liuhen.catalog.db import Catalog, migrate
 from liuhen.core.config import Settings
 from liuhen.runtime import Runtime
@@ -33,11 +33,6 @@ from tests.api.conftest import LiveServer
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "deploy" / "nginx" / "liuhen.conf"
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def render(
@@ -90,26 +85,16 @@ def start_front(
     exe = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(exe).exists():
         raise FileNotFoundError("nginx not found: apt-get install -y nginx-light")
-    port = _free_port()
+    port = free_port()
     tmp.mkdir(parents=True, exist_ok=True)
     server = render(f"127.0.0.1:{api_port}", f"127.0.0.1:{port}", maps, s3, public, secret)
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    conf = tmp / "nginx.conf"
-    conf.write_text(
-        f"{user}daemon off; worker_processes 1; pid {tmp}/nginx.pid; error_log {tmp}/error.log;\n"
-        f"events {{ worker_connections 256; }}\n"
-        f"http {{ access_log off; sendfile on; tcp_nopush on; client_body_temp_path {tmp}/body;\n"
-        f"  proxy_temp_path {tmp}/proxy; types {{ video/mp4 mp4; }}\n{server}\n}}\n"
+    proc = run_nginx(
+        exe, tmp, port,
+        f"sendfile on; tcp_nopush on; client_body_temp_path {tmp}/body;\n"
+        f"  proxy_temp_path {tmp}/proxy; types {{ video/mp4 mp4; }}\n{server}\n",
+        connections=256,
     )
-    proc = subprocess.Popen([exe, "-c", str(conf), "-p", str(tmp)], stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return proc, port
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError(f"nginx did not start: {(tmp / 'error.log').read_text(errors='replace')[-500:]}")
+    return proc, port
 
 
 def ranged_throughput(client: httpx.Client, url: str, size: int, headers: dict[str, str], rounds: int) -> float:

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import psycopg
 
+from liuhen.benchmarks.local import free_port
+
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 RABBIT = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
 
@@ -37,11 +39,6 @@ class Host:
     ns: str | None  # None: the root namespace (loopback mode, or the store forwarder)
     ip: str
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_tcp(ip: str, port: int, timeout: float, what: str) -> None:
@@ -117,7 +114,7 @@ class Topology:
     def _make_loopback(self) -> None:
         for name in ["store", *self.names()]:
             self.hosts[name] = Host(name, None, "127.0.0.1")
-        self.ports.update(db=_free_port(), mq=_free_port(), store=_free_port())
+        self.ports.update(db=free_port(), mq=free_port(), store=free_port())
 
     def up(self) -> Topology:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -251,7 +248,7 @@ class Topology:
             "RABBITMQ_PID_FILE": str(d / "pid"),
             "HOME": str(d),
             "RABBITMQ_NODE_PORT": str(self.ports["mq"]),
-            "RABBITMQ_DIST_PORT": str(_free_port()),
+            "RABBITMQ_DIST_PORT": str(free_port()),
             "RABBITMQ_ENABLED_PLUGINS_FILE": str(d / "plugins"),
             "RABBITMQ_CONFIG_FILE": str(d / "rabbitmq"),
         }

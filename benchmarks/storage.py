@@ -33,6 +33,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from liuhen.benchmarks.local import free_port
 from liuhen.core.timefmt import utcnow
 from liuhen.storage.local import LocalStore
 from liuhen.storage.s3 import S3Settings, S3Store, create_bucket_if_missing, make_client
@@ -181,11 +182,6 @@ def bench_s3(
     return r
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 def _rgw() -> tuple[str, str, str] | str:
     if not RGW_ENV.exists():
@@ -221,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         if "local" in backends:
             results["local"] = bench_local(work, src, sha, size, reps)
         if "s3-moto" in backends:
-            port = _free_port()
+            port = free_port()
             moto = subprocess.Popen(
                 [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
                 stdout=subprocess.DEVNULL,

@@ -61,6 +61,12 @@ def _session(path: str, width: int, height: int, threads: int) -> onnxruntime.In
         if v.name in shapes:
             for dim, n in zip(v.type.tensor_type.shape.dim, shapes[v.name], strict=True):
                 dim.dim_value = n
+    # The file lists its 194 weights as graph inputs too, so onnxruntime must treat them as overridable and
+    # cannot fold the batch norms into the convolutions; as constants it does (1280×736: 330 → 180 ms a call).
+    weights = {t.name for t in model.graph.initializer}
+    inputs = [v for v in model.graph.input if v.name not in weights]
+    del model.graph.input[:]
+    model.graph.input.extend(inputs)
     onnxruntime.set_default_logger_severity(3)
     opts = onnxruntime.SessionOptions()
     opts.intra_op_num_threads = threads
@@ -124,7 +130,8 @@ class CenterFace:
 
     def params(self) -> dict[str, object]:
         return {"input_width": self.width, "input_height": self.height, "threshold": self.threshold,
-                "nms_iou": 0.3, "letterbox": "top-left, zero pad", "runtime": f"onnxruntime {onnxruntime.__version__}"}
+                "nms_iou": 0.3, "letterbox": "top-left, zero pad", "runtime": f"onnxruntime {onnxruntime.__version__}",
+                "weights": "constants (initializers removed from the graph inputs)"}
 
     def detect(self, rgb: np.ndarray) -> list[Detection]:
         h, w = rgb.shape[:2]

@@ -69,10 +69,10 @@ def raw_frames(argv: list[str], frame_bytes: int) -> Iterator[np.ndarray]:
     assert proc.stdout is not None and proc.stderr is not None
     try:
         while True:
-            buf = proc.stdout.read(frame_bytes)
-            if len(buf) < frame_bytes:
+            buf = bytearray(frame_bytes)  # read straight into the frame's own buffer: no second copy
+            if proc.stdout.readinto(buf) < frame_bytes:
                 break
-            yield np.frombuffer(bytearray(buf), np.uint8)
+            yield np.frombuffer(buf, np.uint8)
         err = proc.stderr.read().decode("utf-8", "replace")
         if proc.wait() != 0:
             raise RedactionMediaFailed(f"ffmpeg could not decode: {err.strip()[-400:] or 'no error output'}")

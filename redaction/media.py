@@ -6,6 +6,7 @@ like the transcoder's derivation records, so they can be re-run anywhere (I7).
 
 from __future__ import annotations
 
+import io
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -66,7 +67,7 @@ def concrete(template: list[str], src: Path, dst: Path | None = None) -> list[st
 def raw_frames(argv: list[str], frame_bytes: int) -> Iterator[np.ndarray]:
     """Run a decoder argv writing raw frames to stdout; yield each frame as a writable uint8 buffer."""
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdout is not None and proc.stderr is not None
+    assert isinstance(proc.stdout, io.BufferedReader) and proc.stderr is not None
     try:
         while True:
             buf = bytearray(frame_bytes)  # read straight into the frame's own buffer: no second copy

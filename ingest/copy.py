@@ -40,7 +40,7 @@ from liuhen.ingest.errors import (
 from liuhen.integrity import hashing
 from liuhen.storage.util import HashingWriter, Sealed, drop_cached
 
-CHUNK = 8 << 20  # 8 MiB reads: few syscalls, and hashlib drops the GIL for the whole update
+CHUNK = 1 << 20  # 1 MiB reads: 4 recorders × 3 × 16 MiB cold: 0.29 → 0.20 s vs 8 MiB (4 × 2 × 128 MiB: 1.03 → 0.84 s)
 STAGING_PREFIX = "ingest-"
 STAGING_SUFFIX = ".part"
 

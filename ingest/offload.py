@@ -26,7 +26,7 @@ import signal
 import socket
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -143,6 +143,18 @@ class _Ctx:
     sf_ids: dict[str, int] = field(default_factory=dict)
     prior_paths: set[str] | None = None  # source paths stored from this recorder before (resume candidates)
     batch: list[_Stored] = field(default_factory=list)  # stored in the store, not yet in the catalog
+    putter: ThreadPoolExecutor | None = None  # probes and puts a copied file while the next one is copied
+    in_put: _InPut | None = None  # the file being put (at most one)
+    prestaged: dict[str, _copy.CopyResult | Exception] = field(default_factory=dict)  # copied before the loop
+
+
+@dataclass
+class _InPut:
+    entry: SourceEntry
+    fr: FileReceipt
+    recorded: datetime | None
+    until: datetime
+    future: Future[tuple[float | None, ObjectInfo]]
 
 
 def recorder_key_for(identity: Identity | None, entries: list[SourceEntry], port: Path) -> str:
@@ -206,26 +218,23 @@ def offload_recorder(
         ctx = _Ctx(runtime, receipt, identity, key, actor, on_stored, progress, "sm3" in settings.digests, now)
         label = f"{port.name} {identity.device_serial if identity else '(no identity)'}"
         progress.recorder_started(key, label, len(entries), sum(e.size for e in entries if not e.problem))
-        try:
-            _open_session(ctx, port, entries, identity, id_error, docked_at)
-        except Exception as exc:
-            log.error("ingest %s: cannot open a session: %s", port, exc)
-            receipt.error = f"{error_code(exc)}: cannot record the session: {exc}"
-            for e in entries:
-                receipt.files.append(_entry_receipt(e, status=FAILED, error=receipt.error))
-            progress.recorder_finished(key, receipt)
-            return finalize(runtime, receipt)
-        for e in entries:
-            fr = _ingest_one(ctx, e)
-            receipt.files.append(fr)
-            if not any(b.fr is fr for b in ctx.batch):
-                progress.file_done(key, fr.path, fr.status)
-            if len(ctx.batch) >= BATCH_FILES or sum(b.fr.size or 0 for b in ctx.batch) >= BATCH_BYTES:
-                _flush(ctx)
-        _flush(ctx)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="offload-put") as ctx.putter:
+            try:
+                _open_session_copying_first(ctx, port, entries, identity, id_error, docked_at)
+            except Exception as exc:
+                log.error("ingest %s: cannot open a session: %s", port, exc)
+                receipt.error = f"{error_code(exc)}: cannot record the session: {exc}"
+                for e in entries:
+                    receipt.files.append(_entry_receipt(e, status=FAILED, error=receipt.error))
+                progress.recorder_finished(key, receipt)
+                return finalize(runtime, receipt)
+            _offload_entries(ctx, entries)
+        ctx.putter = None
+        sequenced = _flush(ctx)
         _crash_point("before_receipt")
         try:
-            sequence(runtime.catalog)
+            if not sequenced:  # e.g. only resumed files, whose events an interrupted run left pending
+                sequence(runtime.catalog)
             finalize(runtime, receipt)
         except Exception as exc:
             log.error("ingest %s: cannot store the receipt: %s", port, exc)
@@ -239,6 +248,46 @@ def offload_recorder(
     finally:
         with _busy_lock:
             _busy.discard(key)
+
+
+def _offload_entries(ctx: _Ctx, entries: list[SourceEntry]) -> None:
+    """Every entry in order: copied here, put by ``ctx.putter`` while the next is copied, registered per batch."""
+    for e in entries:
+        fr = _ingest_one(ctx, e)
+        ctx.receipt.files.append(fr)
+        if not (ctx.in_put and ctx.in_put.fr is fr) and not any(b.fr is fr for b in ctx.batch):
+            ctx.progress.file_done(ctx.recorder_key, fr.path, fr.status)
+        if len(ctx.batch) >= BATCH_FILES or sum(b.fr.size or 0 for b in ctx.batch) >= BATCH_BYTES:
+            _flush(ctx)
+    _finish_put(ctx)
+
+
+def _open_session_copying_first(ctx: _Ctx, port: Path, entries: list[SourceEntry], identity: Identity | None,
+                                id_error: str | None, docked_at: datetime) -> None:
+    """Open the session (its transaction runs in the put thread) while the first new file is copied here.
+
+    A copy needs no catalog row — only its registration does, and the put thread opens the session
+    before it runs any put. If the session cannot be opened, the staged copy is removed and this raises.
+    """
+    assert ctx.putter is not None
+    opening = ctx.putter.submit(_open_session, ctx, port, entries, identity, id_error, docked_at)
+    first = next((e for e in entries if not e.problem), None)
+    try:
+        if first is not None and first.display not in _prior_paths(ctx):
+            try:
+                ctx.prestaged[first.display] = _copy_staged(ctx, first)
+            except Exception as exc:  # reported as that file's failure once the session is open
+                ctx.prestaged[first.display] = exc
+    except Exception as exc:  # the catalog cannot say whether it is a resume: copy it in order instead
+        log.debug("ingest %s: no early copy: %s", port, exc)
+    try:
+        opening.result()
+    except Exception:
+        for res in ctx.prestaged.values():
+            if isinstance(res, _copy.CopyResult):
+                res.staging.unlink(missing_ok=True)
+        ctx.prestaged.clear()
+        raise
 
 
 def _entry_receipt(e: SourceEntry, *, status: str = FAILED, error: str | None = None) -> FileReceipt:
@@ -399,11 +448,15 @@ def _ingest_one(ctx: _Ctx, e: SourceEntry) -> FileReceipt:
             return fr
         _store_new(ctx, e, fr, recorded, settings)
     except Exception as exc:
-        fr.status = FAILED
-        fr.error = f"{error_code(exc)}: {exc}"
-        log.warning("ingest %s/%s failed: %s", ctx.receipt.port, e.display, fr.error)
-        _mark_failed(ctx, fr)
+        _file_failed(ctx, fr, exc)
     return fr
+
+
+def _file_failed(ctx: _Ctx, fr: FileReceipt, exc: Exception) -> None:
+    fr.status = FAILED
+    fr.error = f"{error_code(exc)}: {exc}"
+    log.warning("ingest %s/%s failed: %s", ctx.receipt.port, fr.path, fr.error)
+    _mark_failed(ctx, fr)
 
 
 def timezone_default() -> Any:
@@ -411,16 +464,20 @@ def timezone_default() -> Any:
     return parse_offset(None)
 
 
-def _resume(ctx: _Ctx, e: SourceEntry, fr: FileReceipt) -> bool:
-    """Already stored from this recorder at the same path, size and mtime: reuse, don't copy again."""
+def _prior_paths(ctx: _Ctx) -> set[str]:
+    """Source paths stored from this recorder before (looked up once, before this session stores any)."""
     if ctx.prior_paths is None:
         rows = ctx.runtime.catalog.all(
-            "SELECT DISTINCT source_path FROM session_files WHERE recorder_key = %s AND status = 'stored' "
-            "AND session_id <> %s",
-            (ctx.recorder_key, ctx.receipt.session_id),
+            "SELECT DISTINCT source_path FROM session_files WHERE recorder_key = %s AND status = 'stored'",
+            (ctx.recorder_key,),
         )
         ctx.prior_paths = {r["source_path"] for r in rows}
-    if e.display not in ctx.prior_paths:
+    return ctx.prior_paths
+
+
+def _resume(ctx: _Ctx, e: SourceEntry, fr: FileReceipt) -> bool:
+    """Already stored from this recorder at the same path, size and mtime: reuse, don't copy again."""
+    if e.display not in _prior_paths(ctx):
         return False
     row = ctx.runtime.catalog.one(
         "SELECT sf.file_id, sf.sha256, sf.sm3, sf.event_id, sf.flags, f.storage_key, f.storage_version "
@@ -470,16 +527,44 @@ def _time_flags(ctx: _Ctx, fr: FileReceipt, e: SourceEntry, recorded: datetime |
 
 
 def _store_new(ctx: _Ctx, e: SourceEntry, fr: FileReceipt, recorded: datetime | None, settings: Any) -> None:
-    """Copy, probe, flag and put one new file; its row and event are written with its batch (``_flush``)."""
+    """Copy one new file, then probe, flag and put it while the next one is copied (``_finish_put``); its
+    row and event are written with its batch (``_flush``), which waits for the put."""
     until = default_until(settings.retention_days)
-    duration, info = _copy_and_put(ctx, e, fr, recorded, until, settings)
-    _crash_point("after_put")
+    early = ctx.prestaged.pop(e.display, None)  # copied while the session was opened
+    if isinstance(early, Exception):
+        raise early
+    res = early if early is not None else _copy_staged(ctx, e)
+    _finish_put(ctx)  # the previous file's put, before this one's starts (one at a time, in order)
+    if ctx.putter is None:
+        _stored(ctx, e, fr, recorded, until, _probe_and_put(ctx, e, fr, res, recorded, until))
+        return
+    ctx.in_put = _InPut(e, fr, recorded, until, ctx.putter.submit(_probe_and_put, ctx, e, fr, res, recorded, until))
+
+
+def _finish_put(ctx: _Ctx) -> None:
+    """Wait for the file being put, if any: into the batch when stored, marked failed when not."""
+    p, ctx.in_put = ctx.in_put, None
+    if p is None:
+        return
+    try:
+        done = p.future.result()
+    except Exception as exc:
+        _file_failed(ctx, p.fr, exc)
+        ctx.progress.file_done(ctx.recorder_key, p.fr.path, p.fr.status)
+        return
+    _stored(ctx, p.entry, p.fr, p.recorded, p.until, done)
+
+
+def _stored(ctx: _Ctx, e: SourceEntry, fr: FileReceipt, recorded: datetime | None, until: datetime,
+            done: tuple[float | None, ObjectInfo]) -> None:
+    duration, info = done
     fr.storage_key, fr.storage_version = info.key or key_for(fr.sha256 or ""), info.version
     ctx.batch.append(_Stored(e, fr, recorded, duration, info.retain_until or until))
 
 
-def _flush(ctx: _Ctx) -> None:
-    """Register the batch: one transaction for all its files, one sequencing, then ``on_stored``.
+def _flush(ctx: _Ctx) -> bool:
+    """Register the batch: one transaction for all its files, one sequencing, then ``on_stored``; True if
+    that sequencing ran (so every event committed before it has its index).
 
     A crash before the COMMIT leaves objects without rows (the next run's put is a no-op and registers
     them); after it, pending events (the next ``sequence`` indexes them). If the batch transaction fails,
@@ -487,7 +572,7 @@ def _flush(ctx: _Ctx) -> None:
     """
     items, ctx.batch = ctx.batch, []
     if not items:
-        return
+        return False
     rt = ctx.runtime
     saved = [(b.fr.flags[:], b.fr.notes[:], b.fr.status, b.fr.event_id, b.fr.resumed) for b in items]
     try:
@@ -507,9 +592,11 @@ def _flush(ctx: _Ctx) -> None:
                 _mark_failed(ctx, b.fr)
                 inserted.append(False)
     _crash_point("after_tx")
+    sequenced = True
     try:
         sequence(rt.catalog)
     except Exception as exc:  # the events are committed (pending); the receipt's sequencing retries
+        sequenced = False
         log.warning("ingest %s: sequencing failed: %s", ctx.receipt.port, exc)
     _crash_point("after_sequence")
     for b, new in zip(items, inserted, strict=True):
@@ -519,6 +606,7 @@ def _flush(ctx: _Ctx) -> None:
                 ctx.on_stored(b.fr.file_id)
             except Exception as exc:  # downstream trouble never fails an ingest
                 log.warning("on_stored(%s) failed: %s", b.fr.file_id, exc)
+    return sequenced
 
 
 def _register(conn: Any, ctx: _Ctx, b: _Stored) -> bool:
@@ -536,18 +624,22 @@ def _register(conn: Any, ctx: _Ctx, b: _Stored) -> bool:
     return inserted
 
 
-def _copy_and_put(
-    ctx: _Ctx, e: SourceEntry, fr: FileReceipt, recorded: datetime | None, until: datetime, settings: Any
-) -> tuple[float | None, ObjectInfo]:
-    """Stage the bytes while hashing, probe and flag them, and put them in the store (verified)."""
-    rt = ctx.runtime
-    res = _copy.copy_and_hash(
+def _copy_staged(ctx: _Ctx, e: SourceEntry) -> _copy.CopyResult:
+    """Stage the bytes while hashing (fsynced)."""
+    return _copy.copy_and_hash(
         e.raw,
-        settings.staging_dir,
+        ctx.runtime.settings.staging_dir,
         sm3=ctx.sm3,
         on_bytes=lambda n: ctx.progress.advance(ctx.recorder_key, n),
-        open_staging=getattr(rt.store, "open_staging", None),  # the local store hashes as it is written
+        open_staging=getattr(ctx.runtime.store, "open_staging", None),  # the local store hashes as it writes
     )
+
+
+def _probe_and_put(
+    ctx: _Ctx, e: SourceEntry, fr: FileReceipt, res: _copy.CopyResult, recorded: datetime | None, until: datetime
+) -> tuple[float | None, ObjectInfo]:
+    """Probe and flag a staged file and put it in the store (verified); the staging name is removed."""
+    rt = ctx.runtime
     try:
         _crash_point("after_copy")
         fr.sha256, fr.sm3, fr.size = res.sha256, res.sm3, res.size
@@ -562,6 +654,7 @@ def _copy_and_put(
             os.unlink(res.staging)
         except FileNotFoundError:
             pass
+    _crash_point("after_put")
     return duration, info
 
 

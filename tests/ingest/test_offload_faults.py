@@ -5,11 +5,13 @@ from __future__ import annotations
 import errno
 import os
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
 
 from liuhen.catalog.db import Catalog
+from liuhen.catalog.errors import CatalogUnavailable
 from liuhen.ingest import copy as _copy
 from liuhen.ingest import offload
 from liuhen.ingest.offload import ingest_path
@@ -242,5 +244,57 @@ def test_disk_full_in_staging(runtime, dock: Path) -> None:
         assert _files_rows(runtime) == 1
     finally:
         subprocess.run(["umount", str(staging)], check=True)
+    (r2,) = ingest_path(runtime, dock, actor="t")
+    assert r2.safe_to_wipe
+
+
+def test_session_refused_while_the_first_file_was_copied_leaves_nothing_staged(runtime, dock: Path,
+                                                                              monkeypatch) -> None:
+    """The first file is copied while the session's transaction runs (in the put thread); when that
+    transaction fails, the early copy is removed, nothing is registered, and the next pass stores all."""
+    make_recorder(dock / "p1", "DSJ-A-0001", n=2)
+    copied = threading.Event()
+    real_copy = offload._copy_staged
+
+    def copy(ctx, e):  # type: ignore[no-untyped-def]
+        res = real_copy(ctx, e)
+        copied.set()
+        return res
+
+    def refuse(*a, **k):  # type: ignore[no-untyped-def]
+        assert copied.wait(30), "the first file was not copied while the session was being opened"
+        raise CatalogUnavailable("catalog went away while the session was opened")
+
+    monkeypatch.setattr(offload, "_copy_staged", copy)
+    monkeypatch.setattr(offload, "_open_session", refuse)
+    (r,) = ingest_path(runtime, dock, actor="t")
+    assert not r.safe_to_wipe and r.error.startswith("catalog_unavailable"), r.error
+    assert all(f.status == FAILED for f in r.files)
+    assert _files_rows(runtime) == 0
+    _no_staging_left(runtime)
+    monkeypatch.undo()
+    (r2,) = ingest_path(runtime, dock, actor="t")
+    assert r2.safe_to_wipe and [f.status for f in r2.files] == [VERIFIED, VERIFIED]
+
+
+def test_a_put_that_fails_while_the_next_file_is_copied_fails_alone(runtime, dock: Path, monkeypatch) -> None:
+    """Puts run one file behind the copies: the failed put is reported for its own file only."""
+    make_recorder(dock / "p1", "DSJ-A-0001", n=3)
+    real_put = runtime.store.put
+    calls = []
+
+    def put(key, source, **kw):  # type: ignore[no-untyped-def]
+        calls.append(key)
+        if len(calls) == 2:
+            raise StoreUnavailable("store went away for one put")
+        return real_put(key, source, **kw)
+
+    monkeypatch.setattr(runtime.store, "put", put)
+    (r,) = ingest_path(runtime, dock, actor="t")
+    assert [f.status for f in r.files] == [VERIFIED, FAILED, VERIFIED]
+    assert r.files[1].error.startswith("store_unavailable") and not r.safe_to_wipe
+    assert _files_rows(runtime) == 2
+    _no_staging_left(runtime)
+    monkeypatch.undo()
     (r2,) = ingest_path(runtime, dock, actor="t")
     assert r2.safe_to_wipe

@@ -370,25 +370,28 @@ def _open_session(
         ).fetchone()
         assert row is not None
         r.session_id = int(row["id"])
-        with conn.cursor() as cur:
-            for e in entries:
-                got = cur.execute(
-                    "INSERT INTO session_files (session_id, source_path, size, mtime, mtime_ns, raw_path_hex, "
-                    "recorder_key, flags) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
-                    "ON CONFLICT (session_id, source_path) DO NOTHING RETURNING id",
-                    (
-                        r.session_id,
-                        e.display,
-                        e.size,
-                        from_ns(e.mtime_ns) if e.mtime_ns else None,
-                        e.mtime_ns or None,
-                        e.raw_hex,
-                        ctx.recorder_key,
-                        e.flags,
-                    ),
-                ).fetchone()
-                if got is not None:
-                    ctx.sf_ids[e.display] = int(got["id"])
+        _insert_session_files(conn, ctx, entries)
+
+
+def _insert_session_files(conn: Any, ctx: _Ctx, entries: list[SourceEntry]) -> None:
+    """One ``session_files`` row per entry, sent in one pipeline (not a round trip per file)."""
+    if not entries:
+        return
+    rows = [(ctx.receipt.session_id, e.display, e.size, from_ns(e.mtime_ns) if e.mtime_ns else None,
+             e.mtime_ns or None, e.raw_hex, ctx.recorder_key, e.flags) for e in entries]
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO session_files (session_id, source_path, size, mtime, mtime_ns, raw_path_hex, "
+            "recorder_key, flags) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (session_id, source_path) DO NOTHING RETURNING id",
+            rows,
+            returning=True,
+        )
+        for e in entries:  # one result per row, in order
+            got = cur.fetchone()
+            if got is not None:
+                ctx.sf_ids[e.display] = int(got["id"])
+            cur.nextset()
 
 
 def _station_clock_drift(conn: Any) -> float:

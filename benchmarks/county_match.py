@@ -64,6 +64,11 @@ def _fill_hashes(hashes: np.ndarray, have: np.ndarray, rng: np.random.Generator)
         have[lo : lo + k] = rng.random(k) >= 0.01
 
 
+def cached(hours: int, seed: int = 1) -> bool:
+    """Whether the seeded archive of ``hours`` is already built (building 10^5 hours takes minutes)."""
+    return (_cache_dir(hours, seed) / "done").exists()
+
+
 def archive(hours: int, seed: int = 1) -> Segment:
     """The seeded archive as a memory-mapped segment (built once, then cached)."""
     d = _cache_dir(hours, seed)

@@ -15,6 +15,10 @@ Per file, in this order (each step is idempotent, so a crash anywhere is repaire
 A crash after 1 leaves an orphan staging file (removed by the next run); after 2 objects without rows
 (the next run's put is a no-op and the rows are written); after 3 pending events (the next
 ``sequence`` indexes them). Nothing is ever half-registered, because step 3 is one transaction.
+
+Within a recorder, step 2 of a file runs in the recorder's put thread while step 1 of the next runs here
+(one put at a time; a batch is registered only once its puts returned), and the session is opened in that
+thread while the first file is copied. The catalog statements live in ``ingest.register``.
 """
 
 from __future__ import annotations
@@ -23,31 +27,28 @@ import contextvars
 import logging
 import os
 import signal
-import socket
 import threading
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from liuhen.core.timefmt import from_ns, utcnow
 from liuhen.ingest import copy as _copy
-from liuhen.ingest import flags
+from liuhen.ingest import flags, register
 from liuhen.ingest.errors import error_code
 from liuhen.ingest.layout import Identity, SourceEntry, discover, kind_of, parse_name, parse_offset, read_identity, scan
 from liuhen.ingest.probe import quick_probe
 from liuhen.ingest.progress import NullProgress, ProgressSink
-from liuhen.ingest.receipts import FAILED, REJECTED, SKIPPED, STORED, FileReceipt, Receipt, finalize
-from liuhen.integrity.events import Event
-from liuhen.integrity.log import record, sequence
+from liuhen.ingest.receipts import FAILED, REJECTED, SKIPPED, FileReceipt, Receipt, finalize
+from liuhen.ingest.register import InPut, RecorderCtx, StoredFile
+from liuhen.integrity.log import sequence
 from liuhen.runtime import Runtime
 from liuhen.storage.base import ObjectInfo, key_for
 from liuhen.storage.util import default_until
 
 log = logging.getLogger("liuhen.ingest")
-OnStored = Callable[[int], None]
+OnStored = register.OnStored
 
 _busy_lock = threading.Lock()
 _busy: set[str] = set()
@@ -114,47 +115,8 @@ def ingest_path(
         return [f.result() for f in futs]
 
 
-@dataclass
-class _Stored:
-    """A file put into the store whose catalog rows and event are written with its batch."""
-
-    entry: SourceEntry
-    fr: FileReceipt
-    recorded: datetime | None
-    duration: float | None
-    until: datetime  # retention the store granted (or the default)
-
-
 BATCH_FILES = 64  # files of one recorder registered in one transaction and sequenced together
 BATCH_BYTES = 512 << 20
-
-
-@dataclass
-class _Ctx:
-    runtime: Runtime
-    receipt: Receipt
-    identity: Identity | None
-    recorder_key: str
-    actor: str
-    on_stored: OnStored | None
-    progress: ProgressSink
-    sm3: bool
-    now: datetime
-    sf_ids: dict[str, int] = field(default_factory=dict)
-    prior_paths: set[str] | None = None  # source paths stored from this recorder before (resume candidates)
-    batch: list[_Stored] = field(default_factory=list)  # stored in the store, not yet in the catalog
-    putter: ThreadPoolExecutor | None = None  # probes and puts a copied file while the next one is copied
-    in_put: _InPut | None = None  # the file being put (at most one)
-    prestaged: dict[str, _copy.CopyResult | Exception] = field(default_factory=dict)  # copied before the loop
-
-
-@dataclass
-class _InPut:
-    entry: SourceEntry
-    fr: FileReceipt
-    recorded: datetime | None
-    until: datetime
-    future: Future[tuple[float | None, ObjectInfo]]
 
 
 def recorder_key_for(identity: Identity | None, entries: list[SourceEntry], port: Path) -> str:
@@ -215,7 +177,7 @@ def offload_recorder(
             return receipt
         _busy.add(key)
     try:
-        ctx = _Ctx(runtime, receipt, identity, key, actor, on_stored, progress, "sm3" in settings.digests, now)
+        ctx = RecorderCtx(runtime, receipt, identity, key, actor, on_stored, progress, "sm3" in settings.digests, now)
         label = f"{port.name} {identity.device_serial if identity else '(no identity)'}"
         progress.recorder_started(key, label, len(entries), sum(e.size for e in entries if not e.problem))
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="offload-put") as ctx.putter:
@@ -250,7 +212,7 @@ def offload_recorder(
             _busy.discard(key)
 
 
-def _offload_entries(ctx: _Ctx, entries: list[SourceEntry]) -> None:
+def _offload_entries(ctx: RecorderCtx, entries: list[SourceEntry]) -> None:
     """Every entry in order: copied here, put by ``ctx.putter`` while the next is copied, registered per batch."""
     for e in entries:
         fr = _ingest_one(ctx, e)
@@ -262,7 +224,7 @@ def _offload_entries(ctx: _Ctx, entries: list[SourceEntry]) -> None:
     _finish_put(ctx)
 
 
-def _open_session_copying_first(ctx: _Ctx, port: Path, entries: list[SourceEntry], identity: Identity | None,
+def _open_session_copying_first(ctx: RecorderCtx, port: Path, entries: list[SourceEntry], identity: Identity | None,
                                 id_error: str | None, docked_at: datetime) -> None:
     """Open the session (its transaction runs in the put thread) while the first new file is copied here.
 
@@ -270,10 +232,10 @@ def _open_session_copying_first(ctx: _Ctx, port: Path, entries: list[SourceEntry
     before it runs any put. If the session cannot be opened, the staged copy is removed and this raises.
     """
     assert ctx.putter is not None
-    opening = ctx.putter.submit(_open_session, ctx, port, entries, identity, id_error, docked_at)
+    opening = ctx.putter.submit(register.open_session, ctx, port, entries, identity, id_error, docked_at)
     first = next((e for e in entries if not e.problem), None)
     try:
-        if first is not None and first.display not in _prior_paths(ctx):
+        if first is not None and first.display not in register.prior_paths(ctx):
             try:
                 ctx.prestaged[first.display] = _copy_staged(ctx, first)
             except Exception as exc:  # reported as that file's failure once the session is open
@@ -302,120 +264,7 @@ def _entry_receipt(e: SourceEntry, *, status: str = FAILED, error: str | None = 
     )
 
 
-def _open_session(
-    ctx: _Ctx,
-    port: Path,
-    entries: list[SourceEntry],
-    identity: Identity | None,
-    id_error: str | None,
-    docked_at: datetime,
-) -> None:
-    """One transaction: recorder/officer upserts, interrupted sessions closed, session + pending rows."""
-    import json
-
-    r = ctx.receipt
-    ingestible = [e for e in entries if not e.problem]
-    with ctx.runtime.catalog.tx() as conn:
-        station_drift = _station_clock_drift(conn)
-        if note := flags.station_clock_drift(station_drift, ctx.runtime.settings.clock_drift_tolerance_s):
-            r.flags.append(flags.STATION_CLOCK_DRIFT)
-            log.warning("%s", note)
-        recorder_id = None
-        if identity is not None:
-            row = conn.execute(
-                "INSERT INTO recorders (device_serial, officer_no, officer_name, unit_code, firmware) "
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (device_serial) DO UPDATE SET "
-                "officer_no = EXCLUDED.officer_no, officer_name = EXCLUDED.officer_name, "
-                "unit_code = EXCLUDED.unit_code, firmware = EXCLUDED.firmware, last_seen = now() RETURNING id",
-                (
-                    identity.device_serial,
-                    identity.officer_no,
-                    identity.officer_name,
-                    identity.unit_code,
-                    identity.firmware,
-                ),
-            ).fetchone()
-            recorder_id = row["id"] if row else None
-            if identity.officer_no:
-                conn.execute(
-                    "INSERT INTO officers (officer_no, name, unit_code) VALUES (%s, %s, %s) "
-                    "ON CONFLICT (officer_no) DO UPDATE SET name = coalesce(EXCLUDED.name, officers.name), "
-                    "unit_code = coalesce(EXCLUDED.unit_code, officers.unit_code)",
-                    (identity.officer_no, identity.officer_name, identity.unit_code),
-                )
-        conn.execute(
-            "UPDATE ingest_sessions SET status = 'incomplete', finished_at = now(), "
-            "error = coalesce(error, 'interrupted: the ingesting process stopped before the receipt') "
-            "WHERE recorder_key = %s AND status = 'running'",
-            (ctx.recorder_key,),
-        )
-        ident: dict[str, Any] = dict(identity.as_dict()) if identity else {"error": id_error}
-        ident["docked_at"] = docked_at.isoformat()
-        ident["station"] = {"host": socket.gethostname(), "actor": ctx.actor, "clock_drift_s": round(station_drift, 3)}
-        row = conn.execute(
-            "INSERT INTO ingest_sessions (recorder_id, device_serial, dock_path, port, files_total, bytes_total, "
-            "identity, recorder_key, flags, actor) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-            (
-                recorder_id,
-                identity.device_serial if identity else None,
-                r.dock,
-                r.port,
-                len(entries),
-                sum(e.size for e in ingestible),
-                json.dumps(ident, ensure_ascii=False),
-                ctx.recorder_key,
-                r.flags,
-                ctx.actor,
-            ),
-        ).fetchone()
-        assert row is not None
-        r.session_id = int(row["id"])
-        _insert_session_files(conn, ctx, entries)
-
-
-def _insert_session_files(conn: Any, ctx: _Ctx, entries: list[SourceEntry]) -> None:
-    """One ``session_files`` row per entry, sent in one pipeline (not a round trip per file)."""
-    if not entries:
-        return
-    rows = [(ctx.receipt.session_id, e.display, e.size, from_ns(e.mtime_ns) if e.mtime_ns else None,
-             e.mtime_ns or None, e.raw_hex, ctx.recorder_key, e.flags) for e in entries]
-    with conn.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO session_files (session_id, source_path, size, mtime, mtime_ns, raw_path_hex, "
-            "recorder_key, flags) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
-            "ON CONFLICT (session_id, source_path) DO NOTHING RETURNING id",
-            rows,
-            returning=True,
-        )
-        for e in entries:  # one result per row, in order
-            got = cur.fetchone()
-            if got is not None:
-                ctx.sf_ids[e.display] = int(got["id"])
-            cur.nextset()
-
-
-def _station_clock_drift(conn: Any) -> float:
-    """Station clock minus the database's, in seconds (the transaction's start; a few ms of round trip)."""
-    row = conn.execute("SELECT now() AS t").fetchone()
-    local = utcnow()
-    return (local - row["t"]).total_seconds() if row else 0.0
-
-
-def _mark_failed(ctx: _Ctx, fr: FileReceipt) -> None:
-    sf = ctx.sf_ids.get(fr.path)
-    if sf is None:
-        return
-    try:
-        with ctx.runtime.catalog.tx() as conn:
-            conn.execute(
-                "UPDATE session_files SET status = 'failed', error = %s, flags = %s, updated_at = now() WHERE id = %s",
-                (f"{fr.status}: {fr.error}", fr.flags, sf),
-            )
-    except Exception as exc:  # the catalog itself may be what failed; the receipt still says why
-        log.warning("cannot record failure of %s: %s", fr.path, exc)
-
-
-def _ingest_one(ctx: _Ctx, e: SourceEntry) -> FileReceipt:
+def _ingest_one(ctx: RecorderCtx, e: SourceEntry) -> FileReceipt:
     fr = _entry_receipt(e, status=FAILED)
     settings = ctx.runtime.settings
     base = os.path.basename(e.display)
@@ -443,10 +292,10 @@ def _ingest_one(ctx: _Ctx, e: SourceEntry) -> FileReceipt:
         fr.error = f"{e.problem}: {e.detail}"
         if fr.status != SKIPPED:
             log.warning("ingest %s: %s", e.display, fr.error)
-        _mark_failed(ctx, fr)
+        register.mark_failed(ctx, fr)
         return fr
     try:
-        if _resume(ctx, e, fr):
+        if register.resume(ctx, e, fr):
             ctx.progress.advance(ctx.recorder_key, e.size)
             return fr
         _store_new(ctx, e, fr, recorded, settings)
@@ -455,65 +304,20 @@ def _ingest_one(ctx: _Ctx, e: SourceEntry) -> FileReceipt:
     return fr
 
 
-def _file_failed(ctx: _Ctx, fr: FileReceipt, exc: Exception) -> None:
+def _file_failed(ctx: RecorderCtx, fr: FileReceipt, exc: Exception) -> None:
     fr.status = FAILED
     fr.error = f"{error_code(exc)}: {exc}"
     log.warning("ingest %s/%s failed: %s", ctx.receipt.port, fr.path, fr.error)
-    _mark_failed(ctx, fr)
+    register.mark_failed(ctx, fr)
 
 
 def timezone_default() -> Any:
-
     return parse_offset(None)
 
 
-def _prior_paths(ctx: _Ctx) -> set[str]:
-    """Source paths stored from this recorder before (looked up once, before this session stores any)."""
-    if ctx.prior_paths is None:
-        rows = ctx.runtime.catalog.all(
-            "SELECT DISTINCT source_path FROM session_files WHERE recorder_key = %s AND status = 'stored'",
-            (ctx.recorder_key,),
-        )
-        ctx.prior_paths = {r["source_path"] for r in rows}
-    return ctx.prior_paths
-
-
-def _resume(ctx: _Ctx, e: SourceEntry, fr: FileReceipt) -> bool:
-    """Already stored from this recorder at the same path, size and mtime: reuse, don't copy again."""
-    if e.display not in _prior_paths(ctx):
-        return False
-    row = ctx.runtime.catalog.one(
-        "SELECT sf.file_id, sf.sha256, sf.sm3, sf.event_id, sf.flags, f.storage_key, f.storage_version "
-        "FROM session_files sf JOIN files f ON f.id = sf.file_id "
-        "WHERE sf.recorder_key = %s AND sf.source_path = %s AND sf.size = %s AND sf.mtime_ns = %s "
-        "AND sf.status = 'stored' AND sf.session_id <> %s ORDER BY sf.id DESC LIMIT 1",
-        (ctx.recorder_key, e.display, e.size, e.mtime_ns, ctx.receipt.session_id),
-    )
-    if row is None or (ctx.sm3 and row["sm3"] is None):
-        return False
-    fr.file_id, fr.sha256, fr.sm3, fr.event_id = row["file_id"], row["sha256"], row["sm3"], row["event_id"]
-    fr.storage_key, fr.storage_version = row["storage_key"], row["storage_version"]
-    fr.flags = sorted(set(fr.flags) | set(row["flags"] or []))
-    fr.resumed, fr.status = True, STORED
-    with ctx.runtime.catalog.tx() as conn:
-        _mark_stored(conn, ctx, fr, e)
-    return True
-
-
-def _mark_stored(conn: Any, ctx: _Ctx, fr: FileReceipt, e: SourceEntry) -> None:
-    conn.execute(
-        "UPDATE session_files SET status = 'stored', file_id = %s, sha256 = %s, sm3 = %s, event_id = %s, "
-        "flags = %s, recorded_at = %s, resumed = %s, error = NULL, updated_at = now() WHERE id = %s",
-        (fr.file_id, fr.sha256, fr.sm3, fr.event_id, fr.flags, fr.recorded_at, fr.resumed, ctx.sf_ids.get(fr.path)),
-    )
-    conn.execute(
-        "UPDATE ingest_sessions SET files_done = files_done + 1, bytes_done = bytes_done + %s, "
-        "updated_at = now() WHERE id = %s",
-        (e.size, ctx.receipt.session_id),
-    )
-
-
-def _time_flags(ctx: _Ctx, fr: FileReceipt, e: SourceEntry, recorded: datetime | None, duration: float | None) -> None:
+def _time_flags(
+    ctx: RecorderCtx, fr: FileReceipt, e: SourceEntry, recorded: datetime | None, duration: float | None
+) -> None:
     """The ``ingest.flags`` rules applied to one file as it is stored."""
     settings = ctx.runtime.settings
     tol = settings.clock_drift_tolerance_s
@@ -529,7 +333,7 @@ def _time_flags(ctx: _Ctx, fr: FileReceipt, e: SourceEntry, recorded: datetime |
         fr.notes.append(late)
 
 
-def _store_new(ctx: _Ctx, e: SourceEntry, fr: FileReceipt, recorded: datetime | None, settings: Any) -> None:
+def _store_new(ctx: RecorderCtx, e: SourceEntry, fr: FileReceipt, recorded: datetime | None, settings: Any) -> None:
     """Copy one new file, then probe, flag and put it while the next one is copied (``_finish_put``); its
     row and event are written with its batch (``_flush``), which waits for the put."""
     until = default_until(settings.retention_days)
@@ -541,10 +345,10 @@ def _store_new(ctx: _Ctx, e: SourceEntry, fr: FileReceipt, recorded: datetime | 
     if ctx.putter is None:
         _stored(ctx, e, fr, recorded, until, _probe_and_put(ctx, e, fr, res, recorded, until))
         return
-    ctx.in_put = _InPut(e, fr, recorded, until, ctx.putter.submit(_probe_and_put, ctx, e, fr, res, recorded, until))
+    ctx.in_put = InPut(e, fr, recorded, until, ctx.putter.submit(_probe_and_put, ctx, e, fr, res, recorded, until))
 
 
-def _finish_put(ctx: _Ctx) -> None:
+def _finish_put(ctx: RecorderCtx) -> None:
     """Wait for the file being put, if any: into the batch when stored, marked failed when not."""
     p, ctx.in_put = ctx.in_put, None
     if p is None:
@@ -558,14 +362,14 @@ def _finish_put(ctx: _Ctx) -> None:
     _stored(ctx, p.entry, p.fr, p.recorded, p.until, done)
 
 
-def _stored(ctx: _Ctx, e: SourceEntry, fr: FileReceipt, recorded: datetime | None, until: datetime,
+def _stored(ctx: RecorderCtx, e: SourceEntry, fr: FileReceipt, recorded: datetime | None, until: datetime,
             done: tuple[float | None, ObjectInfo]) -> None:
     duration, info = done
     fr.storage_key, fr.storage_version = info.key or key_for(fr.sha256 or ""), info.version
-    ctx.batch.append(_Stored(e, fr, recorded, duration, info.retain_until or until))
+    ctx.batch.append(StoredFile(e, fr, recorded, duration, info.retain_until or until))
 
 
-def _flush(ctx: _Ctx) -> bool:
+def _flush(ctx: RecorderCtx) -> bool:
     """Register the batch: one transaction for all its files, one sequencing, then ``on_stored``; True if
     that sequencing ran (so every event committed before it has its index).
 
@@ -580,7 +384,7 @@ def _flush(ctx: _Ctx) -> bool:
     saved = [(b.fr.flags[:], b.fr.notes[:], b.fr.status, b.fr.event_id, b.fr.resumed) for b in items]
     try:
         with rt.catalog.tx() as conn:
-            inserted = [_register(conn, ctx, b) for b in items]
+            inserted = [register.register_file(conn, ctx, b) for b in items]
     except Exception as exc:
         log.warning("ingest %s: batch of %d failed (%s); registering one by one", ctx.receipt.port, len(items), exc)
         inserted = []
@@ -588,11 +392,11 @@ def _flush(ctx: _Ctx) -> bool:
             b.fr.flags, b.fr.notes, b.fr.status, b.fr.event_id, b.fr.resumed = flags_, notes, status, event_id, resumed
             try:
                 with rt.catalog.tx() as conn:
-                    inserted.append(_register(conn, ctx, b))
+                    inserted.append(register.register_file(conn, ctx, b))
             except Exception as one:
                 b.fr.status, b.fr.error = FAILED, f"{error_code(one)}: {one}"
                 log.warning("ingest %s/%s failed: %s", ctx.receipt.port, b.fr.path, b.fr.error)
-                _mark_failed(ctx, b.fr)
+                register.mark_failed(ctx, b.fr)
                 inserted.append(False)
     _crash_point("after_tx")
     sequenced = True
@@ -612,22 +416,7 @@ def _flush(ctx: _Ctx) -> bool:
     return sequenced
 
 
-def _register(conn: Any, ctx: _Ctx, b: _Stored) -> bool:
-    """Files row (by digest), ingestion event, session row marked stored; True if the original is new."""
-    fr = b.fr
-    fr.file_id, inserted = _upsert_file(conn, ctx, fr, b.recorded, b.duration, b.until)
-    if not inserted:
-        _duplicate_flags(conn, ctx, fr)
-    if fr.event_id is None:
-        fr.event_id = record(conn, ingestion_event(ctx.actor, ctx.receipt, ctx.identity, ctx.recorder_key, fr))
-        if inserted:
-            conn.execute("UPDATE files SET ingest_event_id = %s WHERE id = %s", (fr.event_id, fr.file_id))
-    fr.status = STORED
-    _mark_stored(conn, ctx, fr, b.entry)
-    return inserted
-
-
-def _copy_staged(ctx: _Ctx, e: SourceEntry) -> _copy.CopyResult:
+def _copy_staged(ctx: RecorderCtx, e: SourceEntry) -> _copy.CopyResult:
     """Stage the bytes while hashing (fsynced)."""
     return _copy.copy_and_hash(
         e.raw,
@@ -639,7 +428,7 @@ def _copy_staged(ctx: _Ctx, e: SourceEntry) -> _copy.CopyResult:
 
 
 def _probe_and_put(
-    ctx: _Ctx, e: SourceEntry, fr: FileReceipt, res: _copy.CopyResult, recorded: datetime | None, until: datetime
+    ctx: RecorderCtx, e: SourceEntry, fr: FileReceipt, res: _copy.CopyResult, recorded: datetime | None, until: datetime
 ) -> tuple[float | None, ObjectInfo]:
     """Probe and flag a staged file and put it in the store (verified); the staging name is removed."""
     rt = ctx.runtime
@@ -676,84 +465,3 @@ def _probe_flags(fr: FileReceipt, staging: Path, size: int) -> float | None:
     return pr.duration_s
 
 
-def _upsert_file(
-    conn: Any, ctx: _Ctx, fr: FileReceipt, recorded: datetime | None, duration: float | None, until: datetime
-) -> tuple[int, bool]:
-    """The ``files`` row by SHA-256 (merging digests and flags); returns (id, newly inserted)."""
-    ident = ctx.identity
-    row = conn.execute(
-        "INSERT INTO files (sha256, sm3, size, media_kind, ext, original_name, device_serial, officer_no, "
-        "unit_code, recorded_at, duration_s, storage_key, storage_version, retention_until, flags) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
-        "ON CONFLICT (sha256) DO UPDATE SET sm3 = coalesce(files.sm3, EXCLUDED.sm3), "
-        "flags = ARRAY(SELECT DISTINCT unnest(files.flags || EXCLUDED.flags) ORDER BY 1) "
-        "RETURNING id, (xmax = 0) AS inserted, ingest_event_id",
-        (
-            fr.sha256,
-            fr.sm3,
-            fr.size,
-            fr.media_kind,
-            os.path.splitext(fr.path)[1].lstrip(".").lower() or None,
-            os.path.basename(fr.path),
-            ident.device_serial if ident else None,
-            ident.officer_no if ident else None,
-            ident.unit_code if ident else None,
-            recorded,
-            duration,
-            fr.storage_key,
-            fr.storage_version,
-            until,
-            fr.flags,
-        ),
-    ).fetchone()
-    assert row is not None
-    return int(row["id"]), bool(row["inserted"])
-
-
-def _duplicate_flags(conn: Any, ctx: _Ctx, fr: FileReceipt) -> None:
-    """Content seen before: flag duplicates; the same sighting re-read reuses its event (resumed)."""
-    others = conn.execute(
-        "SELECT DISTINCT recorder_key FROM session_files WHERE file_id = %s AND status = 'stored' "
-        "AND recorder_key <> %s",
-        (fr.file_id, ctx.recorder_key),
-    ).fetchall()
-    if others:
-        fr.flags.append("duplicate_across_recorders")
-        fr.notes.append("same content already ingested from " + ", ".join(o["recorder_key"] for o in others))
-    prior = conn.execute(
-        "SELECT event_id, source_path FROM session_files WHERE file_id = %s AND status = 'stored' "
-        "AND recorder_key = %s ORDER BY (source_path = %s) DESC, id LIMIT 1",
-        (fr.file_id, ctx.recorder_key, fr.path),
-    ).fetchone()
-    if prior is not None and prior["source_path"] == fr.path:
-        fr.event_id, fr.resumed = prior["event_id"], True  # same sighting, re-read: no new event
-    elif prior is not None:
-        fr.flags.append("duplicate_within_recorder")
-        fr.notes.append(f"same content as {prior['source_path']} on this recorder")
-
-
-def ingestion_event(actor: str, r: Receipt, ident: Identity | None, recorder_key: str, fr: FileReceipt) -> Event:
-    """The ``ingestion`` audit event of one stored file (pure)."""
-    return Event(
-        "ingestion",
-        actor,
-        subject={"sha256": fr.sha256},
-        data={
-            "size": fr.size,
-            "sm3": fr.sm3,
-            "storage_key": fr.storage_key,
-            "storage_version": fr.storage_version,
-            "device_serial": ident.device_serial if ident else None,
-            "officer_no": ident.officer_no if ident else None,
-            "unit_code": ident.unit_code if ident else None,
-            "recorder_key": recorder_key,
-            "source_path": fr.path,
-            "raw_path_hex": fr.raw_path_hex,
-            "recorded_at": fr.recorded_at,
-            "mtime": fr.mtime,
-            "ingest_session": r.session_id,
-            "dock": r.dock,
-            "port": r.port,
-            "flags": fr.flags,
-        },
-    )

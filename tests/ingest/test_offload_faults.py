@@ -13,7 +13,7 @@ import pytest
 from liuhen.catalog.db import Catalog
 from liuhen.catalog.errors import CatalogUnavailable
 from liuhen.ingest import copy as _copy
-from liuhen.ingest import offload
+from liuhen.ingest import offload, register
 from liuhen.ingest.offload import ingest_path
 from liuhen.ingest.receipts import FAILED, REJECTED, SKIPPED, VERIFIED
 from liuhen.storage.errors import StoreUnavailable
@@ -119,14 +119,14 @@ def test_unreadable_file_fails_alone_and_is_retried(runtime, dock: Path, monkeyp
 def test_a_file_the_catalog_refuses_fails_alone_in_its_batch(runtime, dock: Path, monkeypatch) -> None:
     """The batch transaction fails on one file: the others are registered one by one, that one alone fails."""
     files = make_recorder(dock / "p1", "DSJ-A-0001", n=3)
-    real = offload._upsert_file
+    real = register.upsert_file
 
     def refuse_second(conn, ctx, fr, *a):  # type: ignore[no-untyped-def]
         if fr.path.endswith(files[1].name):
             raise RuntimeError("catalog refused this row")
         return real(conn, ctx, fr, *a)
 
-    monkeypatch.setattr(offload, "_upsert_file", refuse_second)
+    monkeypatch.setattr(register, "upsert_file", refuse_second)
     (r,) = ingest_path(runtime, dock, actor="t")
     assert [f.status for f in r.files] == [VERIFIED, FAILED, VERIFIED]
     assert "catalog refused this row" in (r.files[1].error or "") and not r.safe_to_wipe
@@ -134,7 +134,7 @@ def test_a_file_the_catalog_refuses_fails_alone_in_its_batch(runtime, dock: Path
     assert _files_rows(runtime) == 2
     ev = runtime.catalog.one("SELECT count(*) AS n, count(idx) AS seq FROM log_events WHERE type = 'ingestion'")
     assert ev["n"] == ev["seq"] == 2
-    monkeypatch.setattr(offload, "_upsert_file", real)
+    monkeypatch.setattr(register, "upsert_file", real)
     (r2,) = ingest_path(runtime, dock, actor="t")
     assert r2.safe_to_wipe and [f.resumed for f in r2.files] == [True, False, True]
     assert runtime.catalog.one("SELECT count(*) AS n FROM log_events WHERE type = 'ingestion'")["n"] == 3
@@ -266,7 +266,7 @@ def test_session_refused_while_the_first_file_was_copied_leaves_nothing_staged(r
         raise CatalogUnavailable("catalog went away while the session was opened")
 
     monkeypatch.setattr(offload, "_copy_staged", copy)
-    monkeypatch.setattr(offload, "_open_session", refuse)
+    monkeypatch.setattr(register, "open_session", refuse)
     (r,) = ingest_path(runtime, dock, actor="t")
     assert not r.safe_to_wipe and r.error.startswith("catalog_unavailable"), r.error
     assert all(f.status == FAILED for f in r.files)

@@ -11,7 +11,6 @@ import re
 import resource
 import subprocess
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -57,15 +56,21 @@ def concrete(argv_template: list[str], src: Path, dst: Path) -> list[str]:
     return [ffmpeg_exe(), *(subst.get(a, a.replace(OUTPUT, str(dst))) for a in argv_template)]
 
 
-def _limits(as_bytes: int, cpu_s: int) -> Callable[[], None]:
-    def apply() -> None:  # runs in the child between fork and exec
-        if as_bytes > 0:
-            resource.setrlimit(resource.RLIMIT_AS, (as_bytes, as_bytes))
-        if cpu_s > 0:
-            resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 5))
-        os.setpgrp()
+def _apply_limits(pid: int, as_bytes: int, cpu_s: int) -> None:
+    """Limit the started child from the parent: no Python code may run between fork and exec.
 
-    return apply
+    A ``preexec_fn`` runs Python in the forked child of a threaded process; there the garbage
+    collector can free a PyAV frame whose libswscale slice threads no longer exist and wait on
+    their condition variable for ever (seen in CI: the worker hung in ``Popen``). ``prlimit``
+    on the child's pid applies within microseconds of the exec, before ffmpeg opens its input.
+    """
+    try:
+        if as_bytes > 0:
+            resource.prlimit(pid, resource.RLIMIT_AS, (as_bytes, as_bytes))
+        if cpu_s > 0:
+            resource.prlimit(pid, resource.RLIMIT_CPU, (cpu_s, cpu_s + 5))
+    except ProcessLookupError:
+        pass  # it has already exited; its return code says how
 
 
 @dataclass
@@ -84,9 +89,10 @@ def run(argv: list[str], *, timeout_s: float, rlimit_as_mb: int = 0, rlimit_cpu_
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        preexec_fn=_limits(rlimit_as_mb * 1024 * 1024, cpu),  # only setrlimit/setpgrp in the child
+        process_group=0,  # its own group, so a timeout kills ffmpeg and anything it started
     )
     try:
+        _apply_limits(proc.pid, rlimit_as_mb * 1024 * 1024, cpu)
         _, err = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired as exc:
         _kill(proc)

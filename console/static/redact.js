@@ -43,7 +43,12 @@ if (box) {
     rect = { x: Math.min(start.x, p.x), y: Math.min(start.y, p.y), w: Math.abs(p.x - start.x), h: Math.abs(p.y - start.y) };
     draw();
   });
-  canvas.addEventListener("mouseup", () => { start = null; if (rect && rect.w > 2 && rect.h > 2) toVideo(); });
+  // on the window: a drag that ends outside the picture still ends (and keeps its box)
+  window.addEventListener("mouseup", () => {
+    if (!start) return;
+    start = null;
+    if (rect && rect.w > 2 && rect.h > 2) toVideo();
+  });
   const show = () => {
     const fmt = (t) => (t == null ? "–" : t.toFixed(1) + " s");
     document.getElementById("marked").textContent = `${fmt(markIn)} → ${fmt(markOut)}`;
@@ -53,5 +58,6 @@ if (box) {
   box.querySelector("[data-action=mark-in]").addEventListener("click", () => { markIn = video.currentTime; show(); });
   box.querySelector("[data-action=mark-out]").addEventListener("click", () => { markOut = video.currentTime; show(); });
   video.addEventListener("loadedmetadata", fit);
+  if (video.readyState >= 1) fit(); // the metadata may have arrived before this script ran
   window.addEventListener("resize", fit);
 }

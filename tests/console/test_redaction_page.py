@@ -26,6 +26,9 @@ def test_draft_preview_approve_in_the_browser(server, users, page, scene, runtim
     assert page.locator("[data-testid=player]").count() == 0  # purpose first, like the player
     _state_purpose(page, url, "披露前遮蔽旁观者")
     page.wait_for_function("() => document.querySelector('[data-testid=player]').videoWidth > 0", timeout=20000)
+    # the drawing canvas is fitted to the picture once its size is known (also when that was before the script)
+    page.wait_for_function("() => document.getElementById('draw').width === "
+                           "document.querySelector('[data-testid=player]').clientWidth")
     # draw a box: the canvas covers the picture; 640×360 footage shown at the video's CSS size
     cb = page.locator("[data-testid=draw]").bounding_box()
     assert cb is not None

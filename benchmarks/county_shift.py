@@ -31,7 +31,7 @@ from typing import Any
 import psycopg
 
 from liuhen.benchmarks.county_stream import api_killed_mid_stream
-from liuhen.benchmarks.county_topology import Topology
+from liuhen.benchmarks.county_topology import Topology, wait_tcp
 from liuhen.catalog.db import migrate
 from liuhen.simulate import simulate_dock
 from liuhen.storage.s3 import S3Settings, create_bucket_if_missing, make_client
@@ -49,6 +49,7 @@ class Shift:
     store_down_s: float = 20.0
     faults: bool = True
     timeout_s: float = 900.0
+    sweep_every_s: float = 30.0  # the deployment's timer that re-sends what a broker lost (a minute or more there)
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="liuhen-county-")))
     log: list[str] = field(default_factory=list)
     stream: dict[str, Any] = field(default_factory=dict)  # the API node killed mid-stream (county_stream)
@@ -205,6 +206,9 @@ def start_components(topo: Topology, s: Shift, db: dict[str, str], s3: dict[str,
             continue
         starts[host] = (argv, env)
         topo.run(host, argv, env=env, log=s.root / f"{host}.log")
+    for host in (h for h in starts if h.startswith("api")):
+        wait_tcp(topo.hosts[host].ip, 8000, 60, host)
+    time.sleep(1.0)  # stations and workers start as fast as the API nodes; let them connect
     s.say(f"started {len(starts)} components ({topo.mode})")
     return starts
 

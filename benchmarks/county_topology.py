@@ -41,7 +41,7 @@ class Host:
 
 
 
-def _wait_tcp(ip: str, port: int, timeout: float, what: str) -> None:
+def wait_tcp(ip: str, port: int, timeout: float, what: str) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         try:
@@ -224,7 +224,7 @@ class Topology:
             user="postgres",
             log=self.root / "pg.log",
         )
-        _wait_tcp(self.hosts["db"].ip, self.ports["db"], 30, "PostgreSQL")
+        wait_tcp(self.hosts["db"].ip, self.ports["db"], 30, "PostgreSQL")
         admin = self.url("db", db="postgres")
         for _ in range(50):
             try:
@@ -256,13 +256,13 @@ class Topology:
             env["RABBITMQ_NODE_IP_ADDRESS"] = "127.0.0.1"
         self._mq_env = env
         self.run("mq", [str(RABBIT)], env=env, user="rabbitmq", log=self.root / "mq.log")
-        _wait_tcp(self.hosts["mq"].ip, self.ports["mq"], 90, "RabbitMQ")
+        wait_tcp(self.hosts["mq"].ip, self.ports["mq"], 90, "RabbitMQ")
 
     def restart_mq(self) -> None:
         self.kill("mq", signal.SIGTERM)
         self._wait_gone("mq", 30)
         self.run("mq", [str(RABBIT)], env=self._mq_env, user="rabbitmq", log=self.root / "mq.log")
-        _wait_tcp(self.hosts["mq"].ip, self.ports["mq"], 90, "RabbitMQ")
+        wait_tcp(self.hosts["mq"].ip, self.ports["mq"], 90, "RabbitMQ")
 
     def restart_db(self) -> None:
         self.kill("db", signal.SIGINT)  # fast shutdown: clients see their connections drop
@@ -291,7 +291,7 @@ class Topology:
                 f"TCP:{self.rgw[0]}:{self.rgw[1]}",
             ],
         )
-        _wait_tcp(h.ip, self.ports["store"], 10, "the store forwarder")
+        wait_tcp(h.ip, self.ports["store"], 10, "the store forwarder")
 
     def store_down(self) -> None:
         """The store becomes unreachable: the forwarder and every connection through it are gone."""

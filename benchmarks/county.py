@@ -186,7 +186,8 @@ def shift_change(s: Shift) -> dict[str, Any]:
             text=True,
             timeout=600,
         )
-        s.say(f"audit verify: exit {verify.returncode}: {verify.stdout.strip()[-200:]}")
+        said = (verify.stdout + verify.stderr).strip()
+        s.say(f"audit verify: exit {verify.returncode}: {said[-200:] if verify.returncode == 0 else said}")
         out = {
             "mode": topo.mode,
             "state": st,

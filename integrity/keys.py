@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,16 +33,36 @@ def _secure_dir(d: Path) -> None:
     os.chmod(d, 0o700)
 
 
-def _write_secret(path: Path, data: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    if tmp.exists():
-        tmp.unlink()
+def _staged_secret(path: Path, data: str) -> Path:
+    """``data`` in a new 0600 file beside ``path`` under a name no other process uses, fsynced."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(data + "\n")
         f.flush()
         os.fsync(f.fileno())
-    os.replace(tmp, path)
+    return tmp
+
+
+def _write_secret(path: Path, data: str) -> None:
+    os.replace(_staged_secret(path, data), path)
+
+
+def _create_secret(path: Path, data: str) -> bool:
+    """Create ``path`` holding ``data`` unless it exists; False if another process created it first.
+
+    Two nodes sharing a key directory (API nodes on one data dir) may both find no key at start-up:
+    ``link`` lets exactly one of them create it, and the other loads that one instead of replacing
+    it (a replaced key would have signed checkpoints no key on disk can verify).
+    """
+    tmp = _staged_secret(path, data)
+    try:
+        os.link(tmp, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(tmp)
 
 
 def _load_signer_file(path: Path) -> Signer:
@@ -61,7 +82,8 @@ def signer(settings: Any, *, create: bool = True) -> Signer:
         raise IntegrityError(f"no checkpoint signing key at {path}")
     _secure_dir(d)
     s = Signer.generate(settings.log_origin)
-    _write_secret(path, s.skey)
+    if not _create_secret(path, s.skey):
+        return _load_signer_file(path)  # another node sharing this key directory made it first
     (d / PUB_FILE).write_text(s.verifier.vkey + "\n")
     return s
 

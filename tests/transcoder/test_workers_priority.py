@@ -16,7 +16,7 @@ import uuid
 import pytest
 
 from liuhen.core.media import make_video
-from tests.transcoder.test_workers_scaleout import AMQP, _rabbit_up, _wait
+from tests.transcoder.test_workers_scaleout import AMQP, _rabbit_up, _wait, delete_queues
 
 N_BACKFILL = 6
 N_INGEST = 3
@@ -78,19 +78,7 @@ def test_ingest_messages_overtake_a_backfill_backlog(runtime, settings, add, tmp
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-        for q in (
-            queue,
-            f"{queue}.DQ",
-            f"{queue}.XQ",
-            f"{queue}.backfill",
-            f"{queue}.backfill.DQ",
-            f"{queue}.backfill.XQ",
-        ):
-            try:
-                broker.channel.queue_delete(q)
-            except Exception:  # best-effort cleanup of a test queue
-                pass
-        broker.close()
+        delete_queues(broker, queue)
     started = [int(r["file_id"]) for r in runtime.catalog.all("SELECT file_id FROM transcode_jobs ORDER BY id")]
     first = list(dict.fromkeys(started))  # first start of each file, in order
     positions = sorted(first.index(f) + 1 for f in ingest)

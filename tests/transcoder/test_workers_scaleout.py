@@ -25,6 +25,16 @@ N_WORKERS = 3
 N_FILES = 6
 
 
+def delete_queues(broker, queue: str) -> None:  # type: ignore[no-untyped-def]
+    """Drop a test's queues (with their delay, dead-letter and backfill siblings) and close the broker."""
+    for q in (queue, f"{queue}.DQ", f"{queue}.XQ", f"{queue}.backfill", f"{queue}.backfill.DQ", f"{queue}.backfill.XQ"):
+        try:
+            broker.channel.queue_delete(q)
+        except Exception:  # best-effort cleanup of a test queue
+            pass
+    broker.close()
+
+
 def _rabbit_up() -> bool:
     u = urlparse(AMQP)
     try:
@@ -128,19 +138,7 @@ def test_workers_share_work_and_survive_sigkill(runtime, settings, clips, add, t
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
-        for q in (
-            queue,
-            f"{queue}.DQ",
-            f"{queue}.XQ",
-            f"{queue}.backfill",
-            f"{queue}.backfill.DQ",
-            f"{queue}.backfill.XQ",
-        ):
-            try:
-                broker.channel.queue_delete(q)
-            except Exception:  # best-effort cleanup of a test queue
-                pass
-        broker.close()
+        delete_queues(broker, queue)
 
     jobs = runtime.catalog.all("SELECT file_id, pid, outcome FROM transcode_jobs ORDER BY id")
     killed = [j for j in jobs if j["pid"] == running["pid"] and j["file_id"] == running["file_id"]]

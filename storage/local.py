@@ -459,12 +459,18 @@ class LocalStore:
             os.close(fd)
 
     def _existing(self, key: str, expected: str, until: datetime) -> ObjectInfo:
+        """An identical put of a stored object keeps the later retention date: decided under the object's
+        flock, because a concurrent identical put may have extended it past ``until`` meanwhile."""
         info = self.head(key)
         if info.sha256 != expected:
             raise ObjectLocked(f"{key}: already holds sha256 {info.sha256}; refusing to overwrite with {expected}")
-        if info.retain_until is None or until > info.retain_until:
-            return self.extend_retention(key, until)
-        return info
+        if info.retain_until is not None and until <= info.retain_until:
+            return info
+        with self._journal(key) as j:
+            cur = j.state.retain_until
+            if cur is None or until > cur:
+                j.append({"op": "retain", "retain_until": as_utc(until).isoformat()})
+        return self.head(key)
 
     # -- read ----------------------------------------------------------------------------------
     def _info(self, key: str, st: _State, size: int) -> ObjectInfo:

@@ -212,7 +212,13 @@ class S3Store:
         if info.sha256 != expected:
             raise ObjectLocked(f"{key}: already holds sha256 {info.sha256}; refusing to overwrite with {expected}")
         if info.retain_until is None or until > info.retain_until:
-            return self.extend_retention(key, until)
+            try:
+                return self.extend_retention(key, until)
+            except RetentionViolation:  # a concurrent identical put extended it further meanwhile
+                now = self.head(key)
+                if now.retain_until is None or now.retain_until < until:
+                    raise
+                return now
         return info
 
     def _lock_args(self, expected: str, until: datetime) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from liuhen.storage import local
-from liuhen.storage.base import key_for
+from liuhen.storage.base import ObjectInfo, key_for
 from liuhen.storage.check import run_check
 from liuhen.storage.errors import JournalCorrupt, StoreFull
 from liuhen.storage.local import LocalStore
@@ -143,3 +143,29 @@ def test_symlink_source_stores_a_regular_file(tmp_path: Path) -> None:
     info = store.put(key_for(_digest(b"y" * 1000)), link, sha256=_digest(b"y" * 1000))
     final = store.path_of(info.key)
     assert not final.is_symlink() and final.read_bytes() == b"y" * 1000
+
+
+def test_an_identical_put_racing_a_retention_extension_keeps_the_later_date(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # CI, 2026-12-07: four identical puts at once; one read the retention, another extended it further,
+    # and the first then tried to "extend" to its own, earlier date and was refused.
+    store = LocalStore(tmp_path / "s")
+    data = b"evidence" * 1000
+    digest = _digest(data)
+    key = key_for(digest)
+    first = datetime.now(UTC) + timedelta(days=200)
+    store.put(key, io.BytesIO(data), sha256=digest, retain_until=first)
+    mine, theirs = first + timedelta(days=1), first + timedelta(days=2)
+    real_head = store.head
+
+    def head_then_another_put_extends(k: str) -> ObjectInfo:
+        info = real_head(k)  # what this put saw ...
+        monkeypatch.setattr(store, "head", real_head)
+        store.extend_retention(k, theirs)  # ... before a concurrent identical put extended it further
+        return info
+
+    monkeypatch.setattr(store, "head", head_then_another_put_extends)
+    info = store.put(key, io.BytesIO(data), sha256=digest, retain_until=mine)
+    assert info.retain_until == theirs
+    assert store.head(key).retain_until == theirs

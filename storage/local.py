@@ -459,18 +459,14 @@ class LocalStore:
             os.close(fd)
 
     def _existing(self, key: str, expected: str, until: datetime) -> ObjectInfo:
-        """An identical put of a stored object keeps the later retention date: decided under the object's
-        flock, because a concurrent identical put may have extended it past ``until`` meanwhile."""
+        """An identical put of a stored object keeps the later retention date (``_retain`` decides under
+        the object's flock: a concurrent identical put may have extended it past ``until`` meanwhile)."""
         info = self.head(key)
         if info.sha256 != expected:
             raise ObjectLocked(f"{key}: already holds sha256 {info.sha256}; refusing to overwrite with {expected}")
         if info.retain_until is not None and until <= info.retain_until:
             return info
-        with self._journal(key) as j:
-            cur = j.state.retain_until
-            if cur is None or until > cur:
-                j.append({"op": "retain", "retain_until": as_utc(until).isoformat()})
-        return self.head(key)
+        return self._retain(key, until, refuse_shorter=False)
 
     # -- read ----------------------------------------------------------------------------------
     def _info(self, key: str, st: _State, size: int) -> ObjectInfo:
@@ -538,12 +534,17 @@ class LocalStore:
 
     # -- retention -----------------------------------------------------------------------------
     def extend_retention(self, key: str, until: datetime) -> ObjectInfo:
+        return self._retain(key, until, refuse_shorter=True)
+
+    def _retain(self, key: str, until: datetime, *, refuse_shorter: bool) -> ObjectInfo:
+        """Retention becomes ``until`` if that is later, decided under the object's flock; an earlier
+        ``until`` raises ``RetentionViolation`` when ``refuse_shorter``, else leaves it as it is."""
         until = require_future(key, until)
         if not self.exists(key):
             raise ObjectNotFound(f"{key}: no such object")
         with self._journal(key) as j:
             cur = j.state.retain_until
-            if cur is not None and until < cur:
+            if refuse_shorter and cur is not None and until < cur:
                 raise RetentionViolation(
                     f"{key}: retention can only be extended ({until.isoformat()} < {cur.isoformat()})"
                 )

@@ -30,10 +30,11 @@ def test_reviewer_states_purpose_plays_and_seeks_over_range(server, users, page,
     assert hits and hits[0].range is not None, "Chromium fetches media with Range"
     late = [h for h in hits[before:] if h.range and not h.range.startswith("bytes=0-")]
     assert late, f"after the seek to 7 s the server received a Range request from an offset: {hits}"
-    assert all(h.status in (200, 206) for h in hits), hits
-    # I5: the stream event was committed before the first byte of every response that sent one (Chromium may
-    # have a request in flight, or have dropped one after its headers, when this looks)
-    served = [h for h in hits if h.sent]
+    # Chromium may have a request in flight when this looks: not answered yet, or headers without a byte
+    answered = [h for h in hits if h.status is not None]
+    assert all(h.status in (200, 206) for h in answered), hits
+    # I5: the stream event was committed before the first byte of every response that sent one
+    served = [h for h in answered if h.sent]
     assert served and all(h.stream_events_at_first_byte and h.stream_events_at_first_byte >= 1 for h in served), hits
     ev = runtime.catalog.all("SELECT * FROM access_events WHERE kind = 'stream' ORDER BY id")
     assert len(ev) == 1 and ev[0]["purpose"] == "复核现场执法过程" and ev[0]["user_name"] == users["reviewer"]

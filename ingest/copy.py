@@ -22,6 +22,7 @@ import errno
 import hashlib
 import os
 import queue
+import stat
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -31,6 +32,7 @@ from typing import NoReturn
 
 from liuhen.core.process import pid_alive
 from liuhen.ingest.errors import (
+    CopyCancelled,
     NotRegularFile,
     SourceChanged,
     SourceUnreadable,
@@ -140,12 +142,14 @@ def copy_and_hash(
     on_bytes: Callable[[int], None] | None = None,
     chunk: int | None = None,
     open_staging: OpenStaging | None = None,
+    stop: threading.Event | None = None,
 ) -> CopyResult:
     """Copy ``src`` into a new fsynced, read-only staging file in one pass; return its digests.
 
     ``open_staging`` (the store's) makes the writer; by default a plain ``HashingWriter``. Raises
     ``SourceUnreadable``, ``SourceVanished``, ``SourceChanged``, ``NotRegularFile`` or
-    ``StagingFull``; on any error the staging file is removed.
+    ``StagingFull``, and ``CopyCancelled`` once ``stop`` is set (checked before each chunk); on any
+    error the staging file is removed.
     """
     try:
         fd = open_source(src)
@@ -164,9 +168,7 @@ def copy_and_hash(
     ok = False
     try:
         st0 = os.fstat(fd)
-        import stat as _stat
-
-        if not _stat.S_ISREG(st0.st_mode):
+        if not stat.S_ISREG(st0.st_mode):
             raise NotRegularFile("not a regular file")
         os.set_blocking(fd, True)
         try:
@@ -186,6 +188,8 @@ def copy_and_hash(
             sm3_thread = _Sm3Thread(free)
         total = 0
         while True:
+            if stop is not None and stop.is_set():
+                raise CopyCancelled(f"stopped after {total} bytes: no copy needed")
             buf = free.get()
             try:
                 n = os.readv(fd, [buf])

@@ -60,6 +60,14 @@ class StagingFull(IngestError):
     code = "disk_full"
 
 
+class CopyCancelled(IngestError):
+    """A copy stopped on purpose because the file needs none (e.g. it is a resume); nothing was staged."""
+
+    status = 409
+    title = "Copy stopped"
+    code = "copy_cancelled"
+
+
 class RecorderUnreadable(IngestError):
     status = 422
     title = "Recorder directory unreadable"

@@ -8,13 +8,15 @@ Per file, in this order (each step is idempotent, so a crash anywhere is repaire
    digest the store computed while writing it, no second read); a no-op when already stored;
 3. per batch of a recorder's stored files (``BATCH_FILES`` / ``BATCH_BYTES``), one catalog transaction:
    upsert each ``files`` row by SHA-256, mark its ``session_files`` row stored, record its ``ingestion``
-   audit event (if the batch transaction fails, each file is retried in its own, so one bad file fails alone);
-4. one ``integrity.log.sequence`` gives the batch's events their log indexes; ``on_stored(file_id)`` is
-   called for new originals.
+   audit event, and sequence the log in that same transaction (``ingest.commit``); if the batch
+   transaction fails, each file is retried in its own, so one bad file fails alone;
+4. the last batch's transaction also re-checks every entry (store ``head``, rows, indices), decides
+   SAFE TO WIPE and records the receipt: one commit for all of it. ``on_stored(file_id)`` is called
+   for new originals once their batch is committed.
 
 A crash after 1 leaves an orphan staging file (removed by the next run); after 2 objects without rows
-(the next run's put is a no-op and the rows are written); after 3 pending events (the next
-``sequence`` indexes them). Nothing is ever half-registered, because step 3 is one transaction.
+(the next run's put is a no-op and the rows are written); inside 3 or 4 nothing of the transaction
+(the same). Nothing is ever half-registered, and no receipt exists without what it claims.
 
 Within a recorder, step 2 of a file runs in the recorder's put thread while step 1 of the next runs here
 (one put at a time; a batch is registered only once its puts returned), and the session is opened in that
@@ -26,7 +28,6 @@ from __future__ import annotations
 import contextvars
 import logging
 import os
-import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -34,15 +35,15 @@ from pathlib import Path
 from typing import Any
 
 from liuhen.core.timefmt import from_ns, utcnow
+from liuhen.ingest import commit, flags, register
 from liuhen.ingest import copy as _copy
-from liuhen.ingest import flags, register
-from liuhen.ingest.errors import error_code
+from liuhen.ingest.errors import CopyCancelled, error_code
+from liuhen.ingest.faults import crash_point
 from liuhen.ingest.layout import Identity, SourceEntry, discover, kind_of, parse_name, parse_offset, read_identity, scan
 from liuhen.ingest.probe import quick_probe
 from liuhen.ingest.progress import NullProgress, ProgressSink
 from liuhen.ingest.receipts import FAILED, REJECTED, SKIPPED, FileReceipt, Receipt, finalize
 from liuhen.ingest.register import InPut, RecorderCtx, StoredFile
-from liuhen.integrity.log import sequence
 from liuhen.runtime import Runtime
 from liuhen.storage.base import ObjectInfo, key_for
 from liuhen.storage.util import default_until
@@ -52,24 +53,6 @@ OnStored = register.OnStored
 
 _busy_lock = threading.Lock()
 _busy: set[str] = set()
-
-
-def _crash_point(name: str) -> None:
-    """Test hook: ``LIUHEN_INGEST_CRASH=<point>:<n>`` SIGKILLs this process the n-th time it passes."""
-    spec = os.environ.get("LIUHEN_INGEST_CRASH")
-    if not spec:
-        return
-    point, _, nth = spec.partition(":")
-    if point != name:
-        return
-    with _busy_lock:
-        _crash_counts[name] = _crash_counts.get(name, 0) + 1
-        hit = _crash_counts[name] >= int(nth or 1)
-    if hit:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-_crash_counts: dict[str, int] = {}
 
 
 def ingest_path(
@@ -192,19 +175,15 @@ def offload_recorder(
                 return finalize(runtime, receipt)
             _offload_entries(ctx, entries)
         ctx.putter = None
-        sequenced = _flush(ctx)
-        _crash_point("before_receipt")
         try:
-            if not sequenced:  # e.g. only resumed files, whose events an interrupted run left pending
-                sequence(runtime.catalog)
-            finalize(runtime, receipt)
+            commit.finish(ctx)
         except Exception as exc:
             log.error("ingest %s: cannot store the receipt: %s", port, exc)
             receipt.error = f"{error_code(exc)}: cannot store the receipt: {exc}"
             receipt.safe_to_wipe = False
             receipt.status = "incomplete"
             receipt.reasons.insert(0, receipt.error)
-        _crash_point("after_receipt")
+        crash_point("after_receipt")
         progress.recorder_finished(key, receipt)
         return receipt
     finally:
@@ -220,36 +199,53 @@ def _offload_entries(ctx: RecorderCtx, entries: list[SourceEntry]) -> None:
         if not (ctx.in_put and ctx.in_put.fr is fr) and not any(b.fr is fr for b in ctx.batch):
             ctx.progress.file_done(ctx.recorder_key, fr.path, fr.status)
         if len(ctx.batch) >= BATCH_FILES or sum(b.fr.size or 0 for b in ctx.batch) >= BATCH_BYTES:
-            _flush(ctx)
+            commit.flush(ctx)
     _finish_put(ctx)
 
 
 def _open_session_copying_first(ctx: RecorderCtx, port: Path, entries: list[SourceEntry], identity: Identity | None,
                                 id_error: str | None, docked_at: datetime) -> None:
-    """Open the session (its transaction runs in the put thread) while the first new file is copied here.
+    """Open the session in the put thread while the first file is copied here, from the first moment.
 
     A copy needs no catalog row — only its registration does, and the put thread opens the session
-    before it runs any put. If the session cannot be opened, the staged copy is removed and this raises.
+    before it runs any put. The put thread first looks up whether the first file is a resume (stored
+    from this recorder before); if so, the copy is stopped at its next chunk and the file is resumed in
+    order. If the session cannot be opened, the staged copy is removed and this raises.
     """
     assert ctx.putter is not None
-    opening = ctx.putter.submit(register.open_session, ctx, port, entries, identity, id_error, docked_at)
     first = next((e for e in entries if not e.problem), None)
-    try:
-        if first is not None and first.display not in register.prior_paths(ctx):
-            try:
-                ctx.prestaged[first.display] = _copy_staged(ctx, first)
-            except Exception as exc:  # reported as that file's failure once the session is open
-                ctx.prestaged[first.display] = exc
-    except Exception as exc:  # the catalog cannot say whether it is a resume: copy it in order instead
-        log.debug("ingest %s: no early copy: %s", port, exc)
+    stop = threading.Event()
+
+    def look_up_then_open() -> None:
+        try:
+            if first is None or first.display in register.prior_paths(ctx):
+                stop.set()
+        except Exception:  # the catalog cannot say whether it is a resume: the session fails below
+            stop.set()
+        register.open_session(ctx, port, entries, identity, id_error, docked_at)
+
+    opening = ctx.putter.submit(look_up_then_open)
+    if first is not None:
+        try:
+            ctx.prestaged[first.display] = _copy_staged(ctx, first, stop)
+        except CopyCancelled:
+            pass
+        except Exception as exc:  # reported as that file's failure once the session is open
+            ctx.prestaged[first.display] = exc
     try:
         opening.result()
     except Exception:
-        for res in ctx.prestaged.values():
-            if isinstance(res, _copy.CopyResult):
-                res.staging.unlink(missing_ok=True)
-        ctx.prestaged.clear()
+        _discard_prestaged(ctx)
         raise
+    if stop.is_set():  # a resume candidate copied before the lookup answered: resumed, not stored again
+        _discard_prestaged(ctx)
+
+
+def _discard_prestaged(ctx: RecorderCtx) -> None:
+    for res in ctx.prestaged.values():
+        if isinstance(res, _copy.CopyResult):
+            res.staging.unlink(missing_ok=True)
+    ctx.prestaged.clear()
 
 
 def _entry_receipt(e: SourceEntry, *, status: str = FAILED, error: str | None = None) -> FileReceipt:
@@ -369,61 +365,15 @@ def _stored(ctx: RecorderCtx, e: SourceEntry, fr: FileReceipt, recorded: datetim
     ctx.batch.append(StoredFile(e, fr, recorded, duration, info.retain_until or until))
 
 
-def _flush(ctx: RecorderCtx) -> bool:
-    """Register the batch: one transaction for all its files, one sequencing, then ``on_stored``; True if
-    that sequencing ran (so every event committed before it has its index).
-
-    A crash before the COMMIT leaves objects without rows (the next run's put is a no-op and registers
-    them); after it, pending events (the next ``sequence`` indexes them). If the batch transaction fails,
-    each file is retried in its own transaction, so one bad file fails alone, as without batching.
-    """
-    items, ctx.batch = ctx.batch, []
-    if not items:
-        return False
-    rt = ctx.runtime
-    saved = [(b.fr.flags[:], b.fr.notes[:], b.fr.status, b.fr.event_id, b.fr.resumed) for b in items]
-    try:
-        with rt.catalog.tx() as conn:
-            inserted = [register.register_file(conn, ctx, b) for b in items]
-    except Exception as exc:
-        log.warning("ingest %s: batch of %d failed (%s); registering one by one", ctx.receipt.port, len(items), exc)
-        inserted = []
-        for b, (flags_, notes, status, event_id, resumed) in zip(items, saved, strict=True):
-            b.fr.flags, b.fr.notes, b.fr.status, b.fr.event_id, b.fr.resumed = flags_, notes, status, event_id, resumed
-            try:
-                with rt.catalog.tx() as conn:
-                    inserted.append(register.register_file(conn, ctx, b))
-            except Exception as one:
-                b.fr.status, b.fr.error = FAILED, f"{error_code(one)}: {one}"
-                log.warning("ingest %s/%s failed: %s", ctx.receipt.port, b.fr.path, b.fr.error)
-                register.mark_failed(ctx, b.fr)
-                inserted.append(False)
-    _crash_point("after_tx")
-    sequenced = True
-    try:
-        sequence(rt.catalog)
-    except Exception as exc:  # the events are committed (pending); the receipt's sequencing retries
-        sequenced = False
-        log.warning("ingest %s: sequencing failed: %s", ctx.receipt.port, exc)
-    _crash_point("after_sequence")
-    for b, new in zip(items, inserted, strict=True):
-        ctx.progress.file_done(ctx.recorder_key, b.fr.path, b.fr.status)
-        if new and ctx.on_stored is not None and b.fr.file_id is not None:
-            try:
-                ctx.on_stored(b.fr.file_id)
-            except Exception as exc:  # downstream trouble never fails an ingest
-                log.warning("on_stored(%s) failed: %s", b.fr.file_id, exc)
-    return sequenced
-
-
-def _copy_staged(ctx: RecorderCtx, e: SourceEntry) -> _copy.CopyResult:
-    """Stage the bytes while hashing (fsynced)."""
+def _copy_staged(ctx: RecorderCtx, e: SourceEntry, stop: threading.Event | None = None) -> _copy.CopyResult:
+    """Stage the bytes while hashing (fsynced); ``stop`` set: ``CopyCancelled`` at the next chunk."""
     return _copy.copy_and_hash(
         e.raw,
         ctx.runtime.settings.staging_dir,
         sm3=ctx.sm3,
         on_bytes=lambda n: ctx.progress.advance(ctx.recorder_key, n),
         open_staging=getattr(ctx.runtime.store, "open_staging", None),  # the local store hashes as it writes
+        stop=stop,
     )
 
 
@@ -433,7 +383,7 @@ def _probe_and_put(
     """Probe and flag a staged file and put it in the store (verified); the staging name is removed."""
     rt = ctx.runtime
     try:
-        _crash_point("after_copy")
+        crash_point("after_copy")
         fr.sha256, fr.sm3, fr.size = res.sha256, res.sm3, res.size
         duration = _probe_flags(fr, res.staging, res.size)
         _time_flags(ctx, fr, e, recorded, duration)
@@ -446,7 +396,7 @@ def _probe_and_put(
             os.unlink(res.staging)
         except FileNotFoundError:
             pass
-    _crash_point("after_put")
+    crash_point("after_put")
     return duration, info
 
 

@@ -19,6 +19,7 @@ from liuhen.core.timefmt import as_utc, utcnow
 from liuhen.integrity.events import Event
 from liuhen.integrity.log import record, sequence
 from liuhen.runtime import Runtime
+from liuhen.storage.base import ObjectInfo
 from liuhen.storage.errors import ObjectNotFound, StorageError
 
 VERIFIED = "verified"
@@ -110,66 +111,100 @@ def _iso(t: datetime | None) -> str | None:
     return as_utc(t).isoformat() if t else None
 
 
-def verify_entries(runtime: Runtime, receipt: Receipt) -> None:
-    """Re-check every stored entry against the store, the catalog and the log (I2); set statuses."""
+Head = ObjectInfo | str  # what the store reports for a key, or why it could not say
+
+
+def catalog_rows(conn: Any, receipt: Receipt) -> dict[int, dict[str, Any]]:
+    """The ``files`` rows of the receipt's entries, by id."""
     ids = [f.file_id for f in receipt.files if f.file_id is not None]
-    rows: dict[int, dict[str, Any]] = {}
-    idx: dict[int, int | None] = {}
-    if ids:
-        for r in runtime.catalog.all(
-            "SELECT id, sha256, size, storage_key, storage_version, retention_until FROM files WHERE id = ANY(%s)",
-            (ids,),
-        ):
-            rows[int(r["id"])] = r
-        ev = [f.event_id for f in receipt.files if f.event_id is not None]
-        for r in runtime.catalog.all("SELECT id, idx FROM log_events WHERE id = ANY(%s)", (ev,)):
-            idx[int(r["id"])] = None if r["idx"] is None else int(r["idx"])
+    if not ids:
+        return {}
+    rows = conn.execute(
+        "SELECT id, sha256, size, storage_key, storage_version, retention_until FROM files WHERE id = ANY(%s)",
+        (ids,),
+    ).fetchall()
+    return {int(r["id"]): r for r in rows}
+
+
+def log_indices(conn: Any, receipt: Receipt) -> dict[int, int | None]:
+    """The log index (None while pending) of each entry's ingestion event, by event id."""
+    ev = [f.event_id for f in receipt.files if f.event_id is not None]
+    if not ev:
+        return {}
+    rows = conn.execute("SELECT id, idx FROM log_events WHERE id = ANY(%s)", (ev,)).fetchall()
+    return {int(r["id"]): None if r["idx"] is None else int(r["idx"]) for r in rows}
+
+
+def store_heads(runtime: Runtime, rows: dict[int, dict[str, Any]]) -> dict[str, Head]:
+    """Ask the store about every catalogued object now (never remembered from the copy)."""
+    out: dict[str, Head] = {}
+    for row in rows.values():
+        key = row["storage_key"]
+        if key in out:
+            continue
+        try:
+            out[key] = runtime.store.head(key)
+        except ObjectNotFound:
+            out[key] = f"not_in_store: {key} is missing"
+        except (StorageError, OSError) as exc:
+            out[key] = f"store_unavailable: head() failed: {exc}"
+    return out
+
+
+def check_entries(
+    receipt: Receipt, rows: dict[int, dict[str, Any]], heads: dict[str, Head], idx: dict[int, int | None]
+) -> None:
+    """Set each stored entry's status from what the catalog, the store and the log hold (I2; pure)."""
     for f in receipt.files:
         if f.status not in (STORED, VERIFIED):
             continue
         f.status = STORED
         f.log_index = idx.get(f.event_id) if f.event_id is not None else None
-        problem = _check_one(runtime, f, rows.get(f.file_id) if f.file_id is not None else None)
+        row = rows.get(f.file_id) if f.file_id is not None else None
+        problem = _check_one(f, row, heads.get(row["storage_key"], "not_in_store: not asked") if row else None)
         if problem is None:
             f.status = VERIFIED
         else:
             f.error = problem
 
 
-def _check_one(runtime: Runtime, f: FileReceipt, row: dict[str, Any] | None) -> str | None:
+def verify_entries(runtime: Runtime, receipt: Receipt) -> None:
+    """Re-check every stored entry against the store, the catalog and the log (I2); set statuses."""
+    rows: dict[int, dict[str, Any]] = {}
+    idx: dict[int, int | None] = {}
+    if any(f.file_id is not None or f.event_id is not None for f in receipt.files):
+        with runtime.catalog.tx() as conn:
+            rows = catalog_rows(conn, receipt)
+            idx = log_indices(conn, receipt)
+    check_entries(receipt, rows, store_heads(runtime, rows), idx)
 
+
+def _check_one(f: FileReceipt, row: dict[str, Any] | None, head: Head | None) -> str | None:
     if row is None:
         return "not_catalogued: no files row"
     if row["sha256"] != f.sha256:
         return f"catalog_mismatch: files row holds {row['sha256']}"
-    try:
-        info = runtime.store.head(row["storage_key"])
-    except ObjectNotFound:
-        return f"not_in_store: {row['storage_key']} is missing"
-    except StorageError as exc:
-        return f"store_unavailable: head() failed: {exc}"
-    except OSError as exc:
-        return f"store_unavailable: head() failed: {exc}"
-    if info.sha256.lower() != row["sha256"] or info.size != row["size"]:
-        return f"store_mismatch: store reports sha256 {info.sha256} size {info.size}"
+    if isinstance(head, str) or head is None:
+        return head or "not_in_store: not asked"
+    if head.sha256.lower() != row["sha256"] or head.size != row["size"]:
+        return f"store_mismatch: store reports sha256 {head.sha256} size {head.size}"
     want = row["retention_until"]
-    if info.retain_until is None:
+    if head.retain_until is None:
         return "no_retention: the store holds no retention for the object"
-    got = as_utc(info.retain_until)
+    got = as_utc(head.retain_until)
     if want is not None and got < want - timedelta(seconds=1):
         return f"retention_short: store retains until {got.isoformat()}, catalog expects {want.isoformat()}"
-    if info.retention_mode != "COMPLIANCE":
-        return f"retention_mode: the store reports {info.retention_mode or 'no mode'}, COMPLIANCE required"
+    if head.retention_mode != "COMPLIANCE":
+        return f"retention_mode: the store reports {head.retention_mode or 'no mode'}, COMPLIANCE required"
     f.retain_until = _iso(got)
-    f.storage_version = info.version or f.storage_version
+    f.storage_version = head.version or f.storage_version
     if f.log_index is None:
         return "not_logged: its ingestion event has no log index yet"
     return None
 
 
-def finalize(runtime: Runtime, receipt: Receipt) -> Receipt:
-    """Verify, decide SAFE TO WIPE, store the receipt in the catalog and log it as a ``receipt`` event."""
-    verify_entries(runtime, receipt)
+def decide(receipt: Receipt) -> None:
+    """SAFE TO WIPE only when every entry is verified or skipped (I3); the reasons otherwise (pure)."""
     reasons = []
     for f in receipt.files:
         if f.status == VERIFIED or f.status == SKIPPED:
@@ -183,49 +218,66 @@ def finalize(runtime: Runtime, receipt: Receipt) -> Receipt:
     receipt.finished_at = utcnow().isoformat()
     if receipt.session_id is None:
         receipt.status = "failed"
-        return receipt
+
+
+def record_receipt(conn: Any, receipt: Receipt) -> int:
+    """Store the decided receipt on its session and record its ``receipt`` event (pending); the event id."""
     digest = receipt.body_sha256()
-    body = receipt.to_dict()
     counts = receipt.counts
+    event_id = record(
+        conn,
+        Event(
+            "receipt",
+            receipt.actor or "ingest",
+            subject={
+                "ingest_session": receipt.session_id,
+                "device_serial": (receipt.device or {}).get("device_serial"),
+            },
+            data={
+                "receipt_sha256": digest,
+                "safe_to_wipe": receipt.safe_to_wipe,
+                "files": len(receipt.files),
+                "verified": counts.get(VERIFIED, 0),
+                "bytes": receipt.bytes_total,
+                "dock": receipt.dock,
+                "port": receipt.port,
+            },
+        ),
+    )
+    conn.execute(
+        "UPDATE ingest_sessions SET status = %s, finished_at = now(), safe_to_wipe = %s, receipt = %s, "
+        "receipt_event_id = %s, receipt_sha256 = %s, files_done = %s, error = %s WHERE id = %s",
+        (
+            receipt.status,
+            receipt.safe_to_wipe,
+            json.dumps(receipt.to_dict(), ensure_ascii=False),
+            event_id,
+            digest,
+            counts.get(VERIFIED, 0),
+            receipt.error,
+            receipt.session_id,
+        ),
+    )
+    return event_id
+
+
+def receipt_index(conn: Any, event_id: int) -> int | None:
+    row = conn.execute("SELECT idx FROM log_events WHERE id = %s", (event_id,)).fetchone()
+    return None if row is None or row["idx"] is None else int(row["idx"])
+
+
+def finalize(runtime: Runtime, receipt: Receipt) -> Receipt:
+    """Verify, decide SAFE TO WIPE, store the receipt in the catalog and log it as a ``receipt`` event."""
+    verify_entries(runtime, receipt)
+    decide(receipt)
+    if receipt.session_id is None:
+        return receipt
     with runtime.catalog.tx() as conn:
-        event_id = record(
-            conn,
-            Event(
-                "receipt",
-                receipt.actor or "ingest",
-                subject={
-                    "ingest_session": receipt.session_id,
-                    "device_serial": (receipt.device or {}).get("device_serial"),
-                },
-                data={
-                    "receipt_sha256": digest,
-                    "safe_to_wipe": receipt.safe_to_wipe,
-                    "files": len(receipt.files),
-                    "verified": counts.get(VERIFIED, 0),
-                    "bytes": receipt.bytes_total,
-                    "dock": receipt.dock,
-                    "port": receipt.port,
-                },
-            ),
-        )
-        conn.execute(
-            "UPDATE ingest_sessions SET status = %s, finished_at = now(), safe_to_wipe = %s, receipt = %s, "
-            "receipt_event_id = %s, receipt_sha256 = %s, files_done = %s, error = %s WHERE id = %s",
-            (
-                receipt.status,
-                receipt.safe_to_wipe,
-                json.dumps(body, ensure_ascii=False),
-                event_id,
-                digest,
-                counts.get(VERIFIED, 0),
-                receipt.error,
-                receipt.session_id,
-            ),
-        )
+        event_id = record_receipt(conn, receipt)
     sequence(runtime.catalog)
     receipt.receipt_event_id = event_id
-    row = runtime.catalog.one("SELECT idx FROM log_events WHERE id = %s", (event_id,))
-    receipt.receipt_log_index = None if row is None or row["idx"] is None else int(row["idx"])
+    with runtime.catalog.tx() as conn:
+        receipt.receipt_log_index = receipt_index(conn, event_id)
     return receipt
 
 

@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,10 +131,17 @@ _UPDATE = (
 )
 
 
-def _sequence_locked(conn: psycopg.Connection[Any], key: str, batch: int) -> tuple[int, Frontier]:
+def _sequence_locked(
+    conn: psycopg.Connection[Any],
+    key: str,
+    batch: int,
+    known: tuple[int, Frontier] | None = None,
+    assigned: dict[int, int] | None = None,
+) -> tuple[int, Frontier]:
     """Sequence every visible pending event (log_events and log_inbox, in id order).
 
-    Caller holds the sequencer lock.
+    Caller holds the sequencer lock. ``known``: the (size, frontier) this transaction itself left
+    (not yet committed, so never in the shared cache). ``assigned`` collects {event id: index}.
     """
     size: int | None = None
     front: Frontier = []
@@ -141,7 +149,7 @@ def _sequence_locked(conn: psycopg.Connection[Any], key: str, batch: int) -> tup
         rows = conn.execute(_PENDING, {"n": batch}, binary=True).fetchall()
         if size is None:
             size = int(next(r["id"] for r in rows if r["kind"] == 0))
-            front = _frontier(conn, key, size)
+            front = list(known[1]) if known is not None and known[0] == size else _frontier(conn, key, size)
         own = [r for r in rows if r["kind"] == 1]
         inbox = [r for r in rows if r["kind"] == 2]
         if not own and not inbox:
@@ -156,6 +164,8 @@ def _sequence_locked(conn: psycopg.Connection[Any], key: str, batch: int) -> tup
             ids.append(int(r["id"]))
             idxs.append(size + k)
             hs.append(h)
+            if assigned is not None:
+                assigned[int(r["id"])] = size + k
         for kind, sql in ((1, _UPDATE), (2, _MOVE)):
             if cols[kind][0]:
                 done = conn.execute(sql, cols[kind]).rowcount
@@ -163,6 +173,8 @@ def _sequence_locked(conn: psycopg.Connection[Any], key: str, batch: int) -> tup
                     raise RuntimeError(f"sequencer wrote {done} of {len(cols[kind][0])} pending events; rolled back")
         front = _advance(conn, size, front, hashes)
         size += len(todo)
+        if cutoff is None:  # neither source was cut short: every row pending at the query is done
+            return size, front
 
 
 def sequence(catalog: Catalog, batch: int = 5000) -> int:
@@ -172,6 +184,43 @@ def sequence(catalog: Catalog, batch: int = 5000) -> int:
         size, front = _sequence_locked(conn, catalog.url, batch)
     _remember(catalog.url, size, front)
     return size
+
+
+class SequencingTx:
+    """A caller's transaction that sequences the log itself before it commits (``sequencing_tx``).
+
+    ``try_sequence()`` takes the sequencer lock if it is free (it is then held until the commit) and
+    indexes every visible pending event, the transaction's own included: rows, their events and the
+    events' indices commit together — one commit (one WAL flush) where ``record`` then ``sequence``
+    take two. If another transaction holds the lock, it returns False at once and the caller commits
+    its events as pending and sequences afterwards (``sequence``), together with everyone else who
+    queued meanwhile — the group commit of ``append_many``; holding the lock while waiting for it would
+    serialise every writer's commit behind the sequencer's.
+    """
+
+    def __init__(self, conn: psycopg.Connection[Any], key: str) -> None:
+        self.conn = conn
+        self._key = key
+        self.state: tuple[int, Frontier] | None = None  # (size, frontier) after the last sequence()
+        self.assigned: dict[int, int] = {}  # {event id: index} given by this transaction
+
+    def try_sequence(self) -> bool:
+        """Index every pending event visible to this transaction, if the sequencer lock is (or can be
+        taken) ours; False, having done nothing, if another transaction holds it."""
+        if self.state is None and not _try_lock(self.conn):
+            return False
+        self.state = _sequence_locked(self.conn, self._key, 5000, known=self.state, assigned=self.assigned)
+        return True
+
+
+@contextmanager
+def sequencing_tx(catalog: Catalog) -> Iterator[SequencingTx]:
+    """``catalog.tx()`` whose body may call ``sequence()``; the frontier is cached only once committed."""
+    with catalog.tx() as conn:
+        stx = SequencingTx(conn, catalog.url)
+        yield stx
+    if stx.state is not None:
+        _remember(catalog.url, *stx.state)
 
 
 def _try_lock(conn: psycopg.Connection[Any]) -> bool:

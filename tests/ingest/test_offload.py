@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from liuhen.ingest import copy as _copy
+from liuhen.ingest import register
 from liuhen.ingest.offload import ingest_path
 from liuhen.ingest.receipts import VERIFIED, reverify
 from liuhen.simulate import simulate_dock
@@ -175,3 +178,58 @@ def test_stored_receipt_rechecked_not_remembered(runtime, dock: Path) -> None:
     assert again is not None and not again.safe_to_wipe
     assert again.files[0].status != VERIFIED and "not_in_store" in (again.files[0].error or "")
     assert again.files[1].status == VERIFIED
+
+
+def test_the_first_copy_starts_before_the_catalog_answers(runtime, dock: Path, monkeypatch) -> None:
+    """The resume lookup and the session run in the put thread: the first file's bytes are already
+    being copied while the catalog has not answered (with the lookup first, this waits in vain)."""
+    make_recorder(dock / "p1", "DSJ-A-0001", n=2, size=3 << 20)
+    copying = threading.Event()
+    real_lookup = register.prior_paths
+    waited: list[bool] = []
+
+    def slow_lookup(ctx):  # type: ignore[no-untyped-def]
+        waited.append(copying.wait(10))
+        return real_lookup(ctx)
+
+    monkeypatch.setattr(_copy, "chunk_hook", lambda src, n: copying.set())
+    monkeypatch.setattr(register, "prior_paths", slow_lookup)
+    (r,) = ingest_path(runtime, dock, actor="t")
+    assert waited and waited[0], "the first copy waited for the catalog"
+    assert r.safe_to_wipe and [f.status for f in r.files] == [VERIFIED, VERIFIED]
+
+
+def test_a_resumed_first_file_copied_early_is_stopped_and_not_stored_again(runtime, dock: Path, monkeypatch) -> None:
+    """Re-docked: the first file was stored before. Its early copy stops at the next chunk once the
+    lookup says so (nothing staged is left), the file is resumed, and only the new one is copied."""
+    files = make_recorder(dock / "p1", "DSJ-A-0001", n=1, size=4 << 20)
+    (r1,) = ingest_path(runtime, dock, actor="t")
+    assert r1.safe_to_wipe
+    files += make_recorder(dock / "p1", "DSJ-A-0001", n=1, size=1000, seq0=2)
+    copied: list[tuple[bytes, int]] = []
+    started, answered = threading.Event(), threading.Event()
+    real_lookup = register.prior_paths
+
+    def hook(src: bytes, n: int) -> None:  # the first chunk waits until the lookup has answered
+        copied.append((src, n))
+        if not started.is_set():
+            started.set()
+            answered.wait(10)
+            time.sleep(0.2)  # the put thread sets the stop right after the lookup returns
+
+    def lookup_once_copying(ctx):  # type: ignore[no-untyped-def]
+        started.wait(10)
+        try:
+            return real_lookup(ctx)
+        finally:
+            answered.set()
+
+    monkeypatch.setattr(_copy, "chunk_hook", hook)
+    monkeypatch.setattr(register, "prior_paths", lookup_once_copying)
+    (r2,) = ingest_path(runtime, dock, actor="t")
+    assert r2.safe_to_wipe and [f.resumed for f in r2.files] == [True, False]
+    first = os.fsencode(files[0].resolve())
+    got = max(n for src, n in copied if src == first)
+    assert 0 < got < files[0].stat().st_size, f"the early copy of the resumed file ran to {got} bytes"
+    assert [p.name for p in runtime.settings.staging_dir.iterdir()] == []
+    assert _counts(runtime)["files"] == 2 and _counts(runtime)["ingestion"] == 2

@@ -256,8 +256,8 @@ def test_session_refused_while_the_first_file_was_copied_leaves_nothing_staged(r
     copied = threading.Event()
     real_copy = offload._copy_staged
 
-    def copy(ctx, e):  # type: ignore[no-untyped-def]
-        res = real_copy(ctx, e)
+    def copy(ctx, e, stop=None):  # type: ignore[no-untyped-def]
+        res = real_copy(ctx, e, stop)
         copied.set()
         return res
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import time
 
 import psycopg
 import pytest
@@ -42,6 +45,60 @@ def test_record_in_caller_transaction_is_pending_until_sequenced(catalog: Catalo
         raise RuntimeError("caller failed")
     assert log.sequence(catalog) == 1
     assert log.index_of(catalog, eid) == 0 and log.pending_count(catalog) == 0
+
+
+def test_sequencing_tx_commits_rows_events_and_indices_together(catalog: Catalog) -> None:
+    """Events recorded and sequenced in the caller's transaction get their indices in it; the second
+    sequence() continues from the transaction's own (uncommitted) frontier."""
+    log.append_many(catalog, [ev(i) for i in range(3)])
+    with log.sequencing_tx(catalog) as stx:
+        a = log.record(stx.conn, ev(3))
+        assert stx.try_sequence() and stx.state is not None and stx.state[0] == 4
+        b = log.record(stx.conn, ev(4))
+        assert stx.try_sequence() and stx.state[0] == 5
+        assert stx.assigned == {a: 3, b: 4}
+    assert (log.index_of(catalog, a), log.index_of(catalog, b)) == (3, 4) and log.pending_count(catalog) == 0
+    hashes = all_leaf_hashes(catalog)
+    assert log.root(catalog, 5) == rfc6962.root(hashes)
+
+
+def test_a_rolled_back_sequencing_tx_leaves_no_gap_and_no_stale_frontier(catalog: Catalog) -> None:
+    """A transaction that sequenced and then failed commits nothing; the next appends continue at the
+    committed size, and their stored subtree hashes match a recomputation (the rolled-back frontier was
+    never cached: had it been, this process would extend size 5 — reached by another process — from
+    the rolled-back leaf's frontier)."""
+    log.append_many(catalog, [ev(i) for i in range(4)])
+    with pytest.raises(RuntimeError), log.sequencing_tx(catalog) as stx:
+        log.record(stx.conn, ev(100))
+        assert stx.try_sequence() and stx.state is not None and stx.state[0] == 5
+        raise RuntimeError("caller failed after sequencing")
+    assert log.size(catalog) == 4 and log.pending_count(catalog) == 0
+    other = (
+        "import sys; from liuhen.catalog.db import Catalog; from liuhen.integrity import log; "
+        "from liuhen.integrity.events import Event; c = Catalog(sys.argv[1]).open(); "
+        "print(log.append(c, Event('access.view', 'other', subject={'sha256': '4' * 64}))[1]); c.close()"
+    )
+    out = subprocess.run([sys.executable, "-c", other, catalog.url], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "4", out.stderr
+    got = log.append_many(catalog, [ev(i) for i in range(5, 9)])
+    assert [idx for _, idx in got] == list(range(5, 9))
+    hashes = all_leaf_hashes(catalog)
+    for n in range(1, 10):
+        assert log.root(catalog, n) == rfc6962.root(hashes[:n])
+
+
+def test_sequencing_tx_does_not_wait_for_a_busy_sequencer(catalog: Catalog) -> None:
+    """While another transaction holds the sequencer, try_sequence() returns False at once; the events
+    commit as pending and the next sequence() indexes them."""
+    with catalog.tx() as holder:
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (log.SEQUENCER_LOCK,))
+        with log.sequencing_tx(catalog) as stx:
+            a = log.record(stx.conn, ev(1))
+            t = time.perf_counter()
+            assert not stx.try_sequence()
+            assert time.perf_counter() - t < 1.0 and stx.state is None and stx.assigned == {}
+    assert log.index_of(catalog, a) is None and log.pending_count(catalog) == 1
+    assert log.sequence(catalog) == 1 and log.index_of(catalog, a) == 0
 
 
 def test_proofs_read_only_stored_nodes_and_verify(catalog: Catalog) -> None:

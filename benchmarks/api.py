@@ -44,7 +44,7 @@ from liuhen.api.app import create_app
 from liuhen.api.auth import issue_token
 from liuhen.api.search import PLANNER_SETTINGS, build_query, search_files
 from liuhen.benchmarks.county_edge import ranged_throughput, stream_vs_nginx_direct
-from liuhen.benchmarks.local import free_port, run_nginx
+from liuhen.benchmarks.local import free_port, nginx_exe, run_nginx
 from liuhen.catalog.db import Catalog, migrate, with_dbname
 from liuhen.core.config import Settings
 from liuhen.runtime import Runtime
@@ -211,9 +211,7 @@ def _pct(xs: list[float], p: float) -> float:
 
 
 def start_nginx(root: Path, tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
-    exe = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not Path(exe).exists():
-        raise SystemExit("nginx not found: apt-get install -y nginx")
+    exe = nginx_exe()
     port = free_port()
     try:
         proc = run_nginx(
@@ -278,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--explain", action="store_true", help="print one EXPLAIN ANALYZE per filter kind")
     ap.add_argument("--pg", default=os.environ.get("LIUHEN_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres"))
     args = ap.parse_args(argv)
+    nginx_exe()  # the streaming figures need nginx: say so now, not after the search part
     rows = args.rows or (100_000 if args.quick else 1_000_000)
     per_kind = args.per_kind or (60 if args.quick else 200)
     file_mb = 32 if args.quick else 256

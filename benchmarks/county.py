@@ -41,6 +41,7 @@ from liuhen.benchmarks.county_shift import (
     start_components,
 )
 from liuhen.benchmarks.county_topology import Topology
+from liuhen.benchmarks.local import nginx_exe
 
 
 def _pct(xs: list[float], p: float) -> float | None:
@@ -247,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres", help="for the streaming part")
     ap.add_argument("--skip-match", action="store_true")
     a = ap.parse_args(argv)
+    nginx_exe()  # the edge figure needs nginx: say so now, not after the shift change
     recorders = a.recorders or (24 if a.quick else 100)
     hours = a.match_hours or (100_000 if not a.quick or county_match.cached(100_000) else 10_000)
     t_start = time.perf_counter()

@@ -24,7 +24,7 @@ import psycopg
 
 from liuhen.api.app import create_app
 from liuhen.api.auth import issue_token
-from liuhen.benchmarks.local import free_port, run_nginx
+from liuhen.benchmarks.local import free_port, nginx_exe, run_nginx
 from liuhen.catalog.db import Catalog, migrate
 from liuhen.core.config import Settings
 from liuhen.runtime import Runtime
@@ -82,9 +82,7 @@ def start_front(
     public: dict[str, str] | None = None,
     secret: str | None = None,
 ) -> tuple[subprocess.Popen[bytes], int]:
-    exe = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not Path(exe).exists():
-        raise FileNotFoundError("nginx not found: apt-get install -y nginx-light")
+    exe = nginx_exe()
     port = free_port()
     tmp.mkdir(parents=True, exist_ok=True)
     server = render(f"127.0.0.1:{api_port}", f"127.0.0.1:{port}", maps, s3, public, secret)

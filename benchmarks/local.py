@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import time
 from pathlib import Path
+
+NGINX_MISSING = (
+    "this benchmark compares with nginx (Debian's nginx-light) and it is not installed; "
+    "install it (as root: apt-get install -y nginx-light) and run again"
+)
+
+
+def nginx_exe() -> str:
+    """The nginx binary, or a ``SystemExit`` that says how to install it (checked before any long run)."""
+    exe = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(exe).exists():
+        raise SystemExit(NGINX_MISSING)
+    return exe
 
 
 def free_port() -> int:

@@ -111,15 +111,18 @@ def _register(conn: Any, ctx: RecorderCtx, items: list[StoredFile]) -> list[bool
 
 def _batch_with_receipt(ctx: RecorderCtx, items: list[StoredFile]) -> tuple[list[bool], bool]:
     """Register; then, if the sequencer is free: sequence, re-check, decide, record the receipt and
-    sequence it — one transaction. What can be read before the sequencer lock is (rows, indices
-    given earlier, the store's heads). Returns (inserted per item, whether the receipt was made)."""
+    sequence it — one transaction. What can be read before the sequencer lock is (the store's heads,
+    before the transaction; rows and indices given earlier). Returns (inserted per item, whether the
+    receipt was made)."""
     rt, receipt = ctx.runtime, ctx.receipt
+    # the store is asked before the transaction opens (a recorder's hundreds of S3 HEADs hold no rows)
+    heads = store_heads(rt, (f.storage_key for f in receipt.files if f.storage_key))
     with sequencing_tx(rt.catalog) as stx:
         inserted = _register(stx.conn, ctx, items)
         crash_point("after_tx")
         rows = catalog_rows(stx.conn, receipt)
         earlier = log_indices(stx.conn, receipt)
-        heads = store_heads(rt, rows)
+        heads |= store_heads(rt, {r["storage_key"] for r in rows.values()} - heads.keys())
         if not stx.try_sequence():
             return inserted, False  # commits the batch (pending events)
         crash_point("after_sequence")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -135,11 +136,10 @@ def log_indices(conn: Any, receipt: Receipt) -> dict[int, int | None]:
     return {int(r["id"]): None if r["idx"] is None else int(r["idx"]) for r in rows}
 
 
-def store_heads(runtime: Runtime, rows: dict[int, dict[str, Any]]) -> dict[str, Head]:
-    """Ask the store about every catalogued object now (never remembered from the copy)."""
+def store_heads(runtime: Runtime, keys: Iterable[str]) -> dict[str, Head]:
+    """Ask the store about each object now (never remembered from the copy)."""
     out: dict[str, Head] = {}
-    for row in rows.values():
-        key = row["storage_key"]
+    for key in keys:
         if key in out:
             continue
         try:
@@ -176,7 +176,7 @@ def verify_entries(runtime: Runtime, receipt: Receipt) -> None:
         with runtime.catalog.tx() as conn:
             rows = catalog_rows(conn, receipt)
             idx = log_indices(conn, receipt)
-    check_entries(receipt, rows, store_heads(runtime, rows), idx)
+    check_entries(receipt, rows, store_heads(runtime, (r["storage_key"] for r in rows.values())), idx)
 
 
 def _check_one(f: FileReceipt, row: dict[str, Any] | None, head: Head | None) -> str | None:

@@ -8,8 +8,9 @@ Per file, in this order (each step is idempotent, so a crash anywhere is repaire
    digest the store computed while writing it, no second read); a no-op when already stored;
 3. per batch of a recorder's stored files (``BATCH_FILES`` / ``BATCH_BYTES``), one catalog transaction:
    upsert each ``files`` row by SHA-256, mark its ``session_files`` row stored, record its ``ingestion``
-   audit event, and sequence the log in that same transaction (``ingest.commit``); if the batch
-   transaction fails, each file is retried in its own, so one bad file fails alone;
+   audit event, and — when the sequencer lock is free, else right after the commit with everyone who
+   queued — sequence the log in that same transaction (``ingest.commit``); if the batch transaction
+   fails, each file is retried in its own, so one bad file fails alone;
 4. the last batch's transaction also re-checks every entry (store ``head``, rows, indices), decides
    SAFE TO WIPE and records the receipt: one commit for all of it. ``on_stored(file_id)`` is called
    for new originals once their batch is committed.

@@ -6,6 +6,8 @@ Two ways in, both durable before they return (I8: acknowledged = committed):
   commits (or not) together with the rows it describes. It gets its log index when the sequencer
   next runs (``sequence``; ``append`` and checkpoint publication run it too).
 * ``append`` / ``append_many`` commit the events and return their indices.
+* ``sequencing_tx(catalog)`` is a caller's transaction that may sequence before it commits
+  (``try_sequence``): its rows, their events and the indices commit together when the lock is free.
 
 The sequencer is one transaction at a time under a PostgreSQL advisory lock (``SEQUENCER_LOCK``),
 so indices are gapless and ordered no matter how many processes write. Each run takes pending rows

@@ -1,6 +1,6 @@
 """The append-only audit log in PostgreSQL.
 
-Two ways in, both durable before they return (I8: acknowledged = committed):
+Ways in, all durable before they return (I8: acknowledged = committed):
 
 * ``record(conn, event)`` inserts the event as *pending* inside the caller's own transaction, so it
   commits (or not) together with the rows it describes. It gets its log index when the sequencer

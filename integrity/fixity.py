@@ -22,6 +22,7 @@ all of a run's events are committed in one batch.
 
 from __future__ import annotations
 
+import logging
 import posixpath
 import random
 import threading
@@ -286,6 +287,4 @@ def run_scheduler(catalog: Catalog, store: ObjectStore, stop: threading.Event, *
         try:
             run(catalog, store, actor, mode="sample", sample=sample)
         except Exception:  # keep the schedule alive; the failure is retried next interval
-            import logging
-
             logging.getLogger(__name__).exception("scheduled fixity audit failed")

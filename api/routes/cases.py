@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -251,8 +252,6 @@ def export(request: Request, who: Who, case_no: CaseNo, body: ExportIn) -> dict[
 
 
 def _plain(result: Any) -> dict[str, Any]:
-    import dataclasses
-
     if dataclasses.is_dataclass(result) and not isinstance(result, type):
         d = dataclasses.asdict(result)
     elif isinstance(result, dict):

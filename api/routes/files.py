@@ -5,9 +5,11 @@ Every view/stream/download is recorded (committed) before the response object ex
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from pathlib import Path as FsPath
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, UploadFile
 from fastapi.responses import Response
@@ -37,8 +39,6 @@ RANGE_DOC: dict[int | str, dict[str, Any]] = {
 
 
 def _purpose(q: str | None, h: str | None) -> str:
-    from urllib.parse import unquote
-
     return access.check_purpose(q if q else (unquote(h) if h else None))
 
 
@@ -309,8 +309,6 @@ def match(request: Request, who: Who, upload: UploadFile) -> dict[str, Any]:
     out = []
     for m in _visible_matches(rt, who, found):
         if hasattr(m, "__dataclass_fields__"):
-            import dataclasses
-
             out.append(
                 {
                     k: (v if isinstance(v, int | float | str | bool | type(None)) else str(v))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -289,8 +290,6 @@ def audit_checkpoint(
     "/audit/leaves/{index}", name="audit.leaf", response_model=LeafOut, tags=["audit"], responses=problems(404, 503)
 )
 def audit_leaf(request: Request, who: Who, index: Annotated[int, Path(ge=0, le=2**53)]) -> dict[str, Any]:
-    import json
-
     log = integrity_log
     try:
         lf = log.leaf(runtime_of(request).catalog, index)

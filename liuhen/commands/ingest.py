@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from liuhen.core.config import get_settings
 from liuhen.core.errors import NotFound
@@ -30,9 +32,6 @@ dock_app = typer.Typer(help="Dock stations: watch docks, list offload sessions."
 
 
 def _print_receipt(r: Receipt, *, verbose: bool = False) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
     con = Console()
     verdict = "[bold green]SAFE TO WIPE[/]" if r.safe_to_wipe else "[bold red]NOT SAFE TO WIPE[/]"
     dev = r.device or {}
@@ -82,8 +81,6 @@ def ingest_cmd(
     with open_runtime() as rt:
         actor = rt.settings.actor_name()
         if progress and not json_out and sys.stderr.isatty():
-            from rich.console import Console
-
 
             with RichProgress(Console(stderr=True)) as bars:
                 receipts = ingest_path(rt, path, actor=actor, progress=bars, parallelism=parallelism)

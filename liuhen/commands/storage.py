@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 
 import typer
@@ -25,8 +27,6 @@ def _settings() -> Any:
 
 
 def _info_dict(info: Any) -> dict[str, Any]:
-    from dataclasses import asdict
-
     d = asdict(info)
     for k in ("retain_until", "created_at"):
         if d.get(k) is not None:
@@ -45,8 +45,6 @@ def check_cmd(
     backend level (raw S3 calls, raw filesystem calls). Exit status 1 if anything is ALLOWED or
     could not be determined.
     """
-    from datetime import timedelta
-
 
     store = open_store(_settings())
     report = run_check(store, canary_retention=timedelta(hours=canary_hours))

@@ -86,6 +86,18 @@ def paste(frame: np.ndarray, spec: FaceSpec, index: int) -> None:
             frame[fb[1]:fb[1] + fb[3], fb[0]:fb[0] + fb[2]] = 128
 
 
+def background(width: int, height: int, fps: int, seed: int, noise: int) -> str:
+    """A lavfi graph: a slowly turning two-tone gradient with per-frame sensor noise, the same bytes on
+    every run for the same arguments. (lavfi ``gradients`` is not: its frames differed between runs even
+    with ``seed`` and every colour and point given, so a test clip — and what the detectors found in
+    it — changed from run to run.) The gradient is computed by ``geq`` at 80×45 and scaled up."""
+    phase = 0.6 + seed
+    t = f"clip(0.5+((X-W/2)*cos({phase}+0.6*T)+(Y-H/2)*sin({phase}+0.6*T))/W,0,1)"
+    graph = (f"nullsrc=s=80x45:r={fps},format=rgb24,geq=r='74+127*st(0,{t})':g='107+73*ld(0)':b='60+78*(1-ld(0))',"
+             f"scale={width}x{height}:flags=bilinear")
+    return graph + (f",noise=alls={noise}:allf=t:all_seed={seed}" if noise else "")
+
+
 def make_clip(out: Path, faces: list[FaceSpec], *, width: int = 640, height: int = 360, fps: int = 30,
               seconds: float = 2.0, crf: int = 18, audio: bool = True, seed: int = 1, noise: int = 6,
               bitrate: str | None = None) -> list[list[tuple]]:
@@ -95,8 +107,7 @@ def make_clip(out: Path, faces: list[FaceSpec], *, width: int = 640, height: int
     rate like a body-worn recorder (GA/T 947 class 1080p30 streams run at about 8–12 Mbit/s) instead of ``crf``
     — full-strength per-frame noise at crf 18 makes a ~270 Mbit/s stream no recorder writes."""
     n = round(seconds * fps)
-    bg = [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
-          f"gradients=s={width}x{height}:r={fps}:speed=0.02:seed={seed},noise=alls={noise}:allf=t:all_seed={seed}",
+    bg = [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", background(width, height, fps, seed, noise),
           "-frames:v", str(n), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
     enc = [ffmpeg_exe(), "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
            "-framerate", str(fps), "-i", "-"]

@@ -30,6 +30,7 @@ from liuhen.ingest.faults import crash_point
 from liuhen.ingest.receipts import (
     FAILED,
     FileReceipt,
+    Head,
     catalog_rows,
     check_entries,
     decide,
@@ -79,8 +80,11 @@ def finish(ctx: RecorderCtx) -> None:
     items, ctx.batch = ctx.batch, []
     frs = ctx.receipt.files
     saved = snapshot(frs)
+    # the store is asked before the transaction opens (a recorder's hundreds of S3 HEADs hold no rows),
+    # once: the step-by-step receipt below asks only for what this did not
+    heads = store_heads(ctx.runtime, (f.storage_key for f in frs if f.storage_key))
     try:
-        inserted, receipted = _batch_with_receipt(ctx, items)
+        inserted, receipted = _batch_with_receipt(ctx, items, heads)
     except CatalogUnavailable as exc:
         restore(frs, saved)
         for b in items:
@@ -95,13 +99,13 @@ def finish(ctx: RecorderCtx) -> None:
         crash_point("before_receipt")
         if not sequenced:  # e.g. only resumed files, whose events an interrupted run left pending
             sequence(ctx.runtime.catalog)
-        finalize(ctx.runtime, ctx.receipt)
+        finalize(ctx.runtime, ctx.receipt, heads)
         return
     _announce(ctx, items, inserted)
     if not receipted:  # the sequencer was busy: the batch is committed, its events pending
         sequence(ctx.runtime.catalog)  # with every station's events that queued meanwhile
         crash_point("after_sequence")
-        finalize(ctx.runtime, ctx.receipt)
+        finalize(ctx.runtime, ctx.receipt, heads)
 
 
 def _register(conn: Any, ctx: RecorderCtx, items: list[StoredFile]) -> list[bool]:
@@ -109,14 +113,14 @@ def _register(conn: Any, ctx: RecorderCtx, items: list[StoredFile]) -> list[bool
         return [register.register_file(conn, ctx, b) for b in items]
 
 
-def _batch_with_receipt(ctx: RecorderCtx, items: list[StoredFile]) -> tuple[list[bool], bool]:
+def _batch_with_receipt(
+    ctx: RecorderCtx, items: list[StoredFile], heads: dict[str, Head]
+) -> tuple[list[bool], bool]:
     """Register; then, if the sequencer is free: sequence, re-check, decide, record the receipt and
-    sequence it — one transaction. What can be read before the sequencer lock is (the store's heads,
-    before the transaction; rows and indices given earlier). Returns (inserted per item, whether the
-    receipt was made)."""
+    sequence it — one transaction. What can be read before the sequencer lock is (the store's
+    ``heads``, asked by the caller; rows and indices given earlier; a key missing from ``heads`` is
+    asked and added). Returns (inserted per item, whether the receipt was made)."""
     rt, receipt = ctx.runtime, ctx.receipt
-    # the store is asked before the transaction opens (a recorder's hundreds of S3 HEADs hold no rows)
-    heads = store_heads(rt, (f.storage_key for f in receipt.files if f.storage_key))
     with sequencing_tx(rt.catalog) as stx:
         inserted = _register(stx.conn, ctx, items)
         crash_point("after_tx")

@@ -18,7 +18,7 @@ from typing import Any
 
 from liuhen.core.timefmt import as_utc, utcnow
 from liuhen.integrity.events import Event
-from liuhen.integrity.log import record, sequence
+from liuhen.integrity.log import index_of, record, sequence
 from liuhen.runtime import Runtime
 from liuhen.storage.base import ObjectInfo
 from liuhen.storage.errors import ObjectNotFound, StorageError
@@ -168,15 +168,20 @@ def check_entries(
             f.error = problem
 
 
-def verify_entries(runtime: Runtime, receipt: Receipt) -> None:
-    """Re-check every stored entry against the store, the catalog and the log (I2); set statuses."""
+def verify_entries(runtime: Runtime, receipt: Receipt, heads: dict[str, Head] | None = None) -> None:
+    """Re-check every stored entry against the store, the catalog and the log (I2); set statuses.
+
+    ``heads``: what the store reported moments ago for some keys (the caller's, in this same receipt's
+    making); only the keys not in it are asked."""
     rows: dict[int, dict[str, Any]] = {}
     idx: dict[int, int | None] = {}
     if any(f.file_id is not None or f.event_id is not None for f in receipt.files):
         with runtime.catalog.tx() as conn:
             rows = catalog_rows(conn, receipt)
             idx = log_indices(conn, receipt)
-    check_entries(receipt, rows, store_heads(runtime, (r["storage_key"] for r in rows.values())), idx)
+    heads = dict(heads or {})
+    heads |= store_heads(runtime, {r["storage_key"] for r in rows.values()} - heads.keys())
+    check_entries(receipt, rows, heads, idx)
 
 
 def _check_one(f: FileReceipt, row: dict[str, Any] | None, head: Head | None) -> str | None:
@@ -261,14 +266,10 @@ def record_receipt(conn: Any, receipt: Receipt) -> int:
     return event_id
 
 
-def receipt_index(conn: Any, event_id: int) -> int | None:
-    row = conn.execute("SELECT idx FROM log_events WHERE id = %s", (event_id,)).fetchone()
-    return None if row is None or row["idx"] is None else int(row["idx"])
-
-
-def finalize(runtime: Runtime, receipt: Receipt) -> Receipt:
-    """Verify, decide SAFE TO WIPE, store the receipt in the catalog and log it as a ``receipt`` event."""
-    verify_entries(runtime, receipt)
+def finalize(runtime: Runtime, receipt: Receipt, heads: dict[str, Head] | None = None) -> Receipt:
+    """Verify, decide SAFE TO WIPE, store the receipt in the catalog and log it as a ``receipt`` event
+    (``heads`` as for ``verify_entries``)."""
+    verify_entries(runtime, receipt, heads)
     decide(receipt)
     if receipt.session_id is None:
         return receipt
@@ -276,8 +277,7 @@ def finalize(runtime: Runtime, receipt: Receipt) -> Receipt:
         event_id = record_receipt(conn, receipt)
     sequence(runtime.catalog)
     receipt.receipt_event_id = event_id
-    with runtime.catalog.tx() as conn:
-        receipt.receipt_log_index = receipt_index(conn, event_id)
+    receipt.receipt_log_index = index_of(runtime.catalog, event_id)
     return receipt
 
 

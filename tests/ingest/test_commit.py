@@ -91,11 +91,19 @@ def test_with_the_sequencer_busy_the_batch_commits_pending_and_the_receipt_follo
     made: list[bool] = []
     real_finalize = commit.finalize
 
-    def counting(rt, receipt):  # type: ignore[no-untyped-def]
+    def counting(rt, receipt, heads=None):  # type: ignore[no-untyped-def]
         made.append(True)
-        return real_finalize(rt, receipt)
+        return real_finalize(rt, receipt, heads)
 
     monkeypatch.setattr(commit, "finalize", counting)
+    asked: list[str] = []
+    real_head = runtime.store.head
+
+    def head(key):  # type: ignore[no-untyped-def]
+        asked.append(key)
+        return real_head(key)
+
+    monkeypatch.setattr(runtime.store, "head", head)
     locked, release = threading.Event(), threading.Event()
 
     def other_station() -> None:
@@ -111,6 +119,7 @@ def test_with_the_sequencer_busy_the_batch_commits_pending_and_the_receipt_follo
     (r,) = ingest_path(runtime, dock, actor="t")
     t.join(10)
     assert made == [True], "the receipt was not made the step-by-step way"
+    assert len(asked) == len(set(asked)) == 2, f"the store was asked twice for an object: {asked}"
     assert r.safe_to_wipe and [f.log_index for f in r.files] == [0, 1] and r.receipt_log_index == 2
     c = _counts(runtime)
     assert (c["files"], c["ingestion"], c["receipts"], c["pending"]) == (2, 2, 1, 0)

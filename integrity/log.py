@@ -203,7 +203,7 @@ class SequencingTx:
     def __init__(self, conn: psycopg.Connection[Any], key: str) -> None:
         self.conn = conn
         self._key = key
-        self.state: tuple[int, Frontier] | None = None  # (size, frontier) after the last sequence()
+        self.state: tuple[int, Frontier] | None = None  # (size, frontier) after the last try_sequence()
         self.assigned: dict[int, int] = {}  # {event id: index} given by this transaction
 
     def try_sequence(self) -> bool:
@@ -217,7 +217,7 @@ class SequencingTx:
 
 @contextmanager
 def sequencing_tx(catalog: Catalog) -> Iterator[SequencingTx]:
-    """``catalog.tx()`` whose body may call ``sequence()``; the frontier is cached only once committed."""
+    """``catalog.tx()`` whose body may call ``try_sequence()``; the frontier is cached only once committed."""
     with catalog.tx() as conn:
         stx = SequencingTx(conn, catalog.url)
         yield stx

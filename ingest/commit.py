@@ -9,8 +9,10 @@ One commit makes it all durable together, so the receipt never claims more than 
 the commit nothing of it exists, after it everything does.
 
 When another station holds the sequencer, a transaction does not wait for it while holding its rows:
-it commits them with their events pending, then sequences together with every other waiting station
-(one sequencing run and one flush for all of them), and the receipt follows (``receipts.finalize``).
+it commits them with their events pending, then waits with every other waiting station for the
+holder's commit (``integrity.log.await_sequenced``: shared, so all wake at once — the holder's last
+run usually indexed them already; otherwise one of them sequences for all), and the receipt follows
+(``receipts.finalize``, itself group-committed the same way).
 
 If a batch transaction fails, each file is retried in its own transaction (one bad file fails alone)
 and sequenced afterwards; if the last one fails, the same step-by-step way is taken. When the catalog
@@ -21,6 +23,7 @@ reason and the error goes to the caller.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from liuhen.catalog.errors import CatalogUnavailable
@@ -40,19 +43,18 @@ from liuhen.ingest.receipts import (
     store_heads,
 )
 from liuhen.ingest.register import RecorderCtx, StoredFile
-from liuhen.integrity.log import sequence, sequencing_tx
+from liuhen.integrity.log import await_sequenced, sequencing_tx
 
 log = logging.getLogger("liuhen.ingest")
 
 
-def flush(ctx: RecorderCtx) -> bool:
+def flush(ctx: RecorderCtx) -> None:
     """Register the batch (one transaction, sequenced in it when the sequencer is free, else right
-    after it together with whoever is waiting), then ``on_stored``; True if it was sequenced (every
-    event committed before it has its index). A crash before the commit leaves objects without rows
-    (the next run's put is a no-op and registers them)."""
+    after it together with whoever is waiting), then ``on_stored``. A crash before the commit leaves
+    objects without rows (the next run's put is a no-op and registers them)."""
     items, ctx.batch = ctx.batch, []
     if not items:
-        return False
+        return
     saved = snapshot([b.fr for b in items])
     try:
         with sequencing_tx(ctx.runtime.catalog) as stx:
@@ -65,10 +67,9 @@ def flush(ctx: RecorderCtx) -> bool:
         inserted = _one_by_one(ctx, items)
         sequenced = False
     if not sequenced:
-        sequenced = _sequence_quietly(ctx)
+        _sequence_quietly(ctx, _event_ids(b.fr for b in items))
     crash_point("after_sequence")
     _announce(ctx, items, inserted)
-    return sequenced
 
 
 def finish(ctx: RecorderCtx) -> None:
@@ -95,15 +96,16 @@ def finish(ctx: RecorderCtx) -> None:
         log.warning("ingest %s: last batch with its receipt failed (%s); step by step", ctx.receipt.port, exc)
         restore(frs, saved)
         ctx.batch = items
-        sequenced = flush(ctx)
+        flush(ctx)
         crash_point("before_receipt")
-        if not sequenced:  # e.g. only resumed files, whose events an interrupted run left pending
-            sequence(ctx.runtime.catalog)
+        # every entry's event, the resumed files' too (an interrupted run may have left them pending)
+        await_sequenced(ctx.runtime.catalog, _event_ids(frs))
         finalize(ctx.runtime, ctx.receipt, heads)
         return
     _announce(ctx, items, inserted)
     if not receipted:  # the sequencer was busy: the batch is committed, its events pending
-        sequence(ctx.runtime.catalog)  # with every station's events that queued meanwhile
+        # woken with every waiting station at the holder's commit, which usually indexed them already
+        await_sequenced(ctx.runtime.catalog, _event_ids(frs))
         crash_point("after_sequence")
         finalize(ctx.runtime, ctx.receipt, heads)
 
@@ -157,13 +159,15 @@ def _one_by_one(ctx: RecorderCtx, items: list[StoredFile]) -> list[bool]:
     return inserted
 
 
-def _sequence_quietly(ctx: RecorderCtx) -> bool:
+def _event_ids(frs: Iterable[FileReceipt]) -> list[int]:
+    return sorted({f.event_id for f in frs if f.event_id is not None})
+
+
+def _sequence_quietly(ctx: RecorderCtx, ids: list[int]) -> None:
     try:
-        sequence(ctx.runtime.catalog)
-        return True
+        await_sequenced(ctx.runtime.catalog, ids)
     except Exception as exc:  # the events are committed (pending); the receipt's sequencing retries
         log.warning("ingest %s: sequencing failed: %s", ctx.receipt.port, exc)
-        return False
 
 
 def _announce(ctx: RecorderCtx, items: list[StoredFile], inserted: list[bool]) -> None:

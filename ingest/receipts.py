@@ -18,7 +18,7 @@ from typing import Any
 
 from liuhen.core.timefmt import as_utc, utcnow
 from liuhen.integrity.events import Event
-from liuhen.integrity.log import index_of, record, sequence
+from liuhen.integrity.log import await_sequenced, record, sequencing_tx
 from liuhen.runtime import Runtime
 from liuhen.storage.base import ObjectInfo
 from liuhen.storage.errors import ObjectNotFound, StorageError
@@ -268,16 +268,22 @@ def record_receipt(conn: Any, receipt: Receipt) -> int:
 
 def finalize(runtime: Runtime, receipt: Receipt, heads: dict[str, Head] | None = None) -> Receipt:
     """Verify, decide SAFE TO WIPE, store the receipt in the catalog and log it as a ``receipt`` event
-    (``heads`` as for ``verify_entries``)."""
+    (``heads`` as for ``verify_entries``).
+
+    The receipt's event is sequenced in its own transaction when the sequencer is free; when another
+    station holds it, the receipt commits pending and waits with every other waiting station for one
+    sequencing run (``await_sequenced``) instead of queueing for the lock on its own."""
     verify_entries(runtime, receipt, heads)
     decide(receipt)
     if receipt.session_id is None:
         return receipt
-    with runtime.catalog.tx() as conn:
-        event_id = record_receipt(conn, receipt)
-    sequence(runtime.catalog)
-    receipt.receipt_event_id = event_id
-    receipt.receipt_log_index = index_of(runtime.catalog, event_id)
+    with sequencing_tx(runtime.catalog) as stx:
+        event_id = record_receipt(stx.conn, receipt)
+        stx.try_sequence()
+    index = stx.assigned.get(event_id)
+    if index is None:
+        index = dict(await_sequenced(runtime.catalog, [event_id]))[event_id]
+    receipt.receipt_event_id, receipt.receipt_log_index = event_id, index
     return receipt
 
 

@@ -254,8 +254,13 @@ def _indices(conn: psycopg.Connection[Any], ids: Sequence[int]) -> list[tuple[in
     return [(int(r["id"]), int(r["idx"])) for r in rows]
 
 
-def _await_sequenced(catalog: Catalog, ids: Sequence[int]) -> list[tuple[int, int]]:
-    """Wait until the (committed, pending) events ``ids`` have indices, sequencing them if need be."""
+def await_sequenced(catalog: Catalog, ids: Sequence[int]) -> list[tuple[int, int]]:
+    """Wait until the committed events ``ids`` have indices, sequencing them if need be; [(id, idx)].
+
+    The waiting is shared: every writer whose events are pending wakes at the sequencer's commit, and
+    only one whose events that run did not cover becomes the next sequencer (for everyone's)."""
+    if not ids:
+        return []
     # 1. Wait for whoever holds the sequencer now; shared, so every waiter wakes at its commit.
     with catalog.tx() as conn:
         conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", (SEQUENCER_LOCK,))
@@ -306,7 +311,7 @@ def append_many(catalog: Catalog, events: Sequence[Event]) -> list[tuple[int, in
         _remember(catalog.url, size, front)
         return sorted(((int(r["id"]), int(r["idx"])) for r in rows), key=lambda t: t[1])
     # Committed (durable) as pending; ids grow in event order, and the sequencer goes by id.
-    return _await_sequenced(catalog, sorted(int(r["id"]) for r in rows))
+    return await_sequenced(catalog, sorted(int(r["id"]) for r in rows))
 
 
 def append(catalog: Catalog, event: Event) -> tuple[int, int]:

@@ -101,6 +101,41 @@ def test_sequencing_tx_does_not_wait_for_a_busy_sequencer(catalog: Catalog) -> N
     assert log.sequence(catalog) == 1 and log.index_of(catalog, a) == 0
 
 
+def test_await_sequenced_wakes_with_the_holders_commit_and_does_not_queue_for_the_lock(catalog: Catalog) -> None:
+    """Waiters whose events the holder's run indexed wake at its commit and return without taking the
+    lock themselves: while a third connection then holds the lock *shared* (which an exclusive taker
+    would queue behind), both return at once. Events still pending get sequenced by a waiter."""
+    with catalog.tx() as conn:
+        a = log.record(conn, ev(1))
+    with catalog.tx() as conn:
+        b = log.record(conn, ev(2))
+    got: dict[str, list[tuple[int, int]]] = {}
+    with catalog.tx() as holder:
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (log.SEQUENCER_LOCK,))
+        waiters = [
+            threading.Thread(target=lambda k=k, ids=ids: got.__setitem__(k, log.await_sequenced(catalog, ids)))
+            for k, ids in (("a", [a]), ("b", [b]))
+        ]
+        for w in waiters:
+            w.start()
+        time.sleep(0.3)
+        assert not got, "a waiter returned while the sequencer was held"
+        log._sequence_locked(holder, catalog.url, 5000)  # the holder's run indexes both
+    for w in waiters:
+        w.join(10)
+    assert got == {"a": [(a, 0)], "b": [(b, 1)]}
+    with catalog.tx() as shared:
+        shared.execute("SELECT pg_advisory_xact_lock_shared(%s)", (log.SEQUENCER_LOCK,))
+        again = threading.Thread(target=lambda: got.__setitem__("again", log.await_sequenced(catalog, [a, b])))
+        again.start()
+        again.join(5)
+        assert not again.is_alive(), "await_sequenced queued for the lock although its events were indexed"
+    assert got["again"] == [(a, 0), (b, 1)]
+    with catalog.tx() as conn:
+        c = log.record(conn, ev(3))
+    assert log.await_sequenced(catalog, [c]) == [(c, 2)] and log.pending_count(catalog) == 0
+
+
 def test_proofs_read_only_stored_nodes_and_verify(catalog: Catalog) -> None:
     log.append_many(catalog, [ev(i) for i in range(100)])
     hashes = all_leaf_hashes(catalog)

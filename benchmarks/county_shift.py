@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -242,7 +243,8 @@ def faults(topo: Topology, s: Shift, starts: dict[str, Any], t0: float) -> None:
         (0.25, lambda: restart(topo, s, starts, "station1")),
         (0.35, lambda: restart(topo, s, starts, "worker1")),
         (0.45, lambda: kill_api_mid_stream(topo, s, starts)),
-        (0.55, lambda: _then(topo.restart_mq, s, "fault: RabbitMQ restarted")),
+        # a RabbitMQ restart takes ~10 s (the Erlang VM): it runs beside the next faults, not before them
+        (0.55, lambda: threading.Thread(target=_then, args=(topo.restart_mq, s, "fault: RabbitMQ restarted")).start()),
         (0.70, lambda: _then(topo.restart_db, s, "fault: PostgreSQL restarted")),
         (0.80, lambda: store_outage(topo, s)),
     ]

@@ -20,6 +20,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -78,6 +79,8 @@ class Topology:
     hosts: dict[str, Host] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
     procs: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+    # faults run on more than one thread (a RabbitMQ restart beside the others): procs changes under it
+    procs_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:4])
 
     # ---- hosts -------------------------------------------------------------------------------------
@@ -152,13 +155,16 @@ class Topology:
         p = subprocess.Popen(
             cmd, env={**os.environ, **(env or {})}, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
-        self.procs.append((host, p))
+        with self.procs_lock:
+            self.procs.append((host, p))
         return p
 
     def kill(self, host: str, sig: int = signal.SIGKILL) -> int:
         """Signal every process this topology started on ``host``; return how many."""
         n = 0
-        for h, p in self.procs:
+        with self.procs_lock:
+            procs = list(self.procs)
+        for h, p in procs:
             if h == host and p.poll() is None:
                 try:
                     os.killpg(p.pid, sig)
@@ -271,14 +277,16 @@ class Topology:
 
     def _wait_gone(self, host: str, timeout: float) -> None:
         end = time.monotonic() + timeout
-        for h, p in self.procs:
-            if h == host:
-                try:
-                    p.wait(max(0.1, end - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    os.killpg(p.pid, signal.SIGKILL)
-                    p.wait()
-        self.procs = [(h, p) for h, p in self.procs if h != host]
+        with self.procs_lock:
+            gone = [p for h, p in self.procs if h == host]
+        for p in gone:
+            try:
+                p.wait(max(0.1, end - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+        with self.procs_lock:
+            self.procs[:] = [(h, p) for h, p in self.procs if not any(p is g for g in gone)]
 
     def store_up(self) -> None:
         """The store's address answers (forwarder to RGW)."""
@@ -300,13 +308,15 @@ class Topology:
 
     # ---- teardown ----------------------------------------------------------------------------------
     def down(self) -> None:
-        for h, p in self.procs:
+        with self.procs_lock:
+            procs = list(self.procs)
+        for h, p in procs:
             if p.poll() is None:
                 try:
                     os.killpg(p.pid, signal.SIGTERM if h in ("db", "mq") else signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-        for _, p in self.procs:
+        for _, p in procs:
             try:
                 p.wait(20)
             except subprocess.TimeoutExpired:

@@ -2,8 +2,10 @@
 
 A port counts as docked once it looks like a recorder (identity file or ``DCIM``) in two polls in a
 row (so a recorder still mounting is not offloaded half-visible). Each docked recorder is offloaded
-once; if its receipt is not SAFE TO WIPE it is tried again every ``retry_s`` while it stays docked
-(failed files are retried; stored ones are resumed, not copied again). Undocking forgets the port;
+once; if its receipt is not SAFE TO WIPE it is tried again while it stays docked — first after
+``retry_first_s``, then twice as long each time up to ``retry_s`` (``retry_delay``), so a short store or
+database outage costs seconds, a long one costs no more than one try every ``retry_s`` (failed files are
+retried; stored ones are resumed, not copied again). Undocking forgets the port;
 docking again (or a different identity on the port) starts a new offload.
 """
 
@@ -19,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from liuhen.core.retry import retry_delay
 from liuhen.core.timefmt import utcnow
 from liuhen.ingest.copy import check_digests, clean_orphans
 from liuhen.ingest.layout import IDENTITY_FILE, is_recorder
@@ -38,7 +41,7 @@ class PortState:
     seen: int = 1
     future: Future[Receipt] | None = None
     receipt: Receipt | None = None
-    last_try: float = 0.0
+    last_try: float = 0.0  # when the last try started, then when it ended (monotonic)
     attempts: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -80,6 +83,7 @@ class DockWatcher:
         parallelism: int | None = None,
         interval: float = 2.0,
         retry_s: float = 30.0,
+        retry_first_s: float = 2.0,
         on_receipt: Callable[[Receipt], None] | None = None,
         progress: ProgressSink | None = None,
         actor: str | None = None,
@@ -91,6 +95,7 @@ class DockWatcher:
         self.progress = progress
         self.interval = interval
         self.retry_s = retry_s
+        self.retry_first_s = min(retry_first_s, retry_s)
         self.actor = actor or f"dock:{runtime.settings.actor_name()}"
         self.parallelism = parallelism or runtime.settings.ingest_parallelism
         self.ports: dict[Path, PortState] = {}
@@ -187,7 +192,8 @@ class DockWatcher:
                 st.seen += 1
                 if st.future is not None and not st.future.done():
                     continue
-                due = st.receipt is None or (not st.receipt.safe_to_wipe and now - st.last_try >= self.retry_s)
+                wait = retry_delay(st.attempts, self.retry_first_s, self.retry_s)
+                due = st.receipt is None or (not st.receipt.safe_to_wipe and now - st.last_try >= wait)
                 if due and st.seen >= 2 and self._pool is not None and not self._stop.is_set():
                     st.last_try, st.attempts = now, st.attempts + 1
                     st.future = self._pool.submit(self._offload, st)
@@ -203,7 +209,7 @@ class DockWatcher:
             docked_at=st.docked_at,
         )
         with self._lock:
-            st.receipt = r
+            st.receipt, st.last_try = r, time.monotonic()  # the next try waits from this one's end
             self.receipts.append(r)
         log.info("%s: %s", st.path, "SAFE TO WIPE" if r.safe_to_wipe else "not safe: " + "; ".join(r.reasons[:3]))
         if self.on_receipt is not None:

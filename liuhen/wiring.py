@@ -8,13 +8,16 @@ close hooks here, so lower layers never reach up to the journal or the log seque
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from liuhen.cases import readaudit
 from liuhen.cases import service as cases_service
 from liuhen.catalog.db import connect
+from liuhen.catalog.errors import CatalogUnavailable
 from liuhen.core.config import Settings, get_settings
+from liuhen.core.retry import retry_delay
 from liuhen.embedded import start_postgres, stop_postgres
 from liuhen.integrity import log as auditlog
 from liuhen.publication import register as publication
@@ -62,9 +65,31 @@ def build_runtime(settings: Settings | None = None, *, migrate: bool = True, poo
     return rt
 
 
+def build_runtime_waiting(
+    settings: Settings | None = None,
+    *,
+    migrate: bool = True,
+    say: Callable[[str], None] = log.warning,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Runtime:
+    """``build_runtime``, trying again while the catalog cannot be reached (1 s, doubling, at most every
+    30 s), saying why each time: a daemon (a dock station) started during a database outage waits for
+    it instead of exiting."""
+    attempts = 0
+    while True:
+        try:
+            return build_runtime(settings, migrate=migrate)
+        except CatalogUnavailable as exc:
+            attempts += 1
+            delay = retry_delay(attempts, 1.0, 30.0)
+            say(f"{exc}; trying again in {delay:.0f} s")
+            sleep(delay)
+
+
 @contextmanager
-def open_runtime(settings: Settings | None = None, *, migrate: bool = True) -> Iterator[Runtime]:
-    rt = build_runtime(settings, migrate=migrate)
+def open_runtime(settings: Settings | None = None, *, migrate: bool = True, wait: bool = False) -> Iterator[Runtime]:
+    """The configured runtime, closed on exit; ``wait``: wait for an unreachable catalog (daemons)."""
+    rt = build_runtime_waiting(settings, migrate=migrate) if wait else build_runtime(settings, migrate=migrate)
     try:
         yield rt
     finally:

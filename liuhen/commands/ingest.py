@@ -110,9 +110,12 @@ def watch_cmd(
     parallelism: int | None = typer.Option(None, "--parallelism", "-j", min=1, max=64, help="Recorders at once."),
     interval: float = typer.Option(2.0, min=0.1, help="Seconds between polls of the docks."),
 ) -> None:
-    """Watch docks: offload each recorder when it docks; report it SAFE TO WIPE or why not. Ctrl-C stops."""
+    """Watch docks: offload each recorder when it docks; report it SAFE TO WIPE or why not. Ctrl-C stops.
 
-    with open_runtime() as rt:
+    Started while the database is unreachable, it says so and waits for it; a recorder whose offload
+    meets an outage is NOT SAFE TO WIPE with the reason and is tried again within seconds."""
+
+    with open_runtime(wait=True) as rt:
         paths = list(docks or rt.settings.docks)
         if not paths:
             raise typer.BadParameter("name at least one dock directory (or set LIUHEN_DOCKS)")
@@ -148,9 +151,6 @@ def sessions_cmd(
     if json_out:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
         return
-    from rich.console import Console
-    from rich.table import Table
-
     t = Table("id", "recorder", "port", "status", "files", "MB", "safe", "started")
     for s in rows:
         t.add_row(

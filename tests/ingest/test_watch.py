@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from liuhen.ingest.offload import ingest_path
 from liuhen.ingest.receipts import VERIFIED
 from liuhen.ingest.watch import DockWatcher
+from liuhen.storage.errors import StoreUnavailable
 from tests.ingest.helpers import make_recorder
 
 
@@ -121,3 +122,27 @@ def test_cli_ingest_json_sessions_and_receipt(settings, dock: Path, monkeypatch)
     res = runner.invoke(app, ["ingest", str(dock / "port01")])
     assert res.exit_code == 1 and "symlink_outside" in res.stdout
     get_settings.cache_clear()
+
+
+def test_a_station_that_lost_the_store_retries_within_seconds_and_gets_safe(runtime, dock: Path, monkeypatch) -> None:
+    """The store is unreachable during the first try: NOT SAFE TO WIPE naming the store; the watcher
+    tries again after ``retry_first_s`` (not ``retry_s``) and the recorder becomes SAFE TO WIPE."""
+    real_put = runtime.store.put
+    calls: list[str] = []
+
+    def put(key, *a, **kw):  # type: ignore[no-untyped-def]
+        calls.append(key)
+        if len(calls) == 1:
+            raise StoreUnavailable("store unreachable: connection refused")
+        return real_put(key, *a, **kw)
+
+    monkeypatch.setattr(runtime.store, "put", put)
+    got: list = []
+    make_recorder(dock / "port01", "DSJ-R-0001", n=1)
+    with DockWatcher(runtime, [dock], interval=0.05, retry_s=600, retry_first_s=0.5, on_receipt=got.append):
+        deadline = time.monotonic() + 30
+        while not (got and got[-1].safe_to_wipe) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert len(got) == 2, [r.reasons for r in got]
+    assert not got[0].safe_to_wipe and "store unreachable" in " ".join(got[0].reasons)
+    assert got[1].safe_to_wipe

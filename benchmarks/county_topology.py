@@ -126,8 +126,9 @@ class Topology:
         self.mode, self.why = ("netns", why) if ok else ("loopback", why)
         try:
             self._make_netns() if ok else self._make_loopback()
+            self._launch_mq()  # the Erlang VM boots (seconds) while PostgreSQL is made and started
             self._start_db()
-            self._start_mq()
+            self._wait_mq()
             self.store_up()
         except BaseException:
             self.down()
@@ -241,7 +242,7 @@ class Topology:
             except psycopg.OperationalError:  # still starting up
                 time.sleep(0.3)
 
-    def _start_mq(self) -> None:
+    def _launch_mq(self) -> None:
         d = self.root / "mq"
         d.mkdir(exist_ok=True)
         shutil.chown(d, "rabbitmq", "rabbitmq")
@@ -262,6 +263,8 @@ class Topology:
             env["RABBITMQ_NODE_IP_ADDRESS"] = "127.0.0.1"
         self._mq_env = env
         self.run("mq", [str(RABBIT)], env=env, user="rabbitmq", log=self.root / "mq.log")
+
+    def _wait_mq(self) -> None:
         wait_tcp(self.hosts["mq"].ip, self.ports["mq"], 90, "RabbitMQ")
 
     def restart_mq(self) -> None:

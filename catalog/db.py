@@ -100,7 +100,6 @@ class Catalog:
         try:
             self.pool.open(wait=True, timeout=wait_s)
         except PoolTimeout as exc:
-            self.pool.close()  # else its workers go on connecting in the background (a retry makes a new pool)
             raise CatalogUnavailable(f"cannot connect to PostgreSQL at {redact(self.url)}: {exc}") from exc
         return self
 

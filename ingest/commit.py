@@ -34,6 +34,7 @@ from liuhen.ingest.receipts import (
     FAILED,
     FileReceipt,
     Head,
+    add_missing_heads,
     catalog_rows,
     check_entries,
     decide,
@@ -128,7 +129,7 @@ def _batch_with_receipt(
         crash_point("after_tx")
         rows = catalog_rows(stx.conn, receipt)
         earlier = log_indices(stx.conn, receipt)
-        heads |= store_heads(rt, {r["storage_key"] for r in rows.values()} - heads.keys())
+        add_missing_heads(rt, heads, rows)
         if not stx.try_sequence():
             return inserted, False  # commits the batch (pending events)
         crash_point("after_sequence")

@@ -151,6 +151,11 @@ def store_heads(runtime: Runtime, keys: Iterable[str]) -> dict[str, Head]:
     return out
 
 
+def add_missing_heads(runtime: Runtime, heads: dict[str, Head], rows: dict[int, dict[str, Any]]) -> None:
+    """Ask the store (``store_heads``) for the objects of ``rows`` that ``heads`` does not hold yet."""
+    heads |= store_heads(runtime, {r["storage_key"] for r in rows.values()} - heads.keys())
+
+
 def check_entries(
     receipt: Receipt, rows: dict[int, dict[str, Any]], heads: dict[str, Head], idx: dict[int, int | None]
 ) -> None:
@@ -161,7 +166,7 @@ def check_entries(
         f.status = STORED
         f.log_index = idx.get(f.event_id) if f.event_id is not None else None
         row = rows.get(f.file_id) if f.file_id is not None else None
-        problem = _check_one(f, row, heads.get(row["storage_key"], "not_in_store: not asked") if row else None)
+        problem = _check_one(f, row, heads.get(row["storage_key"]) if row else None)
         if problem is None:
             f.status = VERIFIED
         else:
@@ -180,7 +185,7 @@ def verify_entries(runtime: Runtime, receipt: Receipt, heads: dict[str, Head] | 
             rows = catalog_rows(conn, receipt)
             idx = log_indices(conn, receipt)
     heads = dict(heads or {})
-    heads |= store_heads(runtime, {r["storage_key"] for r in rows.values()} - heads.keys())
+    add_missing_heads(runtime, heads, rows)
     check_entries(receipt, rows, heads, idx)
 
 
@@ -189,8 +194,10 @@ def _check_one(f: FileReceipt, row: dict[str, Any] | None, head: Head | None) ->
         return "not_catalogued: no files row"
     if row["sha256"] != f.sha256:
         return f"catalog_mismatch: files row holds {row['sha256']}"
-    if isinstance(head, str) or head is None:
-        return head or "not_in_store: not asked"
+    if head is None:
+        return "not_in_store: not asked"
+    if isinstance(head, str):
+        return head
     if head.sha256.lower() != row["sha256"] or head.size != row["size"]:
         return f"store_mismatch: store reports sha256 {head.sha256} size {head.size}"
     want = row["retention_until"]

@@ -195,9 +195,9 @@ class SequencingTx:
     indexes every visible pending event, the transaction's own included: rows, their events and the
     events' indices commit together — one commit (one WAL flush) where ``record`` then ``sequence``
     take two. If another transaction holds the lock, it returns False at once and the caller commits
-    its events as pending and sequences afterwards (``sequence``), together with everyone else who
-    queued meanwhile — the group commit of ``append_many``; holding the lock while waiting for it would
-    serialise every writer's commit behind the sequencer's.
+    its events as pending and waits for them afterwards (``await_sequenced``), together with everyone
+    else who queued meanwhile — the group commit of ``append_many``; holding the lock while waiting for
+    it would serialise every writer's commit behind the sequencer's.
     """
 
     def __init__(self, conn: psycopg.Connection[Any], key: str) -> None:

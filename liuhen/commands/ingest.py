@@ -81,7 +81,6 @@ def ingest_cmd(
     with open_runtime() as rt:
         actor = rt.settings.actor_name()
         if progress and not json_out and sys.stderr.isatty():
-
             with RichProgress(Console(stderr=True)) as bars:
                 receipts = ingest_path(rt, path, actor=actor, progress=bars, parallelism=parallelism)
         else:
